@@ -1,0 +1,167 @@
+"""What every recurrent cell family provides, and the model that wraps one.
+
+An Architecture owns two views of the same parameters:
+
+* the fast path, `run_fast`, used for training: the fused torch.nn module where
+  one exists, batched over sequences;
+* the step path, `step_forward` + `backward_cell`, used for traces: an explicit
+  loop over time for one sequence that records every intermediate (h_t, c_t,
+  gates) and a hand-written BPTT step, so a trace gets dL/dh_t at every step
+  without autograd's retain_grad overhead.
+
+Tests hold both paths to torch.nn and to autograd.
+
+    x_1      x_2            x_T
+     |        |              |
+   [cell]-->[cell]--> ... -->[cell]      the same W_ih, W_hh at every step
+     |        |              |
+    y_1      y_2            y_T          the same readout W_hy at every step
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+MAX_HIDDEN_SIZE = 512
+
+
+@dataclass
+class ModelConfig:
+    architecture: str  # registry id: elman | shortcut | lstm | gru | second_order
+    input_size: int  # I: size of x_t (the task's encoding)
+    output_size: int  # O: size of y_t
+    hidden_size: int  # H: units in h_t, 1..MAX_HIDDEN_SIZE
+    activation: str = "tanh"  # the cell nonlinearity where the family has a choice
+
+    def to_dict(self) -> dict:
+        return {
+            "architecture": self.architecture,
+            "input_size": self.input_size,
+            "output_size": self.output_size,
+            "hidden_size": self.hidden_size,
+            "activation": self.activation,
+        }
+
+
+@dataclass
+class ForwardRecord:
+    """Everything one step-path forward pass over a single sequence produced."""
+
+    x: torch.Tensor  # (T, I)
+    h: torch.Tensor  # (T, H) h_1..h_T
+    h_prev: torch.Tensor  # (T, H) h_0..h_{T-1}, h_0 = 0
+    c: torch.Tensor | None = None  # (T, H) cell state for LSTM
+    gates: dict[str, torch.Tensor] = field(default_factory=dict)  # name -> (T, H)
+    cache: dict[str, torch.Tensor] = field(default_factory=dict)  # what a family's backward needs besides
+
+
+class CellBackward(ABC):
+    """One step of BPTT through a cell, for S error sources at once.
+
+    S = 1 gives the gradient of the total loss; S = T (one source per step's
+    loss) gives grad_flow. The map from (dL/dh_t, dL/dc_t) to the previous step
+    is linear, which is why several sources can ride along in one matmul.
+    """
+
+    has_cell_state: ClassVar[bool] = False
+
+    @abstractmethod
+    def step(self, t: int, dh: torch.Tensor, dc_carry: torch.Tensor | None):
+        """Back through step t.
+
+        dh (S, H) = dL/dh_t in total; dc_carry (S, H) = dL/dc_t arriving from
+        step t+1 (LSTM only). Returns (dh_prev_part, dc_carry_prev, dc_t, dpre):
+        the part of dL/dh_{t-1} that flows through this step, the carry for
+        c_{t-1}, the total dL/dc_t, and the gradient of the recurrent
+        pre-activations (S, G) that W_hh multiplied.
+        """
+
+
+class Architecture(ABC):
+    """A cell family: its equations, parameters, fast path and step path."""
+
+    id: ClassVar[str]
+    title: ClassVar[str]
+    summary: ClassVar[str]  # a sentence for a student
+    equations: ClassVar[tuple[str, ...]]
+    gate_names: ClassVar[tuple[str, ...]] = ()
+    activations: ClassVar[tuple[str, ...]] = ("tanh",)
+    has_cell_state: ClassVar[bool] = False
+    has_shortcut: ClassVar[bool] = False
+    # shared matrices whose per-step gradient contribution a trace reports, label -> tensor name
+    shared_matrices: ClassVar[dict[str, str]] = {
+        "W_xh": "rnn.weight_ih_l0",
+        "W_hh": "rnn.weight_hh_l0",
+        "W_hy": "readout.weight",
+    }
+
+    def check(self, config: ModelConfig) -> None:
+        if not 1 <= config.hidden_size <= MAX_HIDDEN_SIZE:
+            raise ValueError(f"hidden_size must be between 1 and {MAX_HIDDEN_SIZE}, not {config.hidden_size}")
+        if config.input_size < 1 or config.output_size < 1:
+            raise ValueError("input_size and output_size must be at least 1")
+        if config.activation not in self.activations:
+            raise ValueError(
+                f"{self.id} supports activation {' or '.join(self.activations)}, not {config.activation!r}"
+            )
+
+    @abstractmethod
+    def make_core(self, config: ModelConfig) -> nn.Module:
+        """The recurrent module; its parameters are exported under the prefix "rnn."."""
+
+    @abstractmethod
+    def run_fast(self, core: nn.Module, x: torch.Tensor, state=None):
+        """Batched forward for training: x (B, T, I) -> (h_all (B, T, H), final state)."""
+
+    @abstractmethod
+    def step_forward(self, core: nn.Module, x: torch.Tensor) -> ForwardRecord:
+        """Exact step-by-step forward of one sequence x (T, I), without autograd."""
+
+    @abstractmethod
+    def backward_cell(self, core: nn.Module, record: ForwardRecord) -> CellBackward:
+        """The BPTT step for this record (coefficients precomputed over all T)."""
+
+    @abstractmethod
+    def input_side(self, core: nn.Module, record: ForwardRecord, grad_h, grad_c, dpre_hh):
+        """From the recurrent adjoints to (grad_x (T, I), parameter grads {name: tensor},
+        per-step contribution norms {tensor name: (T,)}) of the cell's own parameters."""
+
+    def parameter_shapes(self, config: ModelConfig) -> dict[str, tuple[int, ...]]:
+        """Exported tensor names and shapes of a model with this config."""
+        with torch.device("meta"):
+            model = RecurrentModel(config)
+        return {name: tuple(tensor.shape) for name, tensor in model.state_dict().items()}
+
+
+class RecurrentModel(nn.Module):
+    """A recurrent core ("rnn."), a linear readout ("readout.") and, for the
+    shortcut family, a direct input-to-output path ("shortcut.")."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        from app.core.architectures import get_architecture  # the registry imports this module
+
+        self.config = config
+        self.architecture = get_architecture(config.architecture)
+        self.architecture.check(config)
+        self.rnn = self.architecture.make_core(config)
+        self.readout = nn.Linear(config.hidden_size, config.output_size)
+        self.shortcut = (
+            nn.Linear(config.input_size, config.output_size, bias=False) if self.architecture.has_shortcut else None
+        )
+
+    def forward(self, x: torch.Tensor, state=None):
+        """x (B, T, I) -> (logits (B, T, O), final recurrent state)."""
+        h_all, state = self.architecture.run_fast(self.rnn, x, state)  # (B, T, H)
+        logits = self.readout(h_all)  # (B, T, O)
+        if self.shortcut is not None:
+            logits = logits + self.shortcut(x)
+        return logits, state
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.parameters())

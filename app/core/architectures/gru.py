@@ -1,0 +1,82 @@
+"""Gated recurrent unit (Cho et al. 2014), exactly nn.GRU.
+
+    r = sig(W_ir x + b_ir + W_hr h + b_hr)            reset: how much of h_{t-1} the candidate sees
+    z = sig(W_iz x + b_iz + W_hz h + b_hz)            update: how much of h_{t-1} is kept
+    n = tanh(W_in x + b_in + r * (W_hn h + b_hn))     the candidate
+    h_t = (1 - z) * n + z * h_{t-1}
+Gate blocks are stacked in the chunk order r, z, n, as torch does.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from app.core.architectures.base import CellBackward, ForwardRecord, ModelConfig
+from app.core.architectures.fused import FusedCellArchitecture
+
+
+class GruBackward(CellBackward):
+    def __init__(self, record: ForwardRecord, hn: torch.Tensor, w_hh: torch.Tensor):
+        r, z, n = (record.gates[k] for k in "rzn")  # each (T, H)
+        self.w_hh = w_hh  # (3H, H)
+        self.z = z
+        to_n = (1 - z) * (1 - n.pow(2))  # dL/d(pre_n) = dL/dh_t * to_n
+        # dL/d(recurrent pre-activation) of the r, z, n blocks per unit of dL/dh_t;
+        # the n block's recurrent term is gated by r, so it differs from the input side
+        self.hh_coef = torch.stack(
+            [to_n * hn * r * (1 - r), (record.h_prev - n) * z * (1 - z), to_n * r], dim=1
+        )  # (T, 3, H)
+        self.ih_coef = torch.stack([self.hh_coef[:, 0], self.hh_coef[:, 1], to_n], dim=1)  # (T, 3, H)
+
+    def step(self, t, dh, dc_carry):
+        S, H = dh.shape
+        dpre = (dh.unsqueeze(1) * self.hh_coef[t]).reshape(S, 3 * H)  # (S, 3H)
+        return torch.addmm(dh * self.z[t], dpre, self.w_hh), None, None, dpre
+
+
+class GruArchitecture(FusedCellArchitecture):
+    id = "gru"
+    title = "GRU"
+    summary = "A lighter gated cell: the update gate mixes the old state with a candidate, the reset gate decides what the candidate sees."
+    equations = (
+        "r, z = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr), σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)",
+        "n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t-1} + b_hn))",
+        "h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}",
+        "y_t = W_hy h_t + b_y",
+    )
+    gate_names = ("r", "z", "n")
+
+    def make_core(self, config: ModelConfig) -> nn.Module:
+        return nn.GRU(config.input_size, config.hidden_size, num_layers=1, batch_first=True)
+
+    def step_forward(self, core, x):
+        w_ih, w_hh, b_ih, b_hh = self.weights(core)
+        T, H = x.shape[0], core.hidden_size
+        xproj = torch.addmm(b_ih, x, w_ih.T)  # (T, 3H)
+        hproj = x.new_empty(T, 3 * H)  # W_hh h_{t-1} + b_hh, kept for the backward pass
+        h = x.new_empty(T + 1, H)
+        h[0] = 0
+        w_hh_t = w_hh.T
+        for t in range(T):
+            torch.addmm(b_hh, h[t : t + 1], w_hh_t, out=hproj[t : t + 1])
+            rz = torch.sigmoid(xproj[t, : 2 * H] + hproj[t, : 2 * H])
+            r, z = rz[:H], rz[H:]
+            n = torch.tanh(torch.addcmul(xproj[t, 2 * H :], r, hproj[t, 2 * H :]))
+            h[t + 1] = torch.lerp(n, h[t], z)  # (1-z)*n + z*h
+        rz = torch.sigmoid(xproj[:, : 2 * H] + hproj[:, : 2 * H])
+        r = rz[:, :H]
+        n = torch.tanh(xproj[:, 2 * H :] + r * hproj[:, 2 * H :])
+        gates = {"r": r, "z": rz[:, H:], "n": n}
+        # W_hn h_{t-1} + b_hn (T, H) is kept for the n block's recurrent gradient
+        return ForwardRecord(x=x, h=h[1:], h_prev=h[:-1], gates=gates, cache={"hn": hproj[:, 2 * H :]})
+
+    def backward_cell(self, core, record):
+        return GruBackward(record, record.cache["hn"], core.weight_hh_l0)
+
+    def input_preactivation_grad(self, record, grad_h, dpre_hh):
+        r, z, n = (record.gates[k] for k in "rzn")
+        H = grad_h.shape[1]
+        dpre_ih = dpre_hh.clone()
+        dpre_ih[:, 2 * H :] = grad_h * (1 - z) * (1 - n.pow(2))  # the input term is not gated by r
+        return dpre_ih
