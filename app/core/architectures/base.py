@@ -69,16 +69,24 @@ class CellBackward(ABC):
     """
 
     has_cell_state: ClassVar[bool] = False
+    width: int  # G, the size of the recurrent pre-activation (4H for LSTM, 3H for GRU, else H)
+
+    def out_views(self, dpre: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Views into a pre-activation gradient buffer (..., G) that step() writes
+        through; the first is always the whole buffer. Families with gate blocks
+        add views of the blocks, so each step writes without slicing."""
+        return (dpre,)
 
     @abstractmethod
-    def step(self, t: int, dh: torch.Tensor, dc_carry: torch.Tensor | None):
+    def step(self, t: int, dh: torch.Tensor, dc_carry, out: tuple[torch.Tensor, ...], dc_out=None):
         """Back through step t.
 
-        dh (S, H) = dL/dh_t in total; dc_carry (S, H) = dL/dc_t arriving from
-        step t+1 (LSTM only). Returns (dh_prev_part, dc_carry_prev, dc_t, dpre):
-        the part of dL/dh_{t-1} that flows through this step, the carry for
-        c_{t-1}, the total dL/dc_t, and the gradient of the recurrent
-        pre-activations (S, G) that W_hh multiplied.
+        dh (..., H) = dL/dh_t in total, for one source (H,) or several (S, H);
+        dc_carry = dL/dc_t arriving from step t+1 (LSTM only, else None). Writes
+        the gradient of the recurrent pre-activations (those W_hh multiplied)
+        through `out` (from out_views), and the total dL/dc_t into dc_out when
+        given. Returns (dh_prev_part, dc_carry_prev): the part of dL/dh_{t-1}
+        that flows through this step, and the carry for c_{t-1} (or None).
         """
 
 

@@ -18,12 +18,13 @@ ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu}
 
 class ElmanBackward(CellBackward):
     def __init__(self, w_hh: torch.Tensor, act_grad: torch.Tensor):
+        self.width = w_hh.shape[0]  # G = H
         self.w_hh = w_hh  # (H, H)
-        self.act_grad = act_grad  # (T, H) act'(a_t)
+        self.act_grad = act_grad.unbind(0)  # per step act'(a_t) (H,)
 
-    def step(self, t, dh, dc_carry):
-        da = dh * self.act_grad[t]  # (S, H)
-        return da @ self.w_hh, None, None, da
+    def step(self, t, dh, dc_carry, out, dc_out=None):
+        da = torch.mul(dh, self.act_grad[t], out=out[0])  # dL/da_t
+        return da @ self.w_hh, None
 
 
 class ElmanArchitecture(FusedCellArchitecture):

@@ -19,20 +19,23 @@ from app.core.architectures.fused import FusedCellArchitecture
 class GruBackward(CellBackward):
     def __init__(self, record: ForwardRecord, hn: torch.Tensor, w_hh: torch.Tensor):
         r, z, n = (record.gates[k] for k in "rzn")  # each (T, H)
+        self.width = w_hh.shape[0]  # G = 3H
+        self.hidden = w_hh.shape[1]
         self.w_hh = w_hh  # (3H, H)
-        self.z = z
+        self.z = z.unbind(0)
         to_n = (1 - z) * (1 - n.pow(2))  # dL/d(pre_n) = dL/dh_t * to_n
         # dL/d(recurrent pre-activation) of the r, z, n blocks per unit of dL/dh_t;
         # the n block's recurrent term is gated by r, so it differs from the input side
-        self.hh_coef = torch.stack(
-            [to_n * hn * r * (1 - r), (record.h_prev - n) * z * (1 - z), to_n * r], dim=1
-        )  # (T, 3, H)
-        self.ih_coef = torch.stack([self.hh_coef[:, 0], self.hh_coef[:, 1], to_n], dim=1)  # (T, 3, H)
+        self.hh_coef = torch.stack([to_n * hn * r * (1 - r), (record.h_prev - n) * z * (1 - z), to_n * r], dim=1)
+        self.hh_rows = self.hh_coef.unbind(0)  # (3, H) each
 
-    def step(self, t, dh, dc_carry):
-        S, H = dh.shape
-        dpre = (dh.unsqueeze(1) * self.hh_coef[t]).reshape(S, 3 * H)  # (S, 3H)
-        return torch.addmm(dh * self.z[t], dpre, self.w_hh), None, None, dpre
+    def out_views(self, dpre):
+        return dpre, dpre.unflatten(-1, (3, self.hidden))
+
+    def step(self, t, dh, dc_carry, out, dc_out=None):
+        dpre, blocks = out
+        torch.mul(dh.unsqueeze(-2), self.hh_rows[t], out=blocks)
+        return torch.matmul(dpre, self.w_hh).addcmul_(dh, self.z[t]), None  # + z * dL/dh_t directly
 
 
 class GruArchitecture(FusedCellArchitecture):

@@ -22,20 +22,27 @@ class LstmBackward(CellBackward):
         i, f, g, o = (record.gates[k] for k in "ifgo")  # each (T, H)
         c_prev = shifted(record.c)
         tanh_c = torch.tanh(record.c)
+        self.width = w_hh.shape[0]  # G = 4H, the recurrent pre-activation
+        self.hidden = w_hh.shape[1]
         self.w_hh = w_hh  # (4H, H)
-        self.f = f
-        self.h_to_c = o * (1 - tanh_c.pow(2))  # dc_t/dh_t-path: dL/dc_t += dL/dh_t * o * tanh'(c_t)
-        # dL/dpre for the i, f, g blocks is dL/dc_t times these; for o it is dL/dh_t times o_coef
-        self.ifg_coef = torch.stack([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g.pow(2))], dim=1)  # (T, 3, H)
-        self.o_coef = tanh_c * o * (1 - o)  # (T, H)
+        # Coefficients of the linear backward map, as per-step row lists (see bptt.py on why lists):
+        # dL/dc_t gains dL/dh_t * o * tanh'(c_t); the i, f, g blocks get dL/dc_t times
+        # ifg, the o block dL/dh_t times o_coef; dL/dc_{t-1} gets dL/dc_t * f.
+        self.f = f.unbind(0)
+        self.h_to_c = (o * (1 - tanh_c.pow(2))).unbind(0)
+        self.ifg = torch.stack([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g.pow(2))], dim=1).unbind(0)  # (3, H) each
+        self.o_coef = (tanh_c * o * (1 - o)).unbind(0)
 
-    def step(self, t, dh, dc_carry):
-        S, H = dh.shape
-        dc = torch.addcmul(dc_carry, dh, self.h_to_c[t])  # (S, H) total dL/dc_t
-        dpre = dh.new_empty(S, 4 * H)
-        torch.mul(dc.unsqueeze(1), self.ifg_coef[t], out=dpre[:, : 3 * H].view(S, 3, H))
-        torch.mul(dh, self.o_coef[t], out=dpre[:, 3 * H :])
-        return dpre @ self.w_hh, dc * self.f[t], dc, dpre
+    def out_views(self, dpre):
+        blocks = dpre.unflatten(-1, (4, self.hidden))  # (..., 4, H)
+        return dpre, blocks[..., :3, :], blocks[..., 3, :]
+
+    def step(self, t, dh, dc_carry, out, dc_out=None):
+        dpre, ifg, o_block = out
+        dc = torch.addcmul(dc_carry, dh, self.h_to_c[t], out=dc_out)  # total dL/dc_t
+        torch.mul(dc.unsqueeze(-2), self.ifg[t], out=ifg)
+        torch.mul(dh, self.o_coef[t], out=o_block)
+        return dpre @ self.w_hh, dc * self.f[t]
 
 
 class LstmArchitecture(FusedCellArchitecture):
@@ -59,17 +66,24 @@ class LstmArchitecture(FusedCellArchitecture):
         T, H = x.shape[0], core.hidden_size
         xproj = torch.addmm(b_ih + b_hh, x, w_ih.T)  # (T, 4H)
         pre = x.new_empty(T, 4 * H)
-        h = x.new_empty(T, H)
-        c = x.new_empty(T, H)
-        h_t, c_t = x.new_zeros(1, H), x.new_zeros(1, H)
+        act = x.new_empty(4 * H)
+        h = x.new_zeros(T + 1, H)  # row 0 is h_0
+        c = x.new_zeros(T + 1, H)
+        tanh_c = x.new_empty(H)
+        i, f, g, o = act[:H], act[H : 2 * H], act[2 * H : 3 * H], act[3 * H :]
+        # At H = 128 a step is a few microseconds of arithmetic, so indexing and
+        # allocation would dominate: row views are made up front, ops write in place.
+        pre_rows, xproj_rows = pre.split(1), xproj.split(1)  # (1, 4H) each
+        h_rows, c_rows = h.split(1), c.unbind(0)
+        h_out_rows, g_pre_rows = h.unbind(0), pre[:, 2 * H : 3 * H].unbind(0)
         w_hh_t = w_hh.T
         for t in range(T):
-            torch.addmm(xproj[t : t + 1], h_t, w_hh_t, out=pre[t : t + 1])
-            act = torch.sigmoid(pre[t])  # (4H,) the g block is replaced just below
-            g = torch.tanh(pre[t, 2 * H : 3 * H])
-            c_t = torch.addcmul(act[H : 2 * H] * c_t, act[:H], g)  # f*c + i*g
-            h_t = act[3 * H :] * torch.tanh(c_t)
-            c[t], h[t] = c_t, h_t
+            torch.addmm(xproj_rows[t], h_rows[t], w_hh_t, out=pre_rows[t])
+            torch.sigmoid(pre_rows[t][0], out=act)
+            torch.tanh(g_pre_rows[t], out=g)
+            c_t = torch.mul(f, c_rows[t], out=c_rows[t + 1]).addcmul_(i, g)  # f*c + i*g
+            torch.mul(o, torch.tanh(c_t, out=tanh_c), out=h_out_rows[t + 1])
+        h, c = h[1:], c[1:]
         gates = {
             "i": torch.sigmoid(pre[:, :H]),
             "f": torch.sigmoid(pre[:, H : 2 * H]),

@@ -54,15 +54,16 @@ class SecondOrderCore(nn.Module):
 class SecondOrderBackward(CellBackward):
     def __init__(self, weight: torch.Tensor, x: torch.Tensor, act_grad: torch.Tensor):
         H, _, I = weight.shape
+        self.width = H
         self.w_by_input = weight.reshape(H * H, I)  # column k is the matrix symbol k selects
-        self.x = x  # (T, I)
-        self.act_grad = act_grad  # (T, H)
+        self.x = x.unbind(0)  # per step (I,)
+        self.act_grad = act_grad.unbind(0)  # per step act'(a_t) (H,)
         self.H = H
 
-    def step(self, t, dh, dc_carry):
-        da = dh * self.act_grad[t]  # (S, H)
-        m_t = (self.w_by_input @ self.x[t]).view(self.H, self.H)  # (H, H) this step's recurrent matrix
-        return da @ m_t, None, None, da
+    def step(self, t, dh, dc_carry, out, dc_out=None):
+        da = torch.mul(dh, self.act_grad[t], out=out[0])  # dL/da_t
+        m_t = (self.w_by_input @ self.x[t]).view(self.H, self.H)  # (H, H) the matrix x_t selects
+        return da @ m_t, None
 
 
 class SecondOrderArchitecture(Architecture):

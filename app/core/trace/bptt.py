@@ -8,7 +8,7 @@ Two drivers share each family's CellBackward.step:
 
 * `backprop_flow` carries T sources at once, one per step's loss L_s, and keeps
   only ||dL_s/dh_t||. Source s starts at step s, so at step t only rows s >= t
-  are alive; the live block state[t:] shrinks to the bottom as t falls:
+  are alive; the live block state[t:] grows upwards as t falls:
 
         state rows (sources s)        t = T-1   t = T-2  ...   t = 0
         s = 0                           .         .             *
@@ -16,8 +16,9 @@ Two drivers share each family's CellBackward.step:
         s = T-2                         .         *             *
         s = T-1                         *         *             *
 
-Neither builds an autograd graph: each step is a few small dense ops, which is
-what keeps a full trace within a small factor of one fused forward+backward.
+Neither builds an autograd graph. At H = 128 one step is a few microseconds of
+arithmetic, so the per-step Python cost decides the speed: every row view is
+made up front in one batched call (unbind) and every op writes in place.
 """
 
 from __future__ import annotations
@@ -33,31 +34,31 @@ def backprop_total(cell: CellBackward, dh_out: torch.Tensor):
     T, H = dh_out.shape
     grad_h = torch.empty_like(dh_out)
     grad_c = torch.empty_like(dh_out) if cell.has_cell_state else None
-    dpres = []
-    dh_next = dh_out.new_zeros(1, H)
-    dc_carry = dh_out.new_zeros(1, H) if cell.has_cell_state else None
+    dpre = dh_out.new_empty(T, cell.width)
+    outs = list(zip(*(view.unbind(0) for view in cell.out_views(dpre))))  # per step: views of dpre[t]
+    grad_h_rows, dh_out_rows = grad_h.unbind(0), dh_out.unbind(0)
+    grad_c_rows = grad_c.unbind(0) if grad_c is not None else [None] * T
+    dh_next = dh_out.new_zeros(H)
+    dc_carry = dh_out.new_zeros(H) if cell.has_cell_state else None
     for t in range(T - 1, -1, -1):
-        dh = dh_out[t : t + 1] + dh_next  # (1, H) total dL/dh_t
-        grad_h[t] = dh[0]
-        dh_next, dc_carry, dc, dpre = cell.step(t, dh, dc_carry)
-        if grad_c is not None:
-            grad_c[t] = dc[0]
-        dpres.append(dpre)
-    dpres.reverse()
-    return grad_h, grad_c, torch.cat(dpres)  # dpre (T, G)
+        dh = torch.add(dh_out_rows[t], dh_next, out=grad_h_rows[t])  # (H,) total dL/dh_t
+        dh_next, dc_carry = cell.step(t, dh, dc_carry, outs[t], grad_c_rows[t])
+    return grad_h, grad_c, dpre
 
 
 def backprop_flow(cell: CellBackward, dh_out: torch.Tensor) -> torch.Tensor:
     """grad_flow (T, T): entry [s, t] = ||dL_s/dh_t|| for t <= s, 0 above the diagonal."""
     T, H = dh_out.shape
     flow = dh_out.new_zeros(T, T)
-    dh_state = dh_out.new_zeros(T, H)  # row s: dL_s/dh_{t} as t walks back
+    dh_state = dh_out.new_zeros(T, H)  # row s: dL_s/dh_t as t walks back
     dc_state = dh_out.new_zeros(T, H) if cell.has_cell_state else None
+    dpre = dh_out.new_empty(T, cell.width)
     for t in range(T - 1, -1, -1):
         dh_state[t] = dh_out[t]  # source t enters at its own step
         live = dh_state[t:]  # (T - t, H)
         flow[t:, t] = torch.linalg.vector_norm(live, dim=1)
-        dh_prev, dc_prev, _, _ = cell.step(t, live, None if dc_state is None else dc_state[t:])
+        dc_live = None if dc_state is None else dc_state[t:]
+        dh_prev, dc_prev = cell.step(t, live, dc_live, cell.out_views(dpre[t:]))
         dh_state[t:] = dh_prev
         if dc_state is not None:
             dc_state[t:] = dc_prev

@@ -1,0 +1,39 @@
+"""The model store's exceptions.
+
+Every failure the store reports is a StoreError, so a caller (the API layer) can
+map the whole family to HTTP answers in one place: InvalidName/InvalidModel and
+LimitExceeded are the client's fault (422/413), ModelNotFound is 404,
+ModelExists is 409, CorruptModel is a damaged file on disk or in an upload.
+"""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Base class of everything the model store raises on purpose."""
+
+
+class InvalidName(StoreError):
+    """A model name that does not match NAME_PATTERN (and so is never a path)."""
+
+
+class ModelNotFound(StoreError):
+    """No model of that name is stored."""
+
+
+class ModelExists(StoreError):
+    """create() or import_checkpoint() of a name that is already taken."""
+
+
+class CorruptModel(StoreError):
+    """A stored file or an uploaded checkpoint that is unreadable, truncated or
+    inconsistent; the message names the file and says why."""
+
+
+class LimitExceeded(StoreError):
+    """Sizes (metadata, tensor shapes, file bytes, model count) beyond StoreLimits."""
+
+
+class InvalidModel(StoreError):
+    """Metadata or tensors passed in by the caller that cannot be stored
+    (missing config, a tensor that is not float32/float64, not JSON-able, ...)."""

@@ -1,0 +1,271 @@
+"""ModelStore: the models folder as safetensors weights plus JSON metadata.
+
+    <root>/<name>.safetensors   the tensors, torch.nn names, float32
+    <root>/<name>.json          metadata; carries weights_sha256 of the file above
+
+Owns every read and write of those files: names checked before they touch a
+path, limits checked before anything large is read or allocated, writes made
+atomic (see atomic.py) and ordered weights-then-json so that a crash between
+the two leaves a sha mismatch that load() reports instead of loading the wrong
+weights. A per-name lock keeps a training job's save() and a delete() of the
+same model from interleaving inside one process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from app.core.store import atomic, metadata as meta, weights
+from app.core.store.errors import CorruptModel, InvalidModel, LimitExceeded, ModelExists, ModelNotFound, StoreError
+from app.core.store.header import check_expected
+from app.core.store.limits import NAME_PATTERN, StoreLimits, validate_name
+
+logger = logging.getLogger(__name__)
+
+ExpectedShapes = Callable[[dict], dict[str, tuple[int, ...]]]
+WEIGHTS_SUFFIX = ".safetensors"
+METADATA_SUFFIX = ".json"
+
+
+@dataclass
+class StoredModel:
+    name: str
+    metadata: dict
+    tensors: dict[str, torch.Tensor]  # float32, CPU
+
+
+@dataclass
+class ListingEntry:
+    name: str
+    metadata: dict | None  # None when the .json cannot be read
+    error: str | None  # why the model cannot be used; None for a healthy entry
+
+
+class ModelStore:
+    """All models under one folder; safe to share between threads."""
+
+    validate_name = staticmethod(validate_name)
+
+    def __init__(self, root: str | Path, limits: StoreLimits = StoreLimits(),
+                 expected_shapes: ExpectedShapes | None = None) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.limits = limits
+        self._expected_shapes = expected_shapes
+        # Weak values: a name's lock lives only while someone holds or waits on it.
+        self._locks: weakref.WeakValueDictionary[str, threading.RLock] = weakref.WeakValueDictionary()
+        self._locks_guard = threading.Lock()
+        # Serialises count-then-create so two creates cannot both take the last slot.
+        self._create_lock = threading.Lock()
+
+    # ----- reading -------------------------------------------------------------
+
+    def list(self) -> list[ListingEntry]:
+        """Every model, sorted by name; a broken one is an entry with its error."""
+        entries = []
+        for name in sorted(self._names()):
+            try:
+                document = self._read_document(name)
+            except StoreError as exc:
+                logger.warning("model %s is unusable: %s", name, exc)
+                entries.append(ListingEntry(name, None, str(exc)))
+                continue
+            missing = None if self._weights(name).exists() else f"{name}{WEIGHTS_SUFFIX}: weights file is missing"
+            entries.append(ListingEntry(name, document, missing))
+        return entries
+
+    def exists(self, name: str) -> bool:
+        validate_name(name)
+        return self._metadata(name).exists() or self._weights(name).exists()
+
+    def load_metadata(self, name: str) -> dict:
+        validate_name(name)
+        with self._lock(name):
+            return self._read_document(name)
+
+    def load(self, name: str) -> StoredModel:
+        """Metadata and float32 tensors, after sha256, header, shape and dtype checks."""
+        validate_name(name)
+        source = f"{name}{WEIGHTS_SUFFIX}"
+        with self._lock(name):
+            document = self._read_document(name)
+            expected = self._expected_for(document["config"], f"{name}{METADATA_SUFFIX}", CorruptModel)
+            data, header = weights.read_weights_file(self._weights(name), self.limits, expected, source)
+        if atomic.sha256_hex(data) != document["weights_sha256"]:
+            raise CorruptModel(f"{source}: sha256 does not match weights_sha256 in {name}{METADATA_SUFFIX}")
+        architecture = header.metadata.get("architecture")
+        if architecture is not None and architecture != document["config"]["architecture"]:
+            raise CorruptModel(f"{source}: header says architecture {architecture!r}, metadata disagrees")
+        return StoredModel(name, document, weights.deserialize(data, source))
+
+    def weights_path(self, name: str) -> Path:
+        """The .safetensors file, for a download."""
+        validate_name(name)
+        path = self._weights(name)
+        if not path.exists():
+            raise ModelNotFound(f"no model named {name!r}")
+        return path
+
+    # ----- writing -------------------------------------------------------------
+
+    def create(self, name: str, metadata: dict, tensors: dict[str, torch.Tensor]) -> None:
+        """Store a new model; ModelExists if the name is taken, even by a concurrent create."""
+        validate_name(name)
+        weights_bytes, document_bytes = self._encode(name, metadata, tensors, created_at=None)
+        with self._create_lock, self._lock(name):
+            if self.exists(name):
+                raise ModelExists(f"a model named {name!r} already exists")
+            # Another process may still race past this count; the limit is a guard, not an invariant.
+            if len(self._names()) >= self.limits.max_models:
+                raise LimitExceeded(f"the store holds its maximum of {self.limits.max_models} models")
+            try:
+                atomic.publish_new_pair(self._weights(name), weights_bytes, self._metadata(name), document_bytes)
+            except FileExistsError:
+                raise ModelExists(f"a model named {name!r} already exists") from None
+        logger.info("created model %s", name)
+
+    def save(self, name: str, metadata: dict, tensors: dict[str, torch.Tensor]) -> None:
+        """Overwrite an existing model (after training); ModelNotFound if it was deleted meanwhile."""
+        validate_name(name)
+        with self._lock(name):
+            if not self.exists(name):
+                raise ModelNotFound(f"no model named {name!r}")
+            weights_bytes, document_bytes = self._encode(name, metadata, tensors, self._created_at(name))
+            atomic.replace_pair(self._weights(name), weights_bytes, self._metadata(name), document_bytes)
+        logger.info("saved model %s", name)
+
+    def update_metadata(self, name: str, metadata: dict) -> None:
+        """Rewrite the .json only: top-level keys given replace the stored ones.
+
+        The config cannot change here because the weights would no longer fit it.
+        """
+        validate_name(name)
+        if not isinstance(metadata, dict):
+            raise InvalidModel("metadata must be a dict")
+        with self._lock(name):
+            stored = self._read_document(name)
+            if "config" in metadata and metadata["config"] != stored["config"]:
+                raise InvalidModel("update_metadata cannot change the config; save new weights instead")
+            document = meta.build_document(
+                name, {**stored, **metadata}, created_at=stored.get("created_at"),
+                parameter_count=stored.get("parameter_count"), weights_sha256=stored["weights_sha256"],
+                limits=self.limits,
+            )
+            atomic.atomic_write(self._metadata(name), meta.encode_document(document, self.limits))
+
+    def delete(self, name: str) -> None:
+        """Remove both files; works on a corrupt model too, so it can be cleaned up."""
+        validate_name(name)
+        with self._lock(name):
+            if not self.exists(name):
+                raise ModelNotFound(f"no model named {name!r}")
+            # Metadata first: from then on the model no longer lists as healthy.
+            self._metadata(name).unlink(missing_ok=True)
+            self._weights(name).unlink(missing_ok=True)
+            atomic.fsync_dir(self.root)
+        logger.info("deleted model %s", name)
+
+    def import_checkpoint(self, name: str, data: bytes, metadata: dict | None = None) -> None:
+        """Create a model from an uploaded .safetensors, checked header-first; never unpickles."""
+        validate_name(name)
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise InvalidModel("a checkpoint must be bytes")
+        data = bytes(data)
+        source = "uploaded checkpoint"
+        header = weights.parse_bytes_header(data, self.limits, source)
+        given = metadata if metadata is not None else meta.metadata_from_header(header.metadata, source)
+        given = meta.to_strict_json(given, "metadata")
+        if not isinstance(given, dict):
+            raise InvalidModel("metadata must be a dict")
+        meta.check_document(given, self.limits, "metadata", InvalidModel)
+        expected = self._expected_for(given["config"], "metadata", InvalidModel)
+        if expected is not None:
+            check_expected(weights.shapes_of_header(header), expected, source)
+        if self.exists(name):  # cheap early answer; create() decides for real
+            raise ModelExists(f"a model named {name!r} already exists")
+        self.create(name, given, weights.deserialize(data, source))
+
+    # ----- internals -----------------------------------------------------------
+
+    def _metadata(self, name: str) -> Path:
+        return self.root / f"{name}{METADATA_SUFFIX}"
+
+    def _weights(self, name: str) -> Path:
+        return self.root / f"{name}{WEIGHTS_SUFFIX}"
+
+    def _lock(self, name: str) -> threading.RLock:
+        with self._locks_guard:
+            lock = self._locks.get(name)
+            if lock is None:
+                lock = threading.RLock()
+                self._locks[name] = lock
+            return lock
+
+    def _names(self) -> set[str]:
+        """Model names on disk: stems of .json or .safetensors files that are legal names."""
+        try:
+            paths = list(self.root.iterdir())
+        except FileNotFoundError:
+            return set()
+        return {
+            path.stem for path in paths
+            if path.suffix in (METADATA_SUFFIX, WEIGHTS_SUFFIX)
+            and not atomic.is_temp_file(path) and NAME_PATTERN.fullmatch(path.stem)
+        }
+
+    def _read_document(self, name: str) -> dict:
+        path = self._metadata(name)
+        source = path.name
+        try:
+            with open(path, "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size > self.limits.max_metadata_bytes:
+                    raise LimitExceeded(f"{source}: {size} bytes exceeds {self.limits.max_metadata_bytes}")
+                raw = handle.read(self.limits.max_metadata_bytes + 1)
+        except FileNotFoundError:
+            if self._weights(name).exists():
+                raise CorruptModel(f"{source}: metadata file is missing") from None
+            raise ModelNotFound(f"no model named {name!r}") from None
+        except OSError as exc:
+            raise CorruptModel(f"{source}: unreadable ({exc.strerror or exc})") from None
+        return meta.decode_document(raw, name, self.limits, source)
+
+    def _created_at(self, name: str) -> str | None:
+        """The stored creation time, kept across saves; None if the .json is damaged."""
+        try:
+            return self._read_document(name).get("created_at")
+        except StoreError:
+            return None
+
+    def _expected_for(self, config: dict, source: str, error: type[StoreError]) -> dict | None:
+        if self._expected_shapes is None:
+            return None
+        try:
+            expected = self._expected_shapes(config)
+            return {tensor: tuple(int(size) for size in shape) for tensor, shape in expected.items()}
+        except Exception as exc:  # an unknown architecture or option: the config is at fault
+            raise error(f"{source}: config not understood ({type(exc).__name__}: {exc})") from None
+
+    def _encode(self, name: str, metadata: dict, tensors: dict, created_at: str | None) -> tuple[bytes, bytes]:
+        """(weights bytes, json bytes) for a model; everything checked, nothing written."""
+        prepared = weights.prepare_tensors(tensors, self.limits)
+        document = meta.build_document(
+            name, metadata, created_at=created_at, parameter_count=weights.parameter_count(prepared),
+            weights_sha256="", limits=self.limits,
+        )
+        expected = self._expected_for(document["config"], "metadata", InvalidModel)
+        if expected is not None:
+            check_expected(weights.shapes_of(prepared), expected, "tensors", InvalidModel)
+        weights_bytes = weights.serialize(prepared, meta.header_metadata(document))
+        if len(weights_bytes) > self.limits.max_file_bytes:
+            raise LimitExceeded(f"weights of {len(weights_bytes)} bytes exceed {self.limits.max_file_bytes}")
+        document["weights_sha256"] = atomic.sha256_hex(weights_bytes)
+        return weights_bytes, meta.encode_document(document, self.limits)
