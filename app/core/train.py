@@ -1,0 +1,227 @@
+"""The training loop. It knows nothing of the web: it reports through callbacks.
+
+A Trainer runs `config.steps` optimizer steps over batches from the task (or a
+batch source you hand it), and every so often calls
+    on_progress(Progress)   the loss and metric since the last report, ||grad||, steps/s
+    on_trace(step, Trace)   a trace of the probe sequence, to watch the net learn
+The server's job registry hooks its WebSocket streams in here (minGPT's
+callback design). `stop()` may be called from any thread; the loop notices it
+before the next batch, so it stops within one batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+
+import torch
+
+from app.core.architectures import RecurrentModel
+from app.core.losses import step_losses
+from app.core.trace import trace
+
+log = logging.getLogger(__name__)
+
+OPTIMIZERS = {
+    "sgd": torch.optim.SGD,
+    "adam": torch.optim.Adam,
+    "rmsprop": torch.optim.RMSprop,
+}
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 1000  # optimizer steps, one batch each
+    batch_size: int = 32  # sequences per batch
+    learning_rate: float = 0.01
+    optimizer: str = "adam"  # sgd | adam | rmsprop
+    clip_norm: float | None = 1.0  # clip the gradient's global norm to this; None: no clipping
+    tbptt: int | None = None  # truncated BPTT: gradients flow back at most this many steps; None: full BPTT
+    seed: int = 0  # seeds the batches: same seed, same run on the CPU
+    report_every: int = 10  # call on_progress at least every this many steps...
+    report_every_s: float | None = None  # ...and also whenever this much time has passed
+    trace_every: int = 0  # call on_trace every this many steps; 0: only by time, if trace_every_s
+    trace_every_s: float | None = None  # ...and whenever this much time has passed since the last trace
+
+    def check(self) -> None:
+        if self.steps < 1:
+            raise ValueError("steps must be at least 1")
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise ValueError("learning_rate must be a positive number")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
+        if self.clip_norm is not None and not (math.isfinite(self.clip_norm) and self.clip_norm > 0):
+            raise ValueError("clip_norm must be a positive number, or null for no clipping")
+        if self.tbptt is not None and self.tbptt < 1:
+            raise ValueError("tbptt must be at least 1, or null for full BPTT")
+
+
+@dataclass
+class Progress:
+    step: int  # optimizer steps done so far
+    steps: int  # steps asked for
+    loss: float  # mean training loss per counted step, over the batches since the last report
+    metric: float  # the task's metric on the latest batch
+    grad_norm: float  # global gradient norm before clipping, latest batch
+    steps_per_s: float  # over the batches since the last report
+    elapsed_s: float
+
+    def to_dict(self) -> dict:
+        return {k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in asdict(self).items()}
+
+
+@dataclass
+class TrainResult:
+    status: str  # done | cancelled | failed
+    steps_done: int
+    reason: str = ""  # why it failed, in words
+    history: list[Progress] = field(default_factory=list)
+
+
+class TrainingDiverged(RuntimeError):
+    pass
+
+
+class Trainer:
+    def __init__(
+        self,
+        model: RecurrentModel,
+        task,
+        config: TrainConfig,
+        on_progress: Callable[[Progress], None] | None = None,
+        on_trace: Callable[[int, object], None] | None = None,
+        batches: Iterator | None = None,
+        first_step: int = 0,
+    ):
+        config.check()
+        self.model, self.task, self.config = model, task, config
+        self.on_progress, self.on_trace = on_progress, on_trace
+        self.device = next(model.parameters()).device
+        self.batches = batches if batches is not None else self._task_batches()
+        self.first_step = first_step  # steps the model had before this run, for the reported step numbers
+        self.optimizer = OPTIMIZERS[config.optimizer](model.parameters(), lr=config.learning_rate)
+        self._stop = threading.Event()
+        self.step = 0
+
+    def stop(self) -> None:
+        """Ask the loop to stop before its next batch (safe from any thread)."""
+        self._stop.set()
+
+    def _task_batches(self) -> Iterator:
+        rng = random.Random(self.config.seed)
+        while True:
+            yield self.task.batch(self.config.batch_size, rng)
+
+    def run(self) -> TrainResult:
+        history: list[Progress] = []
+        try:
+            self._loop(history)
+        except TrainingDiverged as error:
+            return TrainResult("failed", self.step, str(error), history)
+        status = "cancelled" if self._stop.is_set() and self.step < self.config.steps else "done"
+        return TrainResult(status, self.step, "", history)
+
+    def _loop(self, history: list[Progress]) -> None:
+        cfg = self.config
+        start = last_report = last_trace = time.perf_counter()
+        window_loss = torch.zeros((), device=self.device)  # summed on the device: no sync per step
+        window_steps = 0
+        self.model.train()
+        while self.step < cfg.steps and not self._stop.is_set():
+            batch = self._to_device(next(self.batches))
+            logits, grad_norm, loss = self._train_step(batch)
+            self.step += 1
+            window_loss += loss
+            window_steps += 1
+            now = time.perf_counter()
+            due = self.step % cfg.report_every == 0 or self.step == cfg.steps
+            if cfg.report_every_s is not None and now - last_report >= cfg.report_every_s:
+                due = True
+            if due:
+                progress = self._progress(window_loss, window_steps, logits, batch, grad_norm, now - last_report, now - start)
+                history.append(progress)
+                if self.on_progress:
+                    self.on_progress(progress)
+                window_loss.zero_()
+                window_steps, last_report = 0, now
+                if not math.isfinite(progress.loss):
+                    raise TrainingDiverged(
+                        f"the loss became non-finite at step {progress.step}; "
+                        "try a smaller learning rate or clipping the gradient norm"
+                    )
+            if self.on_trace and self._trace_due(now - last_trace):
+                self.model.eval()
+                self.on_trace(self.first_step + self.step, trace(self.model, self.task))
+                self.model.train()
+                last_trace = time.perf_counter()
+
+    def _trace_due(self, since_last: float) -> bool:
+        cfg = self.config
+        if cfg.trace_every and self.step % cfg.trace_every == 0:
+            return True
+        if cfg.trace_every_s is not None and since_last >= cfg.trace_every_s:
+            return True
+        return self.step == cfg.steps  # the final state, always
+
+    def _to_device(self, batch):
+        if batch.x.device == self.device:
+            return batch
+        return type(batch)(
+            x=batch.x.to(self.device),
+            target=batch.target.to(self.device),
+            loss_mask=batch.loss_mask.to(self.device),
+            lengths=batch.lengths,
+        )
+
+    def _train_step(self, batch):
+        """One optimizer step; returns (logits, grad norm, mean loss) as device tensors."""
+        cfg = self.config
+        self.optimizer.zero_grad(set_to_none=True)
+        counted = batch.loss_mask.sum().clamp_min(1)
+        T = batch.x.shape[1]
+        chunk = cfg.tbptt or T
+        state, total, pieces = None, 0.0, []
+        # Truncated BPTT: run the sequence in chunks, carrying the state forward
+        # but cutting the graph between chunks, so gradients reach back at most
+        # `chunk` steps; the optimizer still steps once per batch.
+        for begin in range(0, T, chunk):
+            end = min(T, begin + chunk)
+            logits, state = self.model(batch.x[:, begin:end], state)  # (B, t, O)
+            losses = step_losses(logits, batch.target[:, begin:end], batch.loss_mask[:, begin:end], self.task.loss_kind)
+            loss = losses.sum() / counted
+            loss.backward()
+            total = total + loss.detach()
+            pieces.append(logits.detach())
+            state = _detach(state)
+        max_norm = cfg.clip_norm if cfg.clip_norm is not None else math.inf
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm)
+        self.optimizer.step()
+        return (pieces[0] if len(pieces) == 1 else torch.cat(pieces, 1)), grad_norm, total
+
+    def _progress(self, window_loss, window_steps, logits, batch, grad_norm, window_s, elapsed_s) -> Progress:
+        with torch.no_grad():
+            metric = float(self.task.metric(logits, batch))
+        return Progress(
+            step=self.first_step + self.step,
+            steps=self.first_step + self.config.steps,
+            loss=float(window_loss) / max(1, window_steps),
+            metric=metric,
+            grad_norm=float(grad_norm),
+            steps_per_s=window_steps / window_s if window_s > 0 else 0.0,
+            elapsed_s=elapsed_s,
+        )
+
+
+def _detach(state):
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()

@@ -1,0 +1,516 @@
+"""Tests of app.core.store: round trips, atomicity, races, limits and hostile files."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import struct
+import threading
+
+import pytest
+import safetensors.torch
+import torch
+
+from app.core.store import (
+    CorruptModel,
+    InvalidModel,
+    InvalidName,
+    LimitExceeded,
+    ModelExists,
+    ModelNotFound,
+    ModelStore,
+    StoreLimits,
+    thin_history,
+)
+
+HIDDEN, INPUT, OUTPUT = 5, 3, 4
+
+
+def elman_shapes(config: dict) -> dict[str, tuple[int, ...]]:
+    """A stand-in for the architecture registry: nn.RNN plus a linear readout."""
+    if config["architecture"] != "elman":
+        raise KeyError(config["architecture"])
+    h, i, o = config["hidden_size"], config["input_size"], config["output_size"]
+    return {
+        "rnn.weight_ih_l0": (h, i), "rnn.weight_hh_l0": (h, h), "rnn.bias_ih_l0": (h,),
+        "rnn.bias_hh_l0": (h,), "readout.weight": (o, h), "readout.bias": (o,),
+    }
+
+
+def make_metadata(**extra) -> dict:
+    return {
+        "config": {"architecture": "elman", "input_size": INPUT, "output_size": OUTPUT,
+                   "hidden_size": HIDDEN, "activation": "tanh"},
+        "task": {"id": "reber", "options": {"max_length": 20}},
+        "history": [{"step": 10, "loss": 1.5, "metric": 0.25}],
+        "total_steps": 10,
+        **extra,
+    }
+
+
+def make_tensors(seed: int = 0, dtype=torch.float32) -> dict[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    config = make_metadata()["config"]
+    return {name: torch.randn(shape, generator=generator, dtype=dtype)
+            for name, shape in elman_shapes(config).items()}
+
+
+def raw_safetensors(header: dict, data: bytes = b"", length: int | None = None) -> bytes:
+    """Hand-made .safetensors bytes, so a test can declare whatever it likes."""
+    encoded = json.dumps(header).encode()
+    return struct.pack("<Q", len(encoded) if length is None else length) + encoded + data
+
+
+def temp_files(root) -> list[str]:
+    return sorted(path.name for path in root.iterdir() if path.name.startswith("."))
+
+
+def write_model_files(root, name: str, weights_bytes: bytes) -> None:
+    """A .json/.safetensors pair written behind the store's back, with a matching sha."""
+    import hashlib
+    document = {"format_version": 1, "name": name, **make_metadata(),
+                "weights_sha256": hashlib.sha256(weights_bytes).hexdigest()}
+    (root / f"{name}.safetensors").write_bytes(weights_bytes)
+    (root / f"{name}.json").write_text(json.dumps(document))
+
+
+@pytest.fixture
+def store(tmp_path):
+    return ModelStore(tmp_path, expected_shapes=elman_shapes)
+
+
+@pytest.fixture
+def no_deserialise(monkeypatch):
+    """Fail the test if any tensor data is ever decoded."""
+    def refuse(data):
+        raise AssertionError("tensor data decoded before the header was refused")
+    monkeypatch.setattr(safetensors.torch, "load", refuse)
+
+
+# ----- round trips -----------------------------------------------------------
+
+def test_round_trip_keeps_tensors_and_metadata(store):
+    tensors = make_tensors()
+    store.create("reber-elman", make_metadata(notes={"by": "test"}), tensors)
+    loaded = store.load("reber-elman")
+    assert loaded.name == "reber-elman"
+    assert loaded.tensors.keys() == tensors.keys()
+    for name, tensor in tensors.items():
+        assert loaded.tensors[name].dtype == torch.float32
+        assert torch.equal(loaded.tensors[name], tensor)
+    stored = loaded.metadata
+    assert stored == store.load_metadata("reber-elman")
+    expected = make_metadata(notes={"by": "test"})
+    for key in ("config", "task", "history", "total_steps", "notes"):
+        assert stored[key] == expected[key]
+    assert stored["format_version"] == 1 and stored["name"] == "reber-elman"
+    assert stored["parameter_count"] == sum(t.numel() for t in tensors.values())
+    assert stored["created_at"].endswith("Z") and stored["updated_at"].endswith("Z")
+
+
+def test_checkpoint_is_self_describing_and_reimports(store):
+    store.create("source", make_metadata(), make_tensors())
+    with safetensors.safe_open(store.weights_path("source"), "pt") as handle:
+        header = handle.metadata()
+    assert header["format"] == "unrolled" and header["format_version"] == "1"
+    assert header["architecture"] == "elman"
+    store.import_checkpoint("copy", store.weights_path("source").read_bytes(), None)
+    copy = store.load("copy")
+    assert copy.metadata["config"] == make_metadata()["config"]
+    assert torch.equal(copy.tensors["readout.weight"], make_tensors()["readout.weight"])
+
+
+def test_float64_is_stored_as_float32(store):
+    store.create("double", make_metadata(), make_tensors(dtype=torch.float64))
+    assert all(t.dtype == torch.float32 for t in store.load("double").tensors.values())
+
+
+def test_save_overwrites_and_keeps_created_at(store):
+    store.create("m", make_metadata(), make_tensors(0))
+    created = store.load_metadata("m")["created_at"]
+    store.save("m", make_metadata(total_steps=99), make_tensors(1))
+    loaded = store.load("m")
+    assert torch.equal(loaded.tensors["rnn.weight_hh_l0"], make_tensors(1)["rnn.weight_hh_l0"])
+    assert loaded.metadata["total_steps"] == 99 and loaded.metadata["created_at"] == created
+
+
+def test_save_of_a_deleted_model_does_not_resurrect_it(store):
+    store.create("m", make_metadata(), make_tensors())
+    store.delete("m")
+    with pytest.raises(ModelNotFound):
+        store.save("m", make_metadata(), make_tensors())
+    assert not store.exists("m") and store.list() == []
+
+
+def test_update_metadata_merges_and_keeps_weights(store):
+    store.create("m", make_metadata(), make_tensors())
+    store.update_metadata("m", {"description": "hi", "history": [{"step": 1, "loss": float("nan")}]})
+    loaded = store.load("m")  # sha still matches: the weights were not touched
+    assert loaded.metadata["description"] == "hi"
+    assert loaded.metadata["history"] == [{"step": 1, "loss": None}]  # NaN is not JSON
+    assert loaded.metadata["task"] == make_metadata()["task"]
+    with pytest.raises(InvalidModel):
+        store.update_metadata("m", {"config": {**make_metadata()["config"], "hidden_size": 6}})
+
+
+def test_delete_and_not_found(store):
+    store.create("m", make_metadata(), make_tensors())
+    store.delete("m")
+    assert not store.exists("m")
+    for call in (store.load, store.load_metadata, store.delete, store.weights_path):
+        with pytest.raises(ModelNotFound):
+            call("m")
+
+
+# ----- create races and atomic writes ----------------------------------------
+
+def test_create_twice_is_refused(store):
+    store.create("m", make_metadata(), make_tensors(0))
+    with pytest.raises(ModelExists):
+        store.create("m", make_metadata(), make_tensors(1))
+    assert torch.equal(store.load("m").tensors["readout.bias"], make_tensors(0)["readout.bias"])
+
+
+def test_concurrent_creates_of_one_name_have_one_winner(tmp_path):
+    # One store per thread: no shared in-process lock, so the file-level claim decides.
+    threads_count = 8
+    barrier = threading.Barrier(threads_count)
+    outcomes = []
+
+    def create(seed):
+        store = ModelStore(tmp_path, expected_shapes=elman_shapes)
+        barrier.wait()
+        try:
+            store.create("race", make_metadata(), make_tensors(seed))
+            outcomes.append(("won", seed))
+        except ModelExists:
+            outcomes.append(("lost", seed))
+
+    threads = [threading.Thread(target=create, args=(seed,)) for seed in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [seed for outcome, seed in outcomes if outcome == "won"]
+    assert len(winners) == 1 and len(outcomes) == threads_count
+    loaded = ModelStore(tmp_path).load("race")  # the files are the winner's, consistent
+    assert torch.equal(loaded.tensors["readout.weight"], make_tensors(winners[0])["readout.weight"])
+    assert temp_files(tmp_path) == []
+
+
+def test_failed_serialisation_leaves_old_model(store, tmp_path, monkeypatch):
+    store.create("m", make_metadata(), make_tensors(0))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+    monkeypatch.setattr(safetensors.torch, "save", broken)
+    with pytest.raises(RuntimeError):
+        store.save("m", make_metadata(total_steps=5), make_tensors(1))
+    monkeypatch.undo()
+    loaded = store.load("m")
+    assert torch.equal(loaded.tensors["readout.weight"], make_tensors(0)["readout.weight"])
+    assert loaded.metadata["total_steps"] == 10
+    assert temp_files(tmp_path) == []
+
+
+def test_failed_rename_of_the_json_restores_the_old_weights(store, tmp_path, monkeypatch):
+    store.create("m", make_metadata(), make_tensors(0))
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if str(dst).endswith(".json"):  # after the weights were already renamed
+            raise OSError("rename failed")
+        return real_replace(src, dst)
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError):
+        store.save("m", make_metadata(total_steps=5), make_tensors(1))
+    monkeypatch.undo()
+    loaded = store.load("m")  # sha check passes: both old files are back
+    assert torch.equal(loaded.tensors["readout.weight"], make_tensors(0)["readout.weight"])
+    assert loaded.metadata["total_steps"] == 10
+    assert temp_files(tmp_path) == []
+
+
+def test_new_weights_under_old_json_are_reported_not_loaded(store, tmp_path):
+    # What a crash between the two renames leaves behind.
+    store.create("a", make_metadata(), make_tensors(0))
+    store.create("b", make_metadata(), make_tensors(1))
+    (tmp_path / "a.safetensors").write_bytes((tmp_path / "b.safetensors").read_bytes())
+    with pytest.raises(CorruptModel, match="sha256"):
+        store.load("a")
+
+
+# ----- names and limits ------------------------------------------------------
+
+@pytest.mark.parametrize("name", [
+    "../x", "%2e%2e", "..", "A", "", "a" * 65, "a/b", "-a", "_a", "a\n", "a b", "a.json", "\\x", None, 7,
+])
+def test_bad_names_are_refused(store, tmp_path, name):
+    with pytest.raises(InvalidName, match="lower-case"):
+        store.create(name, make_metadata(), make_tensors())
+    for call in (store.exists, store.load, store.delete, store.weights_path):
+        with pytest.raises(InvalidName):
+            call(name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_good_names_are_accepted(store):
+    for name in ("a", "0", "a" * 64, "reber_lstm-2"):
+        store.create(name, make_metadata(), make_tensors())
+    assert [entry.name for entry in store.list()] == sorted(["a", "0", "a" * 64, "reber_lstm-2"])
+
+
+def test_max_models_is_enforced(tmp_path):
+    store = ModelStore(tmp_path, StoreLimits(max_models=2))
+    store.create("a", make_metadata(), make_tensors())
+    store.create("b", make_metadata(), make_tensors())
+    with pytest.raises(LimitExceeded):
+        store.create("c", make_metadata(), make_tensors())
+    with pytest.raises(LimitExceeded):
+        store.import_checkpoint("c", store.weights_path("a").read_bytes(), None)
+    store.delete("a")
+    store.create("c", make_metadata(), make_tensors())
+
+
+def test_config_beyond_limits_is_refused(store):
+    metadata = make_metadata()
+    metadata["config"]["hidden_size"] = 10**9
+    with pytest.raises(LimitExceeded):
+        store.create("big", metadata, make_tensors())
+
+
+def test_history_is_thinned_keeping_first_and_latest(tmp_path):
+    store = ModelStore(tmp_path, StoreLimits(max_history=100))
+    history = [{"step": step, "loss": 1.0 / (step + 1)} for step in range(5001)]
+    store.create("m", make_metadata(history=history, total_steps=5000), make_tensors())
+    kept = store.load_metadata("m")["history"]
+    assert len(kept) == 100
+    assert kept[0]["step"] == 0 and kept[-1]["step"] == 5000
+    steps = [point["step"] for point in kept]
+    assert steps == sorted(set(steps))
+    gaps = {b - a for a, b in zip(steps, steps[1:])}
+    assert max(gaps) - min(gaps) <= 1  # evenly spread
+
+
+@pytest.mark.parametrize("count,limit", [(0, 5), (3, 5), (5, 5), (6, 5), (7, 2), (1000, 999), (10, 1)])
+def test_thin_history_bounds(count, limit):
+    points = list(range(count))
+    kept = thin_history(points, limit)
+    assert len(kept) == min(count, limit)
+    assert kept == sorted(set(kept))
+    if count:
+        assert kept[-1] == count - 1
+
+
+# ----- corrupt files on disk -------------------------------------------------
+
+def test_broken_models_list_as_errors_and_do_not_load(store, tmp_path):
+    store.create("good", make_metadata(), make_tensors())
+    store.create("truncated", make_metadata(), make_tensors())
+    weights = tmp_path / "truncated.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-10])
+    store.create("garbage", make_metadata(), make_tensors())
+    (tmp_path / "garbage.json").write_bytes(b"{not json \xff")
+    store.create("orphan", make_metadata(), make_tensors())
+    (tmp_path / "orphan.json").unlink()
+    (tmp_path / ".good.safetensors.1234.tmp").write_bytes(b"stray")
+    (tmp_path / "README.txt").write_text("not a model")
+
+    entries = {entry.name: entry for entry in store.list()}
+    assert sorted(entries) == ["garbage", "good", "orphan", "truncated"]
+    assert entries["good"].error is None and entries["good"].metadata["config"]["architecture"] == "elman"
+    assert "garbage.json" in entries["garbage"].error and entries["garbage"].metadata is None
+    assert "orphan.json" in entries["orphan"].error
+    for name in ("truncated", "garbage", "orphan"):
+        with pytest.raises(CorruptModel):
+            store.load(name)
+    with pytest.raises(CorruptModel, match="truncated"):
+        store.load("truncated")
+    store.delete("garbage")  # a broken model can still be removed
+    assert not store.exists("garbage")
+
+
+def test_json_without_weights_is_an_error_entry(store, tmp_path):
+    store.create("m", make_metadata(), make_tensors())
+    (tmp_path / "m.safetensors").unlink()
+    [entry] = store.list()
+    assert "weights file is missing" in entry.error
+    with pytest.raises(CorruptModel, match="missing"):
+        store.load("m")
+
+
+def test_flipped_data_byte_fails_the_sha_check(store, tmp_path):
+    store.create("m", make_metadata(), make_tensors())
+    weights = tmp_path / "m.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0x40  # tensor data only: the header stays valid
+    weights.write_bytes(bytes(data))
+    with pytest.raises(CorruptModel, match="sha256"):
+        store.load("m")
+
+
+def test_expected_shapes_mismatch_on_disk_is_refused(tmp_path, no_deserialise):
+    tensors = make_tensors()
+    tensors["rnn.weight_hh_l0"] = torch.zeros(HIDDEN, HIDDEN + 1)
+    ModelStore(tmp_path).create("m", make_metadata(), tensors)  # a store that does not check
+    with pytest.raises(CorruptModel, match="rnn.weight_hh_l0"):
+        ModelStore(tmp_path, expected_shapes=elman_shapes).load("m")
+
+
+def test_huge_shape_in_a_stored_header_is_refused_before_allocation(tmp_path, no_deserialise):
+    header = {"readout.weight": {"dtype": "F32", "shape": [10**12, 10**12], "data_offsets": [0, 16]}}
+    write_model_files(tmp_path, "m", raw_safetensors(header, b"\0" * 16))
+    with pytest.raises(LimitExceeded):
+        ModelStore(tmp_path).load("m")
+
+
+def test_pickle_renamed_to_safetensors_is_refused(tmp_path, no_deserialise):
+    buffer = io.BytesIO()
+    torch.save(make_tensors(), buffer)
+    write_model_files(tmp_path, "zip", buffer.getvalue())
+    write_model_files(tmp_path, "raw", pickle.dumps(Explosive()))
+    store = ModelStore(tmp_path)
+    for name in ("zip", "raw"):
+        with pytest.raises(CorruptModel, match="not a safetensors file"):
+            store.load(name)
+    assert not EXPLODED
+
+
+# ----- hostile uploads -------------------------------------------------------
+
+EXPLODED = []
+
+
+def explode():
+    EXPLODED.append(True)
+
+
+class Explosive:
+    """Unpickling this would run explode(): proof of whether anything unpickles."""
+
+    def __reduce__(self):
+        return (explode, ())
+
+
+def f32(shape, begin=0):
+    count = 1
+    for size in shape:
+        count *= size
+    return {"dtype": "F32", "shape": list(shape), "data_offsets": [begin, begin + 4 * count]}
+
+
+HOSTILE = {
+    "pickle": (pickle.dumps(Explosive()), CorruptModel),
+    "empty": (b"", CorruptModel),
+    "short": (b"\x01\x00", CorruptModel),
+    "huge header length": (struct.pack("<Q", 2**62) + b"{}", CorruptModel),
+    "length past end": (raw_safetensors({}, length=10_000), CorruptModel),
+    "header not json": (struct.pack("<Q", 4) + b"\xff\xfe{[", CorruptModel),
+    "header a list": (raw_safetensors([]), CorruptModel),  # type: ignore[arg-type]
+    "deep nesting": (struct.pack("<Q", 200_000) + b"[" * 100_000 + b"]" * 100_000, CorruptModel),
+    "int64": (raw_safetensors({"readout.bias": {"dtype": "I64", "shape": [4], "data_offsets": [0, 32]}},
+                              b"\0" * 32), CorruptModel),
+    "unhashable dtype": (raw_safetensors({"readout.bias": {"dtype": ["F32"], "shape": [4],
+                                                           "data_offsets": [0, 16]}}, b"\0" * 16), CorruptModel),
+    "huge shape": (raw_safetensors({"readout.bias": f32([2**40])}, b"\0" * 16), LimitExceeded),
+    "many dims": (raw_safetensors({"readout.bias": f32([4096, 4096, 4096])}, b"\0" * 16), LimitExceeded),
+    "negative dim": (raw_safetensors({"readout.bias": f32([-4])}, b""), CorruptModel),
+    "offsets past data": (raw_safetensors({"readout.bias": f32([4])}, b"\0" * 8), CorruptModel),
+    "overlap": (raw_safetensors({"readout.bias": f32([4]), "rnn.bias_ih_l0": f32([4])}, b"\0" * 32),
+                CorruptModel),
+    "path-like tensor name": (raw_safetensors({"../etc": f32([4])}, b"\0" * 16), CorruptModel),
+    "metadata not strings": (raw_safetensors({"__metadata__": {"config": {"a": 1}}}), CorruptModel),
+}
+
+
+@pytest.mark.parametrize("label", sorted(HOSTILE))
+def test_hostile_uploads_are_refused(store, tmp_path, no_deserialise, label):
+    data, error = HOSTILE[label]
+    with pytest.raises(error):
+        store.import_checkpoint("upload", data, make_metadata())
+    assert not EXPLODED
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_upload_with_unexpected_names_or_shapes_is_refused(store, tmp_path, no_deserialise):
+    wrong_shape = make_tensors()
+    wrong_shape["readout.weight"] = torch.zeros(OUTPUT + 1, HIDDEN)
+    extra = {**make_tensors(), "shortcut.weight": torch.zeros(OUTPUT, INPUT)}
+    missing = make_tensors()
+    del missing["readout.bias"]
+    for tensors in (wrong_shape, extra, missing):
+        with pytest.raises(CorruptModel, match="do not match"):
+            store.import_checkpoint("upload", safetensors.torch.save(tensors), make_metadata())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_upload_without_any_config_is_refused(store):
+    with pytest.raises(InvalidModel, match="config"):
+        store.import_checkpoint("upload", safetensors.torch.save(make_tensors()), None)
+
+
+def test_upload_of_too_many_bytes_is_refused(tmp_path):
+    store = ModelStore(tmp_path, StoreLimits(max_file_bytes=100))
+    with pytest.raises(LimitExceeded):
+        store.import_checkpoint("upload", safetensors.torch.save(make_tensors()), make_metadata())
+
+
+def test_upload_of_foreign_float64_checkpoint_with_metadata(store):
+    doubles = make_tensors(dtype=torch.float64)
+    store.import_checkpoint("upload", safetensors.torch.save(doubles), make_metadata())
+    loaded = store.load("upload")
+    assert loaded.tensors["readout.bias"].dtype == torch.float32
+    assert torch.equal(loaded.tensors["readout.bias"], doubles["readout.bias"].float())
+
+
+# ----- the caller's mistakes -------------------------------------------------
+
+def test_expected_shapes_mismatch_on_create_is_refused(store, tmp_path):
+    tensors = make_tensors()
+    tensors["rnn.weight_ih_l0"] = torch.zeros(HIDDEN, INPUT + 1)
+    with pytest.raises(InvalidModel, match="rnn.weight_ih_l0"):
+        store.create("m", make_metadata(), tensors)
+    metadata = make_metadata()
+    metadata["config"]["architecture"] = "unknown"
+    with pytest.raises(InvalidModel, match="config not understood"):
+        store.create("m", metadata, make_tensors())
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("metadata,tensors", [
+    ({}, None),
+    ({"config": "elman"}, None),
+    (make_metadata(extra=object()), None),
+    (make_metadata(), {"readout.bias": torch.zeros(4, dtype=torch.int64)}),
+    (make_metadata(), {}),
+    (make_metadata(), {"readout.bias": [0.0]}),
+])
+def test_unstorable_input_is_refused(tmp_path, metadata, tensors):
+    store = ModelStore(tmp_path)
+    with pytest.raises(InvalidModel):
+        store.create("m", metadata, make_tensors() if tensors is None else tensors)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_store_imports_no_web_framework():
+    import subprocess
+    import sys
+    code = ("import sys, app.core.store; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'pydantic', 'starlette')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    assert result.stdout.strip() == "[]"
+
+
+def test_filesystems_without_hard_links_still_work(store, monkeypatch):
+    def no_links(src, dst, **kwargs):
+        raise PermissionError(1, "Operation not permitted")
+    monkeypatch.setattr(os, "link", no_links)
+    store.create("m", make_metadata(), make_tensors(0))
+    with pytest.raises(ModelExists):
+        store.create("m", make_metadata(), make_tensors(1))
+    store.save("m", make_metadata(), make_tensors(2))
+    assert torch.equal(store.load("m").tensors["readout.bias"], make_tensors(2)["readout.bias"])
+    assert temp_files(store.root) == []
