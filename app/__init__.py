@@ -1,0 +1,3 @@
+"""Unrolled: a web-based visual explorer for recurrent neural networks."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,64 @@
+"""Pydantic models at the API edge: what clients send and get back.
+
+Every field has a description and the models carry examples, so /docs is a
+usable reference on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ErrorOut(BaseModel):
+    detail: str = Field(description="What went wrong, in words a person understands.", examples=["model 'x' not found"])
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"] = Field(description="Always 'ok' when the server answers.")
+    device: str = Field(description="The torch device models train and run on.", examples=["cpu", "cuda"])
+    torch: str = Field(description="The installed PyTorch version.", examples=["2.13.0+cpu"])
+    version: str = Field(description="The Unrolled version.", examples=["0.1.0"])
+
+
+class ArchitectureOut(BaseModel):
+    id: str = Field(description="Registry id used when creating a model.", examples=["lstm"])
+    title: str = Field(description="Human name.", examples=["LSTM"])
+    summary: str = Field(description="One sentence on what the cell does.")
+    equations: list[str] = Field(description="The cell's equations, torch.nn naming.")
+    gate_names: list[str] = Field(description="Gates a trace reports, in torch's chunk order.", examples=[["i", "f", "g", "o"]])
+    activations: list[str] = Field(description="Allowed values of `activation`; the first is the default.")
+    has_cell_state: bool = Field(description="Whether traces carry c_t (LSTM).")
+    has_shortcut: bool = Field(description="Whether a direct input-to-output path exists.")
+    shared_matrices: dict[str, str] = Field(
+        description="Shared matrix label -> exported tensor name, reused at every step of the unrolled net.",
+        examples=[{"W_xh": "rnn.weight_ih_l0", "W_hh": "rnn.weight_hh_l0", "W_hy": "readout.weight"}],
+    )
+
+
+class TaskOptionOut(BaseModel):
+    name: str = Field(description="Option keyword.", examples=["lag"])
+    kind: Literal["int", "float", "str"] = Field(description="Value type.")
+    default: Any = Field(description="Value used when the option is not given.")
+    description: str = Field(description="What the option changes.")
+    minimum: float | None = Field(None, description="Smallest value (for str: shortest length).")
+    maximum: float | None = Field(None, description="Largest value (for str: longest length).")
+
+
+class TaskOut(BaseModel):
+    id: str = Field(description="Registry id.", examples=["reber"])
+    title: str = Field(description="Human name.")
+    description: str = Field(description="What the task asks of a network.")
+    symbols: list[str] | None = Field(description="Output symbols in output order (symbolic tasks), else null.")
+    input_symbols: list[str] | None = Field(description="Input symbols in one-hot order, else null.")
+    input_size: int = Field(description="Size I of x_t.")
+    output_size: int = Field(description="Size O of y_t.")
+    loss_kind: Literal["cross_entropy", "bce", "mse"] = Field(description="How L_t is computed.")
+    mode: Literal["many_to_many", "many_to_one"] = Field(description="One output per step, or per sequence.")
+    metric_name: str = Field(description="What the task's metric measures.")
+    input_kind: Literal["symbols", "words", "numbers"] = Field(description="How a typed `input` is read.")
+    max_length: int = Field(description="Longest input the task encodes.")
+    probe_text: str = Field(description="The default input traced for this task.", examples=["BTSSXXTVVE"])
+    options: dict[str, Any] = Field(description="Option values of this task (defaults here).")
+    options_spec: list[TaskOptionOut] = Field(description="Every option with its type, default and range.")
