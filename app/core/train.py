@@ -104,6 +104,7 @@ class Trainer:
         self.model, self.task, self.config = model, task, config
         self.on_progress, self.on_trace = on_progress, on_trace
         self.device = next(model.parameters()).device
+        self.dtype = next(model.parameters()).dtype
         self.batches = batches if batches is not None else self._task_batches()
         self.first_step = first_step  # steps the model had before this run, for the reported step numbers
         self.optimizer = OPTIMIZERS[config.optimizer](model.parameters(), lr=config.learning_rate)
@@ -135,8 +136,8 @@ class Trainer:
         window_steps = 0
         self.model.train()
         while self.step < cfg.steps and not self._stop.is_set():
-            batch = self._to_device(next(self.batches))
-            logits, grad_norm, loss = self._train_step(batch)
+            batch = next(self.batches)
+            logits, grad_norm, loss, batch = self._train_step(batch)
             self.step += 1
             window_loss += loss
             window_steps += 1
@@ -171,17 +172,20 @@ class Trainer:
         return self.step == cfg.steps  # the final state, always
 
     def _to_device(self, batch):
-        if batch.x.device == self.device:
+        """The batch on the model's device, its floats in the model's dtype."""
+        if batch.x.device == self.device and batch.x.dtype == self.dtype:
             return batch
+        target = batch.target.to(self.device)
         return type(batch)(
-            x=batch.x.to(self.device),
-            target=batch.target.to(self.device),
-            loss_mask=batch.loss_mask.to(self.device),
+            x=batch.x.to(self.device, self.dtype),
+            target=target.to(self.dtype) if target.is_floating_point() else target,
+            loss_mask=batch.loss_mask.to(self.device, self.dtype),
             lengths=batch.lengths,
         )
 
     def _train_step(self, batch):
-        """One optimizer step; returns (logits, grad norm, mean loss) as device tensors."""
+        """One optimizer step; returns (logits, grad norm, mean loss, batch on the device)."""
+        batch = self._to_device(batch)
         cfg = self.config
         self.optimizer.zero_grad(set_to_none=True)
         counted = batch.loss_mask.sum().clamp_min(1)
@@ -203,7 +207,7 @@ class Trainer:
         max_norm = cfg.clip_norm if cfg.clip_norm is not None else math.inf
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm)
         self.optimizer.step()
-        return (pieces[0] if len(pieces) == 1 else torch.cat(pieces, 1)), grad_norm, total
+        return (pieces[0] if len(pieces) == 1 else torch.cat(pieces, 1)), grad_norm, total, batch
 
     def _progress(self, window_loss, window_steps, logits, batch, grad_norm, window_s, elapsed_s) -> Progress:
         with torch.no_grad():

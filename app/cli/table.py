@@ -1,0 +1,118 @@
+"""Plain-text tables for the command line: the renderer, the trace table and the model list.
+
+Owns how numbers and predictions read in a terminal. Nothing here prints: each
+function returns lines, so the commands decide where they go and tests can read
+them without a terminal.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from app.core.tasks.encoding import visible
+from app.core.trace import Trace
+
+# A bce output counts as "on" (the symbol is predicted legal) above this.
+BCE_THRESHOLD = 0.5
+
+
+def render(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> list[str]:
+    """Columns padded to their widest cell; `right` aligns numeric columns right."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = (c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right))
+        return "  ".join(padded).rstrip()
+
+    return [line(headers), line(["-" * w for w in widths]), *(line(row) for row in rows)]
+
+
+def number(value: float | None, digits: int = 4) -> str:
+    """A float for a table cell; None (a non-finite value stored as null) reads '-'."""
+    if value is None:
+        return "-"
+    if not math.isfinite(value):
+        return str(value)  # 'nan' / 'inf' is exactly what a person needs to see here
+    return f"{value:.{digits}f}"
+
+
+# ----- traces ---------------------------------------------------------------
+
+
+def prediction(trace: Trace, t: int) -> str:
+    """What the model says at step t, in the task's own vocabulary."""
+    y = trace.y[t]  # (O,)
+    if trace.symbols is None or trace.loss_kind == "mse":
+        return " ".join(number(float(v), 3) for v in y.tolist())
+    if trace.loss_kind == "bce":
+        on = [visible(trace.symbols[k]) for k, p in enumerate(y.tolist()) if p > BCE_THRESHOLD]
+        return "|".join(on) if on else "(none)"
+    best = int(y.argmax())
+    return f"{visible(trace.symbols[best])} ({float(y[best]):.2f})"
+
+
+def trace_lines(trace: Trace, title: str) -> list[str]:
+    """One row per step, then L = sum L_t and what was traced."""
+    grad_h = trace.grad_h.norm(dim=1).tolist()  # (T,) ||dL/dh_t||
+    # grad_flow[s][0] = ||dL_s/dh_1||: how much of step s's error still reaches
+    # the first step, the number that shows a plain RNN's short-term memory.
+    reach = trace.grad_flow[:, 0].tolist() if trace.grad_flow is not None else None
+    headers = ["t", "input", "target", "prediction", "L_t", "||dL/dh_t||"]
+    if reach is not None:
+        headers.append("||dL_t/dh_1||")
+    rows = []
+    for t in range(trace.steps):
+        counted = float(trace.loss_mask[t]) > 0
+        row = [
+            str(t + 1),
+            trace.labels[t],
+            trace.target_labels[t],
+            prediction(trace, t),
+            number(float(trace.losses[t])) if counted else "",
+            number(grad_h[t], 5),
+        ]
+        if reach is not None:
+            row.append(number(reach[t], 5) if counted else "")
+        rows.append(row)
+    right = [True, False, False, False, True, True, True]
+    lines = render(headers, rows, right[: len(headers)])
+    counted_steps = int((trace.loss_mask > 0).sum())
+    lines.append("")
+    lines.append(f"L = sum L_t = {number(trace.loss)}  over {counted_steps} counted of {trace.steps} steps")
+    lines.append(title)
+    return lines
+
+
+# ----- the model list -------------------------------------------------------
+
+
+def model_rows(entries) -> list[str]:
+    """The store listing (app.core.store.ListingEntry); a broken entry shows its error."""
+    headers = ["name", "architecture", "task", "hidden", "params", "steps", "loss", "metric", "problem"]
+    rows = []
+    for entry in entries:
+        meta = entry.metadata or {}
+        config = meta.get("config") or {}
+        task = meta.get("task") or {}
+        history = meta.get("history") or []
+        last = history[-1] if history and isinstance(history[-1], dict) else {}
+        rows.append([
+            entry.name,
+            str(config.get("architecture", "?")),
+            str(task.get("id", "?")),
+            str(config.get("hidden_size", "?")),
+            str(meta.get("parameter_count", "?")),
+            str(meta.get("total_steps", "?")),
+            number(_float(last.get("loss"))) if last else "",
+            number(_float(last.get("metric")), 3) if last else "",
+            entry.error or "",
+        ])
+    right = [False, False, False, True, True, True, True, True, False]
+    return render(headers, rows, right)
+
+
+def _float(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
