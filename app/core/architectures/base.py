@@ -78,16 +78,25 @@ class CellBackward(ABC):
         return (dpre,)
 
     @abstractmethod
-    def step(self, t: int, dh: torch.Tensor, dc_carry, out: tuple[torch.Tensor, ...], dc_out=None):
+    def step(self, t: int, dh: torch.Tensor, dc_carry, out: tuple[torch.Tensor, ...], dc_out, dh_prev: torch.Tensor):
         """Back through step t.
 
         dh (..., H) = dL/dh_t in total, for one source (H,) or several (S, H);
-        dc_carry = dL/dc_t arriving from step t+1 (LSTM only, else None). Writes
-        the gradient of the recurrent pre-activations (those W_hh multiplied)
-        through `out` (from out_views), and the total dL/dc_t into dc_out when
-        given. Returns (dh_prev_part, dc_carry_prev): the part of dL/dh_{t-1}
-        that flows through this step, and the carry for c_{t-1} (or None).
+        dc_carry = dL/dc_t arriving from step t+1 (LSTM only, else None).
+        Writes the gradient of the recurrent pre-activations (those W_hh
+        multiplied) through `out` (from out_views), the total dL/dc_t into
+        dc_out when given, and ADDS the part of dL/dh_{t-1} that flows through
+        this step into dh_prev in place (it already holds the readout's part,
+        so one fused multiply-add gives the total). Returns the carry for
+        c_{t-1}, or None without a cell state.
         """
+
+
+def add_projection(dh_prev: torch.Tensor, dpre: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """dh_prev += dpre @ weight, in place, for one source (vectors) or several (matrices)."""
+    if dpre.dim() == 1:
+        return torch.addmv(dh_prev, weight.T, dpre, out=dh_prev)
+    return torch.addmm(dh_prev, dpre, weight, out=dh_prev)
 
 
 class Architecture(ABC):

@@ -10,11 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from app.core.architectures.base import CellBackward, ForwardRecord, ModelConfig
+from app.core.architectures.base import CellBackward, add_projection, ForwardRecord, ModelConfig
 from app.core.architectures.fused import FusedCellArchitecture, shifted
-
-ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu}
-
 
 class ElmanBackward(CellBackward):
     def __init__(self, w_hh: torch.Tensor, act_grad: torch.Tensor):
@@ -22,9 +19,9 @@ class ElmanBackward(CellBackward):
         self.w_hh = w_hh  # (H, H)
         self.act_grad = act_grad.unbind(0)  # per step act'(a_t) (H,)
 
-    def step(self, t, dh, dc_carry, out, dc_out=None):
+    def step(self, t, dh, dc_carry, out, dc_out, dh_prev):
         da = torch.mul(dh, self.act_grad[t], out=out[0])  # dL/da_t
-        return da @ self.w_hh, None
+        add_projection(dh_prev, da, self.w_hh)
 
 
 class ElmanArchitecture(FusedCellArchitecture):
@@ -42,18 +39,8 @@ class ElmanArchitecture(FusedCellArchitecture):
             config.input_size, config.hidden_size, num_layers=1, nonlinearity=config.activation, batch_first=True
         )
 
-    def step_forward(self, core, x):
-        w_ih, w_hh, b_ih, b_hh = self.weights(core)
-        act = ACTIVATIONS[core.nonlinearity]
-        T, H = x.shape[0], core.hidden_size
-        xproj = torch.addmm(b_ih + b_hh, x, w_ih.T)  # (T, H), the input terms of every step at once
-        h = x.new_empty(T, H)
-        h_t = x.new_zeros(1, H)
-        w_hh_t = w_hh.T
-        for t in range(T):
-            h_t = act(torch.addmm(xproj[t : t + 1], h_t, w_hh_t))  # (1, H)
-            h[t] = h_t[0]
-        return ForwardRecord(x=x, h=h, h_prev=shifted(h))
+    def record_steps(self, core, x, h, h_prev):
+        return ForwardRecord(x=x, h=h, h_prev=h_prev)  # h_t is all an Elman step has
 
     def backward_cell(self, core, record):
         if core.nonlinearity == "tanh":

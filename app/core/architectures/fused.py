@@ -25,6 +25,20 @@ class FusedCellArchitecture(Architecture):
         h_all, final = core(x, state)  # batch_first: (B, T, H)
         return h_all, final
 
+    def step_forward(self, core: nn.Module, x: torch.Tensor) -> ForwardRecord:
+        """Every step's intermediates, exactly. h_t comes from the fused kernel
+        itself, so a trace shows bit for bit the states training computes;
+        each step's gates (and cell state) are then recovered from h_{t-1} in
+        batched ops, as the family's equations define them. The tests hold the
+        result to an independent restatement of those equations."""
+        h, _ = core(x.unsqueeze(0))  # (1, T, H)
+        h = h[0]
+        return self.record_steps(core, x, h, shifted(h))
+
+    def record_steps(self, core: nn.Module, x: torch.Tensor, h: torch.Tensor, h_prev: torch.Tensor) -> ForwardRecord:
+        """The family's per-step intermediates given every h_t and h_{t-1}."""
+        raise NotImplementedError
+
     def weights(self, core: nn.Module):
         return core.weight_ih_l0, core.weight_hh_l0, core.bias_ih_l0, core.bias_hh_l0
 

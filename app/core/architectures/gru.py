@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from app.core.architectures.base import CellBackward, ForwardRecord, ModelConfig
+from app.core.architectures.base import CellBackward, add_projection, ForwardRecord, ModelConfig
 from app.core.architectures.fused import FusedCellArchitecture
 
 
@@ -32,10 +32,10 @@ class GruBackward(CellBackward):
     def out_views(self, dpre):
         return dpre, dpre.unflatten(-1, (3, self.hidden))
 
-    def step(self, t, dh, dc_carry, out, dc_out=None):
+    def step(self, t, dh, dc_carry, out, dc_out, dh_prev):
         dpre, blocks = out
         torch.mul(dh.unsqueeze(-2), self.hh_rows[t], out=blocks)
-        return torch.matmul(dpre, self.w_hh).addcmul_(dh, self.z[t]), None  # + z * dL/dh_t directly
+        add_projection(dh_prev, dpre, self.w_hh).addcmul_(dh, self.z[t])  # + z * dL/dh_t, the direct path
 
 
 class GruArchitecture(FusedCellArchitecture):
@@ -53,26 +53,16 @@ class GruArchitecture(FusedCellArchitecture):
     def make_core(self, config: ModelConfig) -> nn.Module:
         return nn.GRU(config.input_size, config.hidden_size, num_layers=1, batch_first=True)
 
-    def step_forward(self, core, x):
+    def record_steps(self, core, x, h, h_prev):
         w_ih, w_hh, b_ih, b_hh = self.weights(core)
-        T, H = x.shape[0], core.hidden_size
+        H = core.hidden_size
         xproj = torch.addmm(b_ih, x, w_ih.T)  # (T, 3H)
-        hproj = x.new_empty(T, 3 * H)  # W_hh h_{t-1} + b_hh, kept for the backward pass
-        h = x.new_empty(T + 1, H)
-        h[0] = 0
-        w_hh_t = w_hh.T
-        for t in range(T):
-            torch.addmm(b_hh, h[t : t + 1], w_hh_t, out=hproj[t : t + 1])
-            rz = torch.sigmoid(xproj[t, : 2 * H] + hproj[t, : 2 * H])
-            r, z = rz[:H], rz[H:]
-            n = torch.tanh(torch.addcmul(xproj[t, 2 * H :], r, hproj[t, 2 * H :]))
-            h[t + 1] = torch.lerp(n, h[t], z)  # (1-z)*n + z*h
+        hproj = torch.addmm(b_hh, h_prev, w_hh.T)  # (T, 3H) W_hh h_{t-1} + b_hh
         rz = torch.sigmoid(xproj[:, : 2 * H] + hproj[:, : 2 * H])
-        r = rz[:, :H]
-        n = torch.tanh(xproj[:, 2 * H :] + r * hproj[:, 2 * H :])
-        gates = {"r": r, "z": rz[:, H:], "n": n}
+        r, z = rz[:, :H], rz[:, H:]
+        n = torch.tanh(torch.addcmul(xproj[:, 2 * H :], r, hproj[:, 2 * H :]))
         # W_hn h_{t-1} + b_hn (T, H) is kept for the n block's recurrent gradient
-        return ForwardRecord(x=x, h=h[1:], h_prev=h[:-1], gates=gates, cache={"hn": hproj[:, 2 * H :]})
+        return ForwardRecord(x=x, h=h, h_prev=h_prev, gates={"r": r, "z": z, "n": n}, cache={"hn": hproj[:, 2 * H :]})
 
     def backward_cell(self, core, record):
         return GruBackward(record, record.cache["hn"], core.weight_hh_l0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from app.core.architectures.base import CellBackward, ForwardRecord, ModelConfig
+from app.core.architectures.base import CellBackward, add_projection, ForwardRecord, ModelConfig
 from app.core.architectures.fused import FusedCellArchitecture, shifted
 
 
@@ -37,12 +37,13 @@ class LstmBackward(CellBackward):
         blocks = dpre.unflatten(-1, (4, self.hidden))  # (..., 4, H)
         return dpre, blocks[..., :3, :], blocks[..., 3, :]
 
-    def step(self, t, dh, dc_carry, out, dc_out=None):
+    def step(self, t, dh, dc_carry, out, dc_out, dh_prev):
         dpre, ifg, o_block = out
         dc = torch.addcmul(dc_carry, dh, self.h_to_c[t], out=dc_out)  # total dL/dc_t
         torch.mul(dc.unsqueeze(-2), self.ifg[t], out=ifg)
         torch.mul(dh, self.o_coef[t], out=o_block)
-        return dpre @ self.w_hh, dc * self.f[t]
+        add_projection(dh_prev, dpre, self.w_hh)
+        return dc * self.f[t]
 
 
 class LstmArchitecture(FusedCellArchitecture):
@@ -61,36 +62,18 @@ class LstmArchitecture(FusedCellArchitecture):
     def make_core(self, config: ModelConfig) -> nn.Module:
         return nn.LSTM(config.input_size, config.hidden_size, num_layers=1, batch_first=True)
 
-    def step_forward(self, core, x):
+    def record_steps(self, core, x, h, h_prev):
         w_ih, w_hh, b_ih, b_hh = self.weights(core)
-        T, H = x.shape[0], core.hidden_size
-        xproj = torch.addmm(b_ih + b_hh, x, w_ih.T)  # (T, 4H)
-        pre = x.new_empty(T, 4 * H)
-        act = x.new_empty(4 * H)
-        h = x.new_zeros(T + 1, H)  # row 0 is h_0
-        c = x.new_zeros(T + 1, H)
-        tanh_c = x.new_empty(H)
-        i, f, g, o = act[:H], act[H : 2 * H], act[2 * H : 3 * H], act[3 * H :]
-        # At H = 128 a step is a few microseconds of arithmetic, so indexing and
-        # allocation would dominate: row views are made up front, ops write in place.
-        pre_rows, xproj_rows = pre.split(1), xproj.split(1)  # (1, 4H) each
-        h_rows, c_rows = h.split(1), c.unbind(0)
-        h_out_rows, g_pre_rows = h.unbind(0), pre[:, 2 * H : 3 * H].unbind(0)
-        w_hh_t = w_hh.T
-        for t in range(T):
-            torch.addmm(xproj_rows[t], h_rows[t], w_hh_t, out=pre_rows[t])
-            torch.sigmoid(pre_rows[t][0], out=act)
-            torch.tanh(g_pre_rows[t], out=g)
-            c_t = torch.mul(f, c_rows[t], out=c_rows[t + 1]).addcmul_(i, g)  # f*c + i*g
-            torch.mul(o, torch.tanh(c_t, out=tanh_c), out=h_out_rows[t + 1])
-        h, c = h[1:], c[1:]
-        gates = {
-            "i": torch.sigmoid(pre[:, :H]),
-            "f": torch.sigmoid(pre[:, H : 2 * H]),
-            "g": torch.tanh(pre[:, 2 * H : 3 * H]),
-            "o": torch.sigmoid(pre[:, 3 * H :]),
-        }
-        return ForwardRecord(x=x, h=h, h_prev=shifted(h), c=c, gates=gates)
+        H = core.hidden_size
+        pre = torch.addmm(b_ih + b_hh, x, w_ih.T).addmm_(h_prev, w_hh.T)  # (T, 4H) every step's gates at once
+        i, f, o = (torch.sigmoid(block) for block in (pre[:, :H], pre[:, H : 2 * H], pre[:, 3 * H :]))
+        g = torch.tanh(pre[:, 2 * H : 3 * H])
+        # c_t = f_t * c_{t-1} + i_t * g_t is a scan: one fused multiply-add per step
+        c = torch.mul(i, g)  # (T, H), row t becomes c_t in place
+        rows, f_rows = c.unbind(0), f.unbind(0)
+        for t in range(1, x.shape[0]):
+            rows[t].addcmul_(f_rows[t], rows[t - 1])
+        return ForwardRecord(x=x, h=h, h_prev=h_prev, c=c, gates={"i": i, "f": f, "g": g, "o": o})
 
     def backward_cell(self, core, record):
         return LstmBackward(record, core.weight_hh_l0)

@@ -19,7 +19,7 @@ import math
 import torch
 from torch import nn
 
-from app.core.architectures.base import Architecture, CellBackward, ForwardRecord, ModelConfig
+from app.core.architectures.base import Architecture, CellBackward, add_projection, ForwardRecord, ModelConfig
 from app.core.architectures.fused import shifted
 
 ACTIVATIONS = {"tanh": torch.tanh, "sigmoid": torch.sigmoid}
@@ -60,10 +60,10 @@ class SecondOrderBackward(CellBackward):
         self.act_grad = act_grad.unbind(0)  # per step act'(a_t) (H,)
         self.H = H
 
-    def step(self, t, dh, dc_carry, out, dc_out=None):
+    def step(self, t, dh, dc_carry, out, dc_out, dh_prev):
         da = torch.mul(dh, self.act_grad[t], out=out[0])  # dL/da_t
         m_t = (self.w_by_input @ self.x[t]).view(self.H, self.H)  # (H, H) the matrix x_t selects
-        return da @ m_t, None
+        add_projection(dh_prev, da, m_t)
 
 
 class SecondOrderArchitecture(Architecture):

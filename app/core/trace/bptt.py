@@ -32,17 +32,17 @@ def backprop_total(cell: CellBackward, dh_out: torch.Tensor):
     """dh_out (T, H): dL_t/dh_t through the readout. Returns grad_h (T, H),
     grad_c (T, H) or None, dpre (T, G)."""
     T, H = dh_out.shape
-    grad_h = torch.empty_like(dh_out)
+    grad_h = dh_out.clone()  # row t starts as the readout's part; step t+1 adds the recurrent part in place
     grad_c = torch.empty_like(dh_out) if cell.has_cell_state else None
     dpre = dh_out.new_empty(T, cell.width)
     outs = list(zip(*(view.unbind(0) for view in cell.out_views(dpre))))  # per step: views of dpre[t]
-    grad_h_rows, dh_out_rows = grad_h.unbind(0), dh_out.unbind(0)
+    grad_h_rows = grad_h.unbind(0)
     grad_c_rows = grad_c.unbind(0) if grad_c is not None else [None] * T
-    dh_next = dh_out.new_zeros(H)
     dc_carry = dh_out.new_zeros(H) if cell.has_cell_state else None
+    spare = dh_out.new_empty(H)  # dL/dh_{-1}: nothing reads it
     for t in range(T - 1, -1, -1):
-        dh = torch.add(dh_out_rows[t], dh_next, out=grad_h_rows[t])  # (H,) total dL/dh_t
-        dh_next, dc_carry = cell.step(t, dh, dc_carry, outs[t], grad_c_rows[t])
+        into = grad_h_rows[t - 1] if t > 0 else spare.zero_()
+        dc_carry = cell.step(t, grad_h_rows[t], dc_carry, outs[t], grad_c_rows[t], into)
     return grad_h, grad_c, dpre
 
 
@@ -58,7 +58,8 @@ def backprop_flow(cell: CellBackward, dh_out: torch.Tensor) -> torch.Tensor:
         live = dh_state[t:]  # (T - t, H)
         flow[t:, t] = torch.linalg.vector_norm(live, dim=1)
         dc_live = None if dc_state is None else dc_state[t:]
-        dh_prev, dc_prev = cell.step(t, live, dc_live, cell.out_views(dpre[t:]))
+        dh_prev = torch.zeros_like(live)
+        dc_prev = cell.step(t, live, dc_live, cell.out_views(dpre[t:]), None, dh_prev)
         dh_state[t:] = dh_prev
         if dc_state is not None:
             dc_state[t:] = dc_prev

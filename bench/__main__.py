@@ -1,0 +1,28 @@
+"""python -m bench [all|trace|train] [--device cpu|cuda]: print measured figures."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import torch
+
+from bench import trace_speed, train_speed
+from bench.timing import machine
+
+SUITES = {"trace": trace_speed.run, "train": train_speed.run}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("suite", choices=["all", *SUITES], nargs="?", default="all")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = parser.parse_args()
+    print(f"# machine: {machine()}")
+    for name, run in SUITES.items():
+        if args.suite in ("all", name):
+            print(json.dumps({"bench": name, **run(device=args.device)}, indent=None, default=lambda v: round(v, 3)))
+
+
+if __name__ == "__main__":
+    main()
