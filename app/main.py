@@ -1,21 +1,31 @@
-"""create_app(): the FastAPI application, and the module-level `app` uvicorn serves."""
+"""create_app(): the FastAPI application, and the module-level `app` uvicorn serves.
+
+    request -> BodySizeLimit -> FastAPI routers (/api/...) -> app.core
+The lifespan owns the model store and the training-job registry; on shutdown
+running jobs are stopped and saved before the process exits.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from app import __version__
+from app.api.body_limit import BodySizeLimit
 from app.api.errors import install_error_handlers
-from app.api.routers import catalog, health
+from app.api.jobs import JobRegistry
+from app.api.routers import catalog, health, jobs, models, traces, training
 from app.core.architectures import expected_shapes
 from app.core.device import pick_device
 from app.core.store import ModelStore, StoreLimits
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
+
+API_ROUTERS = (health.router, catalog.router, models.router, traces.router, training.router, jobs.router)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -30,8 +40,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expected_shapes=expected_shapes,
         )
         app.state.device = pick_device(settings.device)
+        app.state.jobs = JobRegistry(settings, app.state.store, app.state.device)
         log.info("serving models from %s on %s", settings.models_dir, app.state.device)
-        yield
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(app.state.jobs.shutdown)
 
     app = FastAPI(
         title="Unrolled",
@@ -41,8 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for router in (health.router, catalog.router):
+    for router in API_ROUTERS:
         app.include_router(router, prefix="/api")
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 
 

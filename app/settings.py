@@ -5,8 +5,10 @@
     UNROLLED_HOST, UNROLLED_PORT   where `python -m app serve` listens (127.0.0.1:8000)
     UNROLLED_MAX_JOBS     training jobs that may run at once (default 2)
     UNROLLED_MAX_HIDDEN_SIZE, UNROLLED_MAX_TRACE_STEPS, UNROLLED_MAX_TRAIN_STEPS,
-    UNROLLED_MAX_BATCH_SIZE, UNROLLED_MAX_MODELS, UNROLLED_MAX_BODY_BYTES
+    UNROLLED_MAX_BATCH_SIZE, UNROLLED_MAX_MODELS, UNROLLED_MAX_BODY_BYTES,
+    UNROLLED_MAX_WS_MESSAGE_BYTES
                           limits on what a client may ask for
+    UNROLLED_ALLOWED_ORIGINS   extra browser origins allowed to open WebSockets
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class Settings:
     max_batch_size: int = 512
     max_models: int = 200
     max_body_bytes: int = 8 * 2**20  # request bodies (a checkpoint upload is the largest)
+    max_ws_message_bytes: int = 64 * 2**10  # what a WebSocket client may send in one message
+    allowed_origins: tuple[str, ...] = ()  # extra browser origins allowed to open WebSockets, comma-separated
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -50,6 +54,8 @@ class Settings:
 
 
 def _parse(name: str, raw: str, default):
+    if isinstance(default, tuple):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
     if isinstance(default, Path):
         return Path(raw).expanduser()
     if isinstance(default, int):

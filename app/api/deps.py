@@ -1,4 +1,4 @@
-"""Shared lookups as dependencies: settings, the model store, the device."""
+"""Shared lookups as dependencies: settings, the model store, the device, the jobs."""
 
 from __future__ import annotations
 
@@ -19,3 +19,7 @@ def get_store(request: Request) -> ModelStore:
 
 def get_device(request: Request) -> torch.device:
     return request.app.state.device
+
+
+def get_jobs(request: Request):
+    return request.app.state.jobs

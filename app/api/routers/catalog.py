@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.schemas import ArchitectureOut, TaskOut
+from app.api.schemas.catalog import ArchitectureOut, TaskOut
 from app.core.architectures import ARCHITECTURES
 from app.core.tasks import TASKS
 

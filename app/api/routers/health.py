@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends
 
 from app import __version__
 from app.api.deps import get_device
-from app.api.schemas import HealthOut
+from app.api.schemas.catalog import HealthOut
 
 router = APIRouter(tags=["health"])
 

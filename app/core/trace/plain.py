@@ -1,72 +1,87 @@
-"""A Trace as plain JSON-able data: lists, with non-finite numbers as None.
+"""A Trace as plain data: the document the API sends and `trace --json` prints.
 
-An exploded gradient must still reach the page: NaN and ±inf are not valid
-JSON, so they become null and the trace says so in `nonfinite` (the names of
-the fields that held any) instead of failing.
+`trace_document` keeps the arrays as float32 numpy arrays (a fast JSON writer
+such as orjson serialises those directly); `trace_to_plain` turns them into
+nested lists for the standard json module. Either way NaN and ±inf, which JSON
+cannot carry, become null, and `nonfinite` names the fields that held any, so
+an exploded gradient still reaches the page instead of failing the request.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from app.core.trace.capture import Trace
 
 
-def _plain(tensor: torch.Tensor | None, nonfinite: list[str], name: str):
-    if tensor is None:
-        return None
-    tensor = tensor.detach().cpu()
-    if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-        nonfinite.append(name)
-        return _replace_nonfinite(tensor.tolist())
-    return tensor.tolist()
-
-
-def _replace_nonfinite(value):
-    if isinstance(value, list):
-        return [_replace_nonfinite(v) for v in value]
-    return value if math.isfinite(value) else None
-
-
-def trace_to_plain(trace: Trace) -> dict:
+def trace_document(trace: Trace) -> dict:
+    """The Trace document with numpy arrays (time first) and the nonfinite flags."""
     nonfinite: list[str] = []
 
-    def plain(tensor, name):
-        return _plain(tensor, nonfinite, name)
+    def array(tensor: torch.Tensor | None, name: str):
+        if tensor is None:
+            return None
+        tensor = tensor.detach()
+        if tensor.is_floating_point():
+            tensor = tensor.float()
+            if not bool(torch.isfinite(tensor).all()):
+                nonfinite.append(name)
+        return tensor.cpu().numpy()
 
     loss = trace.loss if math.isfinite(trace.loss) else None
-    if loss is None:
-        nonfinite.append("loss")
-    return {
+    document = {
         "architecture": trace.architecture,
         "task": trace.task,
         "steps": trace.steps,
         "labels": trace.labels,
         "target_labels": trace.target_labels,
         "symbols": trace.symbols,
-        "x": plain(trace.x, "x"),
-        "h": plain(trace.h, "h"),
-        "c": plain(trace.c, "c"),
-        "gates": {k: plain(v, f"gates.{k}") for k, v in trace.gates.items()},
-        "logits": plain(trace.logits, "logits"),
-        "y": plain(trace.y, "y"),
-        "target": plain(trace.target, "target"),
-        "loss_mask": plain(trace.loss_mask, "loss_mask"),
+        "x": array(trace.x, "x"),
+        "h": array(trace.h, "h"),
+        "c": array(trace.c, "c"),
+        "gates": {k: array(v, f"gates.{k}") for k, v in trace.gates.items()},
+        "logits": array(trace.logits, "logits"),
+        "y": array(trace.y, "y"),
+        "target": array(trace.target, "target"),
+        "loss_mask": array(trace.loss_mask, "loss_mask"),
         "loss_kind": trace.loss_kind,
-        "losses": plain(trace.losses, "losses"),
+        "losses": array(trace.losses, "losses"),
         "loss": loss,
-        "grad_h": plain(trace.grad_h, "grad_h"),
-        "grad_c": plain(trace.grad_c, "grad_c"),
-        "grad_x": plain(trace.grad_x, "grad_x"),
-        "grad_flow": plain(trace.grad_flow, "grad_flow"),
-        "matrix_grad_norms": {k: plain(v, f"matrix_grad_norms.{k}") for k, v in trace.matrix_grad_norms.items()},
-        "parameter_grad_norms": {
-            k: _finite_or_none(float(v.norm())) for k, v in trace.parameter_grads.items()
-        },
-        "nonfinite": nonfinite,
+        "grad_h": array(trace.grad_h, "grad_h"),
+        "grad_c": array(trace.grad_c, "grad_c"),
+        "grad_x": array(trace.grad_x, "grad_x"),
+        "grad_flow": array(trace.grad_flow, "grad_flow"),
+        "matrix_grad_norms": {k: array(v, f"matrix_grad_norms.{k}") for k, v in trace.matrix_grad_norms.items()},
+        "parameter_grad_norms": {k: _finite_or_none(float(v.norm())) for k, v in trace.parameter_grads.items()},
     }
+    if loss is None:
+        nonfinite.append("loss")
+    document["nonfinite"] = nonfinite
+    return document
+
+
+def trace_to_plain(trace: Trace) -> dict:
+    """The same document with nested lists, NaN/inf as None: json.dumps(allow_nan=False) safe."""
+    return _to_lists(trace_document(trace))
+
+
+def _to_lists(value):
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            return _replace_nonfinite(value.tolist())
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: _to_lists(v) for k, v in value.items()}
+    return value
+
+
+def _replace_nonfinite(value):
+    if isinstance(value, list):
+        return [_replace_nonfinite(v) for v in value]
+    return value if math.isfinite(value) else None
 
 
 def _finite_or_none(value: float):

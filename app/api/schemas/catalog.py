@@ -1,18 +1,10 @@
-"""Pydantic models at the API edge: what clients send and get back.
-
-Every field has a description and the models carry examples, so /docs is a
-usable reference on its own.
-"""
+"""Schemas of the health, architecture and task resources."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-
-
-class ErrorOut(BaseModel):
-    detail: str = Field(description="What went wrong, in words a person understands.", examples=["model 'x' not found"])
 
 
 class HealthOut(BaseModel):
