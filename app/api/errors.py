@@ -38,6 +38,12 @@ STATUS_OF = {
 }
 
 
+def printable(message: str) -> str:
+    """A message that can be encoded as UTF-8 JSON even when it quotes a client's
+    text holding lone surrogates (valid in a JSON string, not in UTF-8)."""
+    return message.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _describe_validation(exc: RequestValidationError) -> str:
     parts = []
     for error in exc.errors()[:5]:
@@ -50,7 +56,7 @@ def install_error_handlers(app: FastAPI) -> None:
     for exc_type, status in STATUS_OF.items():
 
         async def handler(request: Request, exc: Exception, status: int = status) -> JSONResponse:
-            return JSONResponse({"detail": str(exc)}, status_code=status)
+            return JSONResponse({"detail": printable(str(exc))}, status_code=status)
 
         app.add_exception_handler(exc_type, handler)
 
@@ -59,6 +65,7 @@ def install_error_handlers(app: FastAPI) -> None:
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
         ]
-        return JSONResponse({"detail": _describe_validation(exc), "errors": errors}, status_code=422)
+        errors = [{**e, "msg": printable(e["msg"])} for e in errors]
+        return JSONResponse({"detail": printable(_describe_validation(exc)), "errors": errors}, status_code=422)
 
     app.add_exception_handler(RequestValidationError, validation_handler)
