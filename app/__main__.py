@@ -87,9 +87,9 @@ def build_parser() -> Parser:
 
 def configure_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    # basicConfig leaves an already configured root logger (a host program's, pytest's) alone.
+    # basicConfig leaves an already configured root logger (a host program's,
+    # pytest's) alone, so calling main() in-process changes no one's logging.
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    logging.getLogger("app").setLevel(level)
 
 
 def main(argv: list[str] | None = None) -> int:

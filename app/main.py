@@ -17,9 +17,9 @@ from app import __version__
 from app.api.body_limit import BodySizeLimit
 from app.api.errors import install_error_handlers
 from app.api.jobs import JobRegistry
-from app.api.routers import catalog, health, jobs, models, traces, training
+from app.api.routers import catalog, health, jobs, models, pages, traces, training
 from app.core.architectures import expected_shapes
-from app.core.device import pick_device
+from app.core.device import configure_threads, pick_device
 from app.core.store import ModelStore, StoreLimits
 from app.settings import Settings
 
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expected_shapes=expected_shapes,
         )
         app.state.device = pick_device(settings.device)
+        configure_threads(settings.torch_threads)
         app.state.jobs = JobRegistry(settings, app.state.store, app.state.device)
         log.info("serving models from %s on %s", settings.models_dir, app.state.device)
         try:
@@ -57,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api")
+    app.include_router(pages.router)  # the page at "/", outside /api
+    pages.mount_static(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 

@@ -4,6 +4,7 @@
     UNROLLED_DEVICE       auto | cpu | cuda (default auto: CUDA when present)
     UNROLLED_HOST, UNROLLED_PORT   where `python -m app serve` listens (127.0.0.1:8000)
     UNROLLED_MAX_JOBS     training jobs that may run at once (default 2)
+    UNROLLED_TORCH_THREADS  torch intra-op threads (default 1: the models are small)
     UNROLLED_MAX_HIDDEN_SIZE, UNROLLED_MAX_TRACE_STEPS, UNROLLED_MAX_TRAIN_STEPS,
     UNROLLED_MAX_BATCH_SIZE, UNROLLED_MAX_MODELS, UNROLLED_MAX_BODY_BYTES,
     UNROLLED_MAX_WS_MESSAGE_BYTES
@@ -31,6 +32,7 @@ class Settings:
     host: str = "127.0.0.1"  # a classroom server is an explicit --host 0.0.0.0
     port: int = 8000
     max_jobs: int = 2  # concurrent training jobs; beyond it 429
+    torch_threads: int = 1  # torch intra-op threads; small models run fastest on one (see core/device.py)
     max_hidden_size: int = 512
     max_trace_steps: int = 500  # longest sequence a trace may be asked for
     max_train_steps: int = 100_000  # per job

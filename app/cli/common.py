@@ -8,6 +8,7 @@ is a bug and keeps its traceback.
 from __future__ import annotations
 
 from app.core.architectures import UnknownArchitecture, expected_shapes
+from app.core.device import configure_threads
 from app.core.store import ModelStore, StoreError, StoreLimits
 from app.core.tasks import TaskInputError
 from app.settings import Settings, SettingsError
@@ -25,11 +26,16 @@ USER_ERRORS = (CliError, StoreError, TaskInputError, UnknownArchitecture, Settin
 
 
 def load_settings() -> Settings:
-    return Settings.from_env()
+    settings = Settings.from_env()
+    configure_threads(settings.torch_threads)
+    return settings
 
 
 def open_store(settings: Settings) -> ModelStore:
-    # The same limits the server applies, so a store filled from the command
-    # line is one the server accepts.
+    # max_models comes from the setting the server reads too, so the command
+    # line cannot fill a store beyond what the server would allow.
     limits = StoreLimits(max_models=settings.max_models)
-    return ModelStore(settings.models_dir, limits=limits, expected_shapes=expected_shapes)
+    try:
+        return ModelStore(settings.models_dir, limits=limits, expected_shapes=expected_shapes)
+    except OSError as error:  # e.g. UNROLLED_MODELS_DIR names a file or a read-only place
+        raise CliError(f"cannot use the model folder {settings.models_dir}: {error.strerror or error}") from None

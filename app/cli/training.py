@@ -7,8 +7,9 @@ whether it finished or was stopped with Ctrl-C. A run whose loss became
 non-finite is not saved: the stored model keeps its last good weights.
 
 The trainer runs on a worker thread while the main thread waits, because
-Python delivers Ctrl-C to the main thread: there it becomes trainer.stop(),
-and the loop ends cleanly after its current batch instead of mid-update.
+Python delivers Ctrl-C (and SIGTERM) to the main thread: there it becomes
+trainer.stop(), and the loop ends cleanly after its current batch instead of
+mid-update; then the run is saved as usual.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import signal
 import threading
 import time
 
-from app.cli.common import EXIT_INTERRUPTED, CliError, load_settings, open_store
+from app.cli.common import CliError, load_settings, open_store
 from app.cli.progress import ProgressBar, duration
 from app.cli.table import number
 from app.core.device import pick_device
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 # curve, few enough that reporting (a device sync each) costs nothing visible.
 REPORTS_PER_RUN = 200
 REPORT_EVERY_S = 0.25  # a slow model still moves the bar this often
-JOIN_POLL_S = 0.1  # how often the waiting main thread wakes; bounds Ctrl-C latency
+POLL_S = 0.1  # the waiting main thread wakes at least this often to notice a signal
 
 
 def parse_clip_norm(text: str) -> float | None:
@@ -143,10 +145,21 @@ def check_matches(loaded: LoadedModel, args: argparse.Namespace) -> None:
             )
 
 
-def run_interruptibly(trainer: Trainer) -> tuple[TrainResult, bool]:
-    """Run the trainer on a worker thread; Ctrl-C stops it after its batch. (result, interrupted)."""
+def run_interruptibly(trainer: Trainer) -> tuple[TrainResult, int | None]:
+    """Run the trainer on a worker thread until it ends or a signal stops it.
+
+    Returns the result and the signal that stopped the run (SIGINT for Ctrl-C,
+    SIGTERM from `kill` or a container stop), or None when it ran to the end.
+    """
     outcome: dict = {}
     finished = threading.Event()
+    stopped_by: list[int] = []
+
+    def stop(signum: int) -> None:
+        if not stopped_by:
+            log.warning("%s: stopping after the current batch, then saving", signal.Signals(signum).name)
+        stopped_by.append(signum)
+        trainer.stop()
 
     def work() -> None:
         try:
@@ -156,22 +169,31 @@ def run_interruptibly(trainer: Trainer) -> tuple[TrainResult, bool]:
         finally:
             finished.set()
 
+    previous = _catch_sigterm(lambda signum, frame: stop(signum))
     worker = threading.Thread(target=work, name="unrolled-train", daemon=True)
     worker.start()
-    interrupted = False
-    # Wait on an Event, not on worker.join(): on Python 3.11 a Ctrl-C landing
-    # inside join() marks a still-running thread as stopped (bpo-45274's fix).
-    while not finished.is_set():
-        try:
-            finished.wait(JOIN_POLL_S)
-        except KeyboardInterrupt:
-            if not interrupted:
-                log.warning("interrupted: stopping after the current batch, then saving")
-            interrupted = True
-            trainer.stop()
+    try:
+        # Wait on an Event, not on worker.join(): on Python 3.11 a Ctrl-C landing
+        # inside join() marks a still-running thread as stopped (bpo-45274's fix).
+        while not finished.is_set():
+            try:
+                finished.wait(POLL_S)
+            except KeyboardInterrupt:
+                stop(signal.SIGINT)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     if "error" in outcome:
         raise outcome["error"]
-    return outcome["result"], interrupted
+    return outcome["result"], (stopped_by[0] if stopped_by else None)
+
+
+def _catch_sigterm(handler):
+    """Route SIGTERM to handler; returns the previous handler, or None where signals
+    cannot be set (main() called from a thread other than the main one)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, handler)
 
 
 def command_train(args: argparse.Namespace) -> int:
@@ -195,7 +217,7 @@ def command_train(args: argparse.Namespace) -> int:
     trainer = Trainer(loaded.model, loaded.task, config, on_progress=bar.update, first_step=first_step)
     started = time.perf_counter()
     try:
-        result, interrupted = run_interruptibly(trainer)
+        result, stopped_by = run_interruptibly(trainer)
     finally:
         bar.finish()
     seconds = time.perf_counter() - started
@@ -203,18 +225,23 @@ def command_train(args: argparse.Namespace) -> int:
     if result.status == "failed":
         raise CliError(f"training failed: {result.reason}; {loaded.name!r} was left as last saved")
     record_training(loaded, result.history, config, seconds, result.status)
+    # A stopped run ends between progress reports; the steps it took after the
+    # last report changed the weights too, so they count.
+    loaded.metadata["total_steps"] = first_step + result.steps_done
     save_model(store, loaded)
-    print(summary(loaded, result, seconds, device, store))
-    return EXIT_INTERRUPTED if interrupted else 0
+    print(summary(loaded, result, seconds, device, store, stopped_by))
+    # The shell convention 128 + signal number: 130 for Ctrl-C, 143 for SIGTERM.
+    return 128 + stopped_by if stopped_by else 0
 
 
-def summary(loaded: LoadedModel, result: TrainResult, seconds: float, device, store: ModelStore) -> str:
+def summary(loaded: LoadedModel, result: TrainResult, seconds: float, device, store: ModelStore,
+            stopped_by: int | None) -> str:
     last = result.history[-1] if result.history else None
     rate = result.steps_done / seconds if seconds > 0 else math.inf
     scores = (f"; loss {number(last.loss)}, {loaded.task.metric_name} {number(last.metric, 3)}"
               if last else "")
     took = f"{seconds:.1f} s" if seconds < 60 else duration(seconds)
-    stopped = "" if result.status == "done" else f" (stopped early: {result.status})"
+    stopped = f" (stopped by {signal.Signals(stopped_by).name})" if stopped_by else ""
     return (
         f"{loaded.name}: {result.steps_done} steps in {took} ({rate:.1f} steps/s on {device}){stopped}, "
         f"{loaded.total_steps} in all{scores}; saved in {store.root}"

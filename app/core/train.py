@@ -99,6 +99,7 @@ class Trainer:
         on_trace: Callable[[int, object], None] | None = None,
         batches: Iterator | None = None,
         first_step: int = 0,
+        probe=None,
     ):
         config.check()
         self.model, self.task, self.config = model, task, config
@@ -107,6 +108,7 @@ class Trainer:
         self.dtype = next(model.parameters()).dtype
         self.batches = batches if batches is not None else self._task_batches()
         self.first_step = first_step  # steps the model had before this run, for the reported step numbers
+        self.probe = probe  # the sequence on_trace traces (a tasks.Sequence); None: the task's probe
         self.optimizer = OPTIMIZERS[config.optimizer](model.parameters(), lr=config.learning_rate)
         self._stop = threading.Event()
         self.step = 0
@@ -145,6 +147,8 @@ class Trainer:
             due = self.step % cfg.report_every == 0 or self.step == cfg.steps
             if cfg.report_every_s is not None and now - last_report >= cfg.report_every_s:
                 due = True
+            if self._stop.is_set():
+                due = True  # the last batch before a stop is reported, so no step goes uncounted
             if due:
                 progress = self._progress(window_loss, window_steps, logits, batch, grad_norm, now - last_report, now - start)
                 history.append(progress)
@@ -159,7 +163,7 @@ class Trainer:
                     )
             if self.on_trace and self._trace_due(now - last_trace):
                 self.model.eval()
-                self.on_trace(self.first_step + self.step, trace(self.model, self.task))
+                self.on_trace(self.first_step + self.step, trace(self.model, self.task, self.probe))
                 self.model.train()
                 last_trace = time.perf_counter()
 
