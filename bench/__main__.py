@@ -7,10 +7,10 @@ import json
 
 import torch
 
-from bench import trace_speed, train_speed
+from bench import api_speed, trace_speed, train_speed
 from bench.timing import machine
 
-SUITES = {"trace": trace_speed.run, "train": train_speed.run}
+SUITES = {"trace": trace_speed.run, "train": train_speed.run, "api": api_speed.run}
 
 
 def main() -> None:
