@@ -1,0 +1,262 @@
+"""One training job: its state, its progress history and the streams watching it.
+
+A Job is shared by three parties, so its fields are guarded by one lock:
+    the training thread   start(), report_progress(), report_trace(), finish()
+    the REST routers      snapshot(), request_stop()
+    WebSocket streams     subscribe(), unsubscribe()
+The training thread never touches a socket. It encodes each event once and
+leaves it in every Subscription, a bounded queue where the newest state wins
+(the last PROGRESS_BACKLOG progress events, the latest trace, the final event),
+then wakes the client's event loop through `notify` (loop.call_soon_threadsafe).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import numpy as np
+import orjson
+
+from app.core.store import thin_history
+from app.core.train import Progress, TrainConfig
+
+log = logging.getLogger(__name__)
+
+ACTIVE = ("queued", "running")
+# A late joiner gets the whole loss curve; past twice this many points it is thinned
+# evenly to this many (as the store thins saved history), so a long run's status stays small.
+HISTORY_LIMIT = 2000
+# Progress events waiting for one client. A client that keeps up gets every point
+# of the loss curve; one that stalls holds at most this many (a few kB), newest kept.
+PROGRESS_BACKLOG = 100
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _array_fallback(value):
+    # orjson writes C-contiguous numpy arrays itself; a transposed view comes here.
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def encode(message: dict) -> str:
+    """One event as JSON text; NaN and infinity become null (orjson's rule)."""
+    return orjson.dumps(message, option=orjson.OPT_SERIALIZE_NUMPY, default=_array_fallback).decode()
+
+
+class Subscription:
+    """What one stream client has not been sent yet: the newest PROGRESS_BACKLOG progress
+    events, the latest trace, and the final event (never dropped)."""
+
+    def __init__(self, notify: Callable[[], None]):
+        self._notify = notify
+        self._lock = threading.Lock()
+        self._progress: deque[str] = deque(maxlen=PROGRESS_BACKLOG)  # full: the oldest goes
+        self._trace: str | None = None  # a newer trace replaces an unsent one
+        self._final: str | None = None
+        self._signalled = False  # a wake-up is already on its way: the loop gets one per batch of events
+        self.broken = False  # its event loop is gone
+
+    def offer(self, kind: str, text: str) -> None:
+        with self._lock:
+            if kind == "progress":
+                self._progress.append(text)
+            elif kind == "trace":
+                self._trace = text
+            else:
+                self._final = text
+            if self._signalled:
+                return
+            self._signalled = True
+        try:
+            self._notify()
+        except RuntimeError:  # the loop was closed under us (server stopping)
+            self.broken = True
+
+    def take(self) -> tuple[list[str], bool]:
+        """(the messages to send now in order, whether the last of them is the final event)."""
+        with self._lock:
+            texts = list(self._progress) + [t for t in (self._trace, self._final) if t is not None]
+            final = self._final is not None
+            self._progress.clear()
+            self._trace = self._final = None
+            self._signalled = False
+        return texts, final
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._progress) + (self._trace is not None) + (self._final is not None)
+
+
+class Job:
+    """A training job as clients see it; the thread running it reports here, streams read here."""
+
+    def __init__(self, model: str, request: dict, train_config: TrainConfig, first_step: int, probe=None):
+        self.id = secrets.token_hex(6)
+        self.model = model
+        self.request = dict(request)  # the config as the client sent it, shown in the Job resource
+        self.train_config = train_config
+        self.probe = probe  # a tasks.Sequence to trace instead of the task's probe, or None
+        self.status = "queued"
+        self.first_step = first_step
+        self.step = first_step
+        self.steps = first_step + train_config.steps
+        self.loss = self.metric = self.grad_norm = self.steps_per_s = None
+        self.created_at = utc_now()
+        self.started_at: str | None = None
+        self.finished_at: str | None = None
+        self.reason = ""
+        self._lock = threading.Lock()
+        self._history: list[dict] = []
+        self._latest_trace: str | None = None
+        self._final: str | None = None
+        self._subscriptions: set[Subscription] = set()
+        self._stop_reason: str | None = None
+        self._trainer = None
+        self._finished = threading.Event()
+
+    # ----- reading -------------------------------------------------------------
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def stop_reason(self) -> str | None:
+        return self._stop_reason
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return self._snapshot()
+
+    def _snapshot(self) -> dict:
+        return {
+            "id": self.id,
+            "model": self.model,
+            "status": self.status,
+            "step": self.step,
+            "steps": self.steps,
+            "first_step": self.first_step,
+            "loss": self.loss,
+            "metric": self.metric,
+            "grad_norm": self.grad_norm,
+            "steps_per_s": self.steps_per_s,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "reason": self.reason,
+            "config": dict(self.request),
+        }
+
+    def history(self) -> list[dict]:
+        """The progress points so far (thinned evenly past HISTORY_LIMIT)."""
+        with self._lock:
+            return list(self._history)
+
+    def wait(self, timeout: float | None) -> bool:
+        """Block until the job has finished (True) or timeout seconds passed (False)."""
+        return self._finished.wait(timeout)
+
+    # ----- control ---------------------------------------------------------------
+
+    def request_stop(self, reason: str) -> None:
+        """Stop the trainer before its next batch (any thread); the first reason given is kept."""
+        with self._lock:
+            if not self.active:
+                return
+            if self._stop_reason is None:
+                self._stop_reason = reason
+            trainer = self._trainer
+        if trainer is not None:
+            trainer.stop()
+
+    # ----- the training thread -----------------------------------------------------
+
+    def start(self, trainer, first_step: int) -> bool:
+        """Hand over the trainer and mark the job running; False when a stop came first."""
+        with self._lock:
+            if self._stop_reason is not None:
+                return False
+            self._trainer = trainer
+            self.status = "running"
+            self.started_at = utc_now()
+            self.first_step = self.step = first_step
+            self.steps = first_step + trainer.config.steps
+            return True
+
+    def report_progress(self, progress: Progress) -> None:
+        point = progress.to_dict()
+        done, elapsed = progress.step - self.first_step, progress.elapsed_s
+        rate = done / elapsed if elapsed > 0 else 0.0  # over the whole run: a steadier ETA than one window
+        eta = (progress.steps - progress.step) / rate if rate > 0 else None
+        text = encode({"type": "progress", **point, "eta_s": eta})
+        with self._lock:
+            self.step, self.steps = progress.step, progress.steps
+            self.loss, self.metric = point["loss"], point["metric"]
+            self.grad_norm, self.steps_per_s = point["grad_norm"], point["steps_per_s"]
+            self._history.append(point)
+            if len(self._history) > 2 * HISTORY_LIMIT:
+                self._history = thin_history(self._history, HISTORY_LIMIT)
+            self._publish("progress", text)
+
+    def report_trace(self, step: int, document: dict) -> None:
+        text = encode({"type": "trace", "step": step, "trace": document})  # once, shared by every client
+        with self._lock:
+            self._latest_trace = text
+            self._publish("trace", text)
+
+    def finish(self, status: str, reason: str = "", step: int | None = None) -> None:
+        """The job's end (step: the model's step count then, when known); later calls are
+        ignored, so a last-resort handler may call it safely."""
+        with self._lock:
+            if not self.active:
+                return
+            self.status, self.reason = status, reason
+            if step is not None:  # a stopped run ends between reports; its later steps count too
+                self.step = step
+            self.finished_at = utc_now()
+            self._trainer = None  # the model and optimizer can be freed now
+            self._final = encode({"type": status, "job": self._snapshot(), "reason": reason})
+            self._publish("final", self._final)
+        self._finished.set()
+        log.info("job %s on model %s ended: %s %s", self.id, self.model, status, reason)
+
+    def _publish(self, kind: str, text: str) -> None:
+        broken = []
+        for subscription in self._subscriptions:
+            subscription.offer(kind, text)
+            if subscription.broken:
+                broken.append(subscription)
+        self._subscriptions.difference_update(broken)
+
+    # ----- streams -------------------------------------------------------------------
+
+    def subscribe(self, notify: Callable[[], None]) -> tuple[Subscription | None, list[str]]:
+        """(subscription, opening messages): the status with the history so far, the latest
+        trace, and the final event when the job has already ended (then no subscription).
+        Taken under the lock, so no progress falls between the history and the live events."""
+        with self._lock:
+            job, history = self._snapshot(), list(self._history)
+            later = [text for text in (self._latest_trace, self._final) if text is not None]
+            subscription = None
+            if self._final is None:
+                subscription = Subscription(notify)
+                self._subscriptions.add(subscription)
+        # Encoded outside the lock: a long history must not hold up the training thread.
+        return subscription, [encode({"type": "status", "job": job, "history": history}), *later]
+
+    def unsubscribe(self, subscription: Subscription | None) -> None:
+        with self._lock:
+            self._subscriptions.discard(subscription)
+
+    def subscriber_count(self) -> int:
+        with self._lock:
+            return len(self._subscriptions)

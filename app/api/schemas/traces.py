@@ -1,0 +1,115 @@
+"""Schemas of the trace resource: what POST /models/{name}/trace takes and returns.
+
+TraceOut documents the response only: the route writes the document straight
+from numpy arrays with orjson (a trace holds ~10^5 numbers), so pydantic never
+validates it. Arrays are time first; T steps, H hidden, I input, O output.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+# A number JSON can carry: NaN and infinities are sent as null (and named in `nonfinite`).
+Number = float | None
+Vector = list[Number]
+Matrix = list[list[Number]]
+
+# The longest `input` text accepted before the task reads it; the real bound is in
+# steps (UNROLLED_MAX_TRACE_STEPS), checked after encoding.
+MAX_INPUT_CHARS = 100_000
+
+
+class TraceIn(BaseModel):
+    """Give exactly one of `input` (text the task encodes) or `x` (raw input vectors)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"input": "BTSSXXTVVE"},
+                {"input": "0.1 0.5* 0.2 0.9*"},
+                {"x": [[1, 0, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0, 0]], "target": [[0, 1, 0, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0, 0]]},
+            ]
+        },
+    )
+
+    input: str | None = Field(
+        None,
+        max_length=MAX_INPUT_CHARS,
+        description=(
+            "A person's input, read by the model's task: symbols ('BTSSXXTVVE'), words "
+            "('france is where i grew up ...') or numbers ('0.1 0.5* 0.2 0.9*'). The task supplies the targets."
+        ),
+        examples=["BTSSXXTVVE"],
+    )
+    x: list[list[float]] | None = Field(
+        None,
+        description=(
+            "Raw inputs, T rows of I finite numbers (|value| <= 1e6), 1 <= T <= UNROLLED_MAX_TRACE_STEPS. "
+            "Steps are labelled t=0 .. t=T-1."
+        ),
+        examples=[[[1, 0, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0, 0]]],
+    )
+    target: list[Any] | None = Field(
+        None,
+        validation_alias=AliasChoices("target", "y"),
+        description=(
+            "Only with `x`: T targets in the task's loss kind - a class index per step (cross_entropy), "
+            "a vector of O values in [0, 1] (bce), or O numbers (mse; a bare number when O = 1). "
+            "For a many-to-one task only the last step's target counts. Without it every loss is 0 "
+            "and loss_mask is 0, but the forward values are still traced. `y` is accepted as an alias."
+        ),
+        examples=[[1, 3, 2]],
+    )
+    grad_flow: bool | None = Field(
+        None,
+        description="Compute the T x T gradient-flow table; default: when T <= 400.",
+        examples=[True],
+    )
+
+
+class TraceOut(BaseModel):
+    """The Trace document of DESIGN.md, plus which model and input produced it."""
+
+    model: str = Field(description="The traced model's name.", examples=["reber-lstm"])
+    input: str | None = Field(description="The `input` text traced; null when `x` was given.", examples=["BTSSXXTVVE"])
+    total_steps: int = Field(description="Training steps of the model when traced.", examples=[2000])
+    architecture: str = Field(description="Cell family id.", examples=["lstm"])
+    task: str = Field(description="Task id.", examples=["reber"])
+    steps: int = Field(description="T, the number of steps.", examples=[10])
+    labels: list[str] = Field(description="(T) the input of each step in words.", examples=[["B", "T", "S"]])
+    target_labels: list[str] = Field(description="(T) the target of each step in words; '' where masked.",
+                                     examples=[["T|P", "S|X", "S|X"]])
+    symbols: list[str] | None = Field(description="Output symbols in output order (symbolic tasks), else null.",
+                                      examples=[["B", "T", "P", "S", "X", "V", "E"]])
+    x: Matrix = Field(description="(T, I) inputs x_t.")
+    h: Matrix = Field(description="(T, H) hidden states h_t.")
+    c: Matrix | None = Field(description="(T, H) LSTM cell states c_t; null for other families.")
+    gates: dict[str, Matrix] = Field(description="Gate name -> (T, H): lstm i,f,g,o; gru r,z,n; else {}.",
+                                     examples=[{"i": [[0.5]], "f": [[0.7]], "g": [[0.1]], "o": [[0.6]]}])
+    logits: Matrix = Field(description="(T, O) raw outputs.")
+    y: Matrix = Field(description="(T, O) outputs after the task's nonlinearity (softmax, sigmoid or none).")
+    target: list[int] | Matrix = Field(description="(T) class indices, or (T, O) target vectors.")
+    loss_mask: Vector = Field(description="(T) 1 where L_t counts, else 0.")
+    loss_kind: Literal["cross_entropy", "bce", "mse"] = Field(description="How L_t is computed.")
+    losses: Vector = Field(description="(T) per-step losses L_t.")
+    loss: Number = Field(description="L = sum_t L_t; null if not finite.", examples=[3.2])
+    grad_h: Matrix = Field(description="(T, H) dL/dh_t, the total derivative through all later steps.")
+    grad_c: Matrix | None = Field(description="(T, H) dL/dc_t for LSTM; else null.")
+    grad_x: Matrix = Field(description="(T, I) dL/dx_t.")
+    grad_flow: Matrix | None = Field(
+        description="(T, T) [s][t] = ||dL_s/dh_t|| for t <= s (0 above the diagonal); null when skipped."
+    )
+    matrix_grad_norms: dict[str, Vector] = Field(
+        description="Shared matrix label (W_xh, W_hh, W_hy, ...) -> (T) norm of step t's contribution to its gradient.",
+        examples=[{"W_hh": [0.1, 0.05, 0.01]}],
+    )
+    parameter_grad_norms: dict[str, Number] = Field(
+        description="Tensor name -> norm of dL/dW summed over steps.", examples=[{"rnn.weight_hh_l0": 0.8}]
+    )
+    nonfinite: list[str] = Field(
+        description="Fields that held NaN or infinity (sent as null): an exploded forward pass or gradient.",
+        examples=[[], ["h", "grad_h", "loss"]],
+    )
