@@ -54,3 +54,14 @@ class TaskOut(BaseModel):
     probe_text: str = Field(description="The default input traced for this task.", examples=["BTSSXXTVVE"])
     options: dict[str, Any] = Field(description="Option values of this task (defaults here).")
     options_spec: list[TaskOptionOut] = Field(description="Every option with its type, default and range.")
+
+
+class SampleOut(BaseModel):
+    task: str = Field(description="The task id.", examples=["reber"])
+    seed: int = Field(description="The seed the sequence was drawn with.", examples=[0])
+    steps: int = Field(description="Number of steps T.", examples=[10])
+    labels: list[str] = Field(description="Readable input of each step.", examples=[["B", "T", "S", "S", "X", "X", "T", "V", "V", "E"]])
+    target_labels: list[str] = Field(description="Readable target of each step (empty where no loss counts).")
+    x: list[list[float]] = Field(description="Encoded inputs, T x input_size.")
+    target: list = Field(description="Targets: class indices (cross_entropy) or T x output_size vectors.")
+    loss_mask: list[float] = Field(description="1 where the step's loss counts.")
