@@ -23,7 +23,8 @@ from pathlib import Path
 import torch
 
 from app.core.architectures import expected_shapes
-from app.core.models import build_model, record_training, save_model
+from app.core.device import configure_threads
+from app.core.models import build_model, load_model, record_training, save_model
 from app.core.store import ModelStore, ModelExists
 from app.core.tasks import make_task
 from app.core.train import TrainConfig, Trainer
@@ -110,19 +111,57 @@ def train_recipe(store: ModelStore, recipe: Recipe) -> dict:
     return {"name": recipe.name, "metric": loaded.metadata["held_out_metric"], "seconds": round(seconds, 1)}
 
 
+def measure_speeds(store: ModelStore, names: list[str], steps: int = 30, rounds: int = 3) -> dict[str, float]:
+    """Training steps/s of each model on identical batches, measured in turn in
+    one run so the figures compare (DESIGN.md: "cost ... measured"). Each model
+    trains a throwaway copy; the stored weights do not change. Stored as
+    metadata["speed"], which the page shows beside parameter counts."""
+    configure_threads(1)  # as the server trains
+    loaded = {name: load_model(store, name) for name in names}
+    timings: dict[str, list[float]] = {name: [] for name in names}
+    for _ in range(rounds):
+        for name, model in loaded.items():
+            copy = copy_model(model)
+            batches = iter([copy.task.batch(32, random.Random(i)) for i in range(steps)])
+            start = time.perf_counter()
+            Trainer(copy.model, copy.task, TrainConfig(steps=steps, report_every=steps), batches=batches).run()
+            timings[name].append(steps / (time.perf_counter() - start))
+    speeds = {name: sorted(values)[len(values) // 2] for name, values in timings.items()}
+    for name, steps_per_s in speeds.items():
+        store.update_metadata(name, {"speed": {"steps_per_s": round(steps_per_s, 1), "batch_size": 32, "torch_threads": 1}})
+    return speeds
+
+
+def copy_model(loaded):
+    clone = build_model(
+        name=loaded.name,
+        architecture=loaded.model.config.architecture,
+        task_id=loaded.task.id,
+        hidden_size=loaded.model.config.hidden_size,
+        activation=loaded.model.config.activation,
+        task_options=loaded.task.options,
+    )
+    clone.model.load_state_dict(loaded.model.state_dict())
+    return clone
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app.demo_models", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "models")
     parser.add_argument("--only", nargs="*", help="train only these recipes")
+    parser.add_argument("--measure-only", action="store_true", help="only re-measure the training speed of stored demo models")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args.out.mkdir(parents=True, exist_ok=True)
     store = ModelStore(args.out, expected_shapes=expected_shapes)
     for recipe in RECIPES:
-        if args.only and recipe.name not in args.only:
+        if args.measure_only or (args.only and recipe.name not in args.only):
             continue
         summary = train_recipe(store, recipe)
         log.info("%s: %s %.3f in %ss", summary["name"], "held-out metric", summary["metric"], summary["seconds"])
+    present = [recipe.name for recipe in RECIPES if store.exists(recipe.name)]
+    for name, steps_per_s in measure_speeds(store, present).items():
+        log.info("%s: %.1f training steps/s (batch 32, one thread)", name, steps_per_s)
 
 
 if __name__ == "__main__":
