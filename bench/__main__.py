@@ -7,17 +7,20 @@ import json
 
 import torch
 
-from bench import api_speed, trace_speed, train_speed
+from bench import api_speed, cost, trace_speed, train_speed
+from app.core.device import configure_threads
 from bench.timing import machine
 
-SUITES = {"trace": trace_speed.run, "train": train_speed.run, "api": api_speed.run}
+SUITES = {"trace": trace_speed.run, "train": train_speed.run, "api": api_speed.run, "cost": cost.run}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("suite", choices=["all", *SUITES], nargs="?", default="all")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (the server uses 1)")
     args = parser.parse_args()
+    configure_threads(args.threads)
     print(f"# machine: {machine()}")
     for name, run in SUITES.items():
         if args.suite in ("all", name):
