@@ -1,16 +1,19 @@
 # The two commands a newcomer needs:  make run   and   make test
-# Both create the virtual environment on first use and are quick after that.
+# Both create the virtual environment (and node_modules/ for the page's D3) on
+# first use and are quick after that.
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+CHROMIUM := /usr/bin/chromium
 # The CPU build of torch. On this project's machines pip finds it on local disk;
 # elsewhere add  --index-url https://download.pytorch.org/whl/cpu  or set TORCH_SPEC.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: run test bench setup clean
+.PHONY: run test bench setup browser screenshot clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -18,14 +21,35 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
 	touch $(STAMP)
 
-run: $(STAMP)
+# The page's browser libraries (D3), pinned in package-lock.json and served from
+# node_modules/ at /vendor: fetched once here, never from the internet at run time.
+$(NODE_STAMP): package-lock.json package.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else \
+	  echo "npm is not installed: the page needs node_modules/d3 (install Node.js, then run make setup)"; \
+	fi
+
+# The browser tests drive Debian's chromium. Installed here when it is missing and
+# we run as root on a Debian-like system; otherwise tests/browser skips with the reason.
+browser:
+	@if [ ! -x $(CHROMIUM) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+run: $(STAMP) $(NODE_STAMP)
 	$(PY) -m app serve
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP) browser
 	$(PY) -m pytest -q
+
+# Refresh docs/screenshot.png (the first screen at 1280x800) and the page's frame time in the docs.
+screenshot: $(STAMP) $(NODE_STAMP) browser
+	UNROLLED_UPDATE_DOCS=1 $(PY) -m pytest -q -s tests/browser -k "page_loads or keeps_60_fps"
 
 bench: $(STAMP)
 	$(PY) -m bench all
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules test-artifacts

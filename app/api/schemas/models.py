@@ -150,6 +150,20 @@ class ModelSummaryOut(BaseModel):
         )
 
 
+class SpeedOut(BaseModel):
+    steps_per_s: float = Field(description="Training steps per second.", examples=[729.1])
+    batch_size: int = Field(description="Sequences per step when measured.", examples=[32])
+    torch_threads: int = Field(description="torch intra-op threads when measured.", examples=[1])
+
+    @classmethod
+    def of(cls, value: object) -> "SpeedOut | None":
+        value = _mapping(value)
+        steps_per_s, batch, threads = _number(value.get("steps_per_s")), _whole(value.get("batch_size")), _whole(value.get("torch_threads"))
+        if steps_per_s is None or batch is None or threads is None:
+            return None
+        return cls(steps_per_s=steps_per_s, batch_size=batch, torch_threads=threads)
+
+
 class ModelDetailOut(BaseModel):
     """Everything about one model except its weights."""
 
@@ -171,6 +185,13 @@ class ModelDetailOut(BaseModel):
         description="Training curve, thinned evenly to at most a few thousand points.",
         examples=[[{"step": 100, "loss": 0.9, "metric": 0.4, "grad_norm": 2.1}]],
     )
+    note: str | None = Field(
+        None, description="What the model shows, in a sentence (the demo models carry one).",
+        examples=["An Elman net that has learnt the Reber grammar."],
+    )
+    speed: SpeedOut | None = Field(
+        None, description="Training speed measured like for like across the demo models (python -m app.demo_models)."
+    )
 
     @classmethod
     def from_metadata(cls, name: str, metadata: dict, task_description: dict) -> "ModelDetailOut":
@@ -189,6 +210,8 @@ class ModelDetailOut(BaseModel):
             created_at=_text(metadata.get("created_at")),
             updated_at=_text(metadata.get("updated_at")),
             history=HistoryPointOut.points_of(metadata.get("history")),
+            note=_text(metadata.get("note")),
+            speed=SpeedOut.of(metadata.get("speed")),
         )
 
 

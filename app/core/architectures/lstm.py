@@ -28,22 +28,24 @@ class LstmBackward(CellBackward):
         # Coefficients of the linear backward map, as per-step row lists (see bptt.py on why lists):
         # dL/dc_t gains dL/dh_t * o * tanh'(c_t); the i, f, g blocks get dL/dc_t times
         # ifg, the o block dL/dh_t times o_coef; dL/dc_{t-1} gets dL/dc_t * f.
-        self.f = f.unbind(0)
-        self.h_to_c = (o * (1 - tanh_c.pow(2))).unbind(0)
-        self.ifg = torch.stack([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g.pow(2))], dim=1).unbind(0)  # (3, H) each
-        self.o_coef = (tanh_c * o * (1 - o)).unbind(0)
+        h_to_c = o * (1 - tanh_c.pow(2))
+        ifg = torch.stack([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g.pow(2))], dim=1)  # (T, 3, H)
+        o_coef = tanh_c * o * (1 - o)
+        # one tuple per step: a single list index in the loop instead of four
+        self.rows = list(zip(h_to_c.unbind(0), ifg.unbind(0), o_coef.unbind(0), f.unbind(0)))
 
     def out_views(self, dpre):
         blocks = dpre.unflatten(-1, (4, self.hidden))  # (..., 4, H)
         return dpre, blocks[..., :3, :], blocks[..., 3, :]
 
     def step(self, t, dh, dc_carry, out, dc_out, dh_prev):
-        dpre, ifg, o_block = out
-        dc = torch.addcmul(dc_carry, dh, self.h_to_c[t], out=dc_out)  # total dL/dc_t
-        torch.mul(dc.unsqueeze(-2), self.ifg[t], out=ifg)
-        torch.mul(dh, self.o_coef[t], out=o_block)
+        dpre, ifg_block, o_block = out
+        h_to_c, ifg, o_coef, f = self.rows[t]
+        dc = torch.addcmul(dc_carry, dh, h_to_c, out=dc_out)  # total dL/dc_t
+        torch.mul(dc.unsqueeze(-2), ifg, out=ifg_block)
+        torch.mul(dh, o_coef, out=o_block)
         add_projection(dh_prev, dpre, self.w_hh)
-        return dc * self.f[t]
+        return dc * f
 
 
 class LstmArchitecture(FusedCellArchitecture):

@@ -39,10 +39,11 @@ def backprop_total(cell: CellBackward, dh_out: torch.Tensor):
     grad_h_rows = grad_h.unbind(0)
     grad_c_rows = grad_c.unbind(0) if grad_c is not None else [None] * T
     dc_carry = dh_out.new_zeros(H) if cell.has_cell_state else None
-    spare = dh_out.new_empty(H)  # dL/dh_{-1}: nothing reads it
+    # step t adds its recurrent part into row t-1; step 0 writes dL/dh_0, which nothing reads
+    intos = (dh_out.new_zeros(H), *grad_h_rows[:-1])
+    step = cell.step
     for t in range(T - 1, -1, -1):
-        into = grad_h_rows[t - 1] if t > 0 else spare.zero_()
-        dc_carry = cell.step(t, grad_h_rows[t], dc_carry, outs[t], grad_c_rows[t], into)
+        dc_carry = step(t, grad_h_rows[t], dc_carry, outs[t], grad_c_rows[t], intos[t])
     return grad_h, grad_c, dpre
 
 

@@ -1,0 +1,74 @@
+/**
+ * controls.js — the page's small controls outside the views: the model
+ * picker and its summary line, the action buttons (tour, compare, train),
+ * the compare picker and the panel chips. Each writes the state, nothing else.
+ */
+
+import { el, fmtInt } from './format.js';
+import { PANELS } from './panels.js';
+import { MAX_COMPARE } from './state.js';
+
+export class Controls {
+  constructor(root, { state, catalog }) {
+    this.state = state;
+    this.catalog = catalog;
+    this.select = root.querySelector('[data-role=model-select]');
+    this.meta = root.querySelector('[data-role=model-meta]');
+    this.select.addEventListener('change', () => state.set({ model: this.select.value, input: null, step: 0, source: null, tour: null }));
+    this.compareList = el('div', { class: 'compare-list' });
+    this.compareMenu = el('details', { class: 'menu', 'data-role': 'compare-menu' },
+      el('summary', { class: 'button', text: 'Compare' }),
+      el('div', { class: 'menu-body' },
+        el('p', { class: 'menu-note', text: `Trace up to ${MAX_COMPARE} more models on the same input:` }), this.compareList));
+    this.trainButton = el('button', { class: 'button', type: 'button', 'data-action': 'train',
+      text: 'Build & train', onclick: () => state.set({ drawer: state.get('drawer') === 'train' ? null : 'train' }) });
+    this.tourButton = el('button', { class: 'button primary', type: 'button', 'data-action': 'tour',
+      text: 'Guided tour', onclick: () => this.onTour?.() });
+    root.querySelector('[data-role=actions]').append(this.tourButton, this.compareMenu, this.trainButton);
+    document.addEventListener('click', (event) => {
+      if (this.compareMenu.open && !this.compareMenu.contains(event.target)) this.compareMenu.open = false;
+    });
+    this.chips = root.querySelector('[data-role=panel-chips]');
+    this.chips.append(el('span', { class: 'chips-label', text: 'Panels' }),
+      ...PANELS.map((panel) => el('button', { class: 'chip', type: 'button', 'data-panel': panel.id, text: panel.title,
+        onclick: () => this.togglePanel(panel.id) })));
+  }
+
+  togglePanel(id) {
+    const panels = this.state.get('panels');
+    this.state.set({ panels: panels.includes(id) ? panels.filter((p) => p !== id) : [...panels, id] });
+  }
+
+  toggleCompare(name, on) {
+    const list = this.state.get('compare').filter((n) => n !== name);
+    if (on) list.push(name);
+    this.state.set({ compare: list.slice(-MAX_COMPARE) });
+  }
+
+  /** props: {model, detail, panels, compare, drawer} */
+  update({ model, detail, panels, compare, drawer }) {
+    const models = this.catalog.usable();
+    const options = models.map((m) => `${m.name}|${m.architecture}|${m.task}`).join();
+    if (options !== this.options) {
+      this.options = options;
+      this.select.replaceChildren(...models.map((m) => el('option', { value: m.name,
+        text: `${m.name}  —  ${this.catalog.arch(m.architecture)?.title ?? m.architecture}, ${this.catalog.tasks.get(m.task)?.title ?? m.task}` })));
+    }
+    if (model && this.select.value !== model) this.select.value = model;
+    if (detail) {
+      const arch = this.catalog.arch(detail.config.architecture);
+      const speed = this.catalog.speed(detail);
+      this.meta.textContent = [arch?.title, `H = ${detail.config.hidden_size}`, `${fmtInt(this.catalog.parameters(detail))} weights`,
+        detail.total_steps ? `trained ${fmtInt(detail.total_steps)} steps${speed ? ` at ${fmtInt(speed)} steps/s` : ''}` : 'untrained',
+        detail.task.title].filter(Boolean).join(' · ');
+      this.meta.title = detail.note ?? arch?.summary ?? '';
+    }
+    for (const chip of this.chips.querySelectorAll('.chip')) chip.classList.toggle('on', panels.includes(chip.dataset.panel));
+    this.compareList.replaceChildren(...models.filter((m) => m.name !== model).map((m) => el('label', { class: 'menu-item' },
+      el('input', { type: 'checkbox', value: m.name, checked: compare.includes(m.name),
+        onchange: (event) => this.toggleCompare(m.name, event.target.checked) }),
+      el('span', { text: `${m.name}` }), el('small', { text: `${m.architecture} · ${m.task}` }))));
+    this.compareMenu.querySelector('summary').textContent = compare.length ? `Compare (${compare.length})` : 'Compare';
+    this.trainButton.classList.toggle('on', drawer === 'train');
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * main.js — wiring: read the state from the URL, load the catalog, trace the
+ * model on screen, and hand every view its props when the state changes.
+ *
+ *   URL -> State --subscribe--> render(changed)
+ *                                 |-- step only: cursor, folded, cell, panels (cheap, per frame)
+ *                                 '-- otherwise: also traces, compare, drawer, tour
+ *   api.trace(model, input) -> TraceModel -> views
+ */
+
+import { ApiError, api } from './api.js';
+import { Catalog } from './catalog.js';
+import { CellView } from './cell.js';
+import { CompareView } from './compare.js';
+import { Controls } from './controls.js';
+import { mathHTML } from './format.js';
+import { FoldedView } from './folded.js';
+import { InputBox } from './inputbox.js';
+import { NetworkView, columnWidth } from './network.js';
+import { PanelHost } from './panels.js';
+import { PlaybackView } from './playback.js';
+import { State } from './state.js';
+import { TourView, chapterState, CHAPTERS } from './tour.js';
+import { TraceModel } from './tracemodel.js';
+import { TrainingView } from './training.js';
+
+const DEFAULT_MODELS = ['elman-reber', 'lstm-embedded-reber', 'elman-embedded-reber']; // first one present opens
+const WEIGHTS_REFRESH_MS = 1000; // while training, the weights panel refetches at most this often
+const $ = (role) => document.querySelector(`[data-role=${role}]`);
+
+const state = State.fromSearch(location.search);
+const catalog = new Catalog();
+const main = { name: null, detail: null, model: null, input: null, weights: null, weightsOf: null }; // what is on screen
+let compared = []; // [{name, detail, model, error}]
+let loads = 0; // a newer load makes an older answer stale
+let views = null;
+
+function banner(message) {
+  const box = $('banner');
+  box.textContent = message ?? '';
+  box.hidden = !message;
+}
+
+async function boot() {
+  const started = performance.now();
+  try {
+    await catalog.load();
+  } catch (error) {
+    return banner(`Cannot load the models: ${error.detail ?? error}`);
+  }
+  if (!catalog.has(state.get('model'))) {
+    const fallback = DEFAULT_MODELS.find((name) => catalog.has(name)) ?? catalog.usable()[0]?.name ?? null;
+    if (state.get('model')) banner(`There is no model ${state.get('model')}; showing ${fallback ?? 'nothing'}.`);
+    state.set({ model: fallback });
+  }
+  views = makeViews();
+  state.subscribe((changed) => render(views, changed));
+  if (!state.get('model')) banner('The model store is empty: build a model with “Build & train”, or run python -m app.demo_models.');
+  await load(views);
+  render(views, new Set(['all']));
+  // for tests and the curious: the state, and how long the first screen took (ms since navigation began)
+  window.unrolled = { state, catalog, views, firstScreenMs: performance.now(), bootMs: performance.now() - started };
+  document.body.dataset.ready = '1';
+  return null;
+}
+
+function makeViews() {
+  const network = $('network');
+  const views = {
+    controls: new Controls(document.body, { state, catalog }),
+    input: new InputBox($('input-area'), {
+      onTrace: (text) => state.set({ input: text.trim() ? text : null }),
+      onProbe: () => state.set({ input: null }),
+    }),
+    folded: new FoldedView(network),
+    network: new NetworkView(network, {
+      onStep: (step) => state.set({ step }),
+      onSource: (source) => state.set({ source }),
+      onScroll: (left) => views.compare.scrollAll(left),
+    }),
+    cell: new CellView($('cell'), { onClose: () => state.set({ cell: false }) }),
+    playback: new PlaybackView($('playback'), state),
+    compare: new CompareView($('compare-slot'), {
+      onStep: (step) => state.set({ step }),
+      onSource: (source) => state.set({ source }),
+      onRemove: (name) => state.set({ compare: state.get('compare').filter((n) => n !== name) }),
+      onScroll: (left, name) => { views.network.scrollTo(left); views.compare.scrollAll(left, name); },
+    }),
+    panels: new PanelHost($('panels'), {
+      onClose: (id) => state.set({ panels: state.get('panels').filter((p) => p !== id) }),
+      onSelectStep: (step) => state.set({ step }),
+    }),
+    training: new TrainingView($('drawer'), {
+      catalog,
+      onCreated: (name) => state.set({ model: name, input: null, step: 0 }),
+      onTrace: (name, trace) => streamed(views, name, trace),
+      onFinished: () => refresh(views),
+      onClose: () => state.set({ drawer: null }),
+    }),
+    tour: new TourView($('tour-slot'), {
+      onChapter: (delta) => {
+        const next = (state.get('tour') ?? 0) + delta;
+        state.set(next >= 0 && next < CHAPTERS.length ? chapterState(next) : { tour: null });
+      },
+      onLeave: () => state.set({ tour: null }),
+    }),
+  };
+  views.controls.onTour = () => state.set(chapterState(state.get('tour') ?? 0));
+  let resizeTimer = null;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => { views.network.resized(); render(views, new Set(['layout'])); }, 150);
+  });
+  return views;
+}
+
+/** Trace the model on screen (and the compared ones) for the current input. */
+async function load(views) {
+  const token = ++loads;
+  const name = state.get('model');
+  if (!name) return;
+  let detail;
+  try {
+    detail = await catalog.detail(name);
+  } catch (error) {
+    return banner(`Cannot open ${name}: ${error.detail ?? error}`);
+  }
+  const input = state.get('input') ?? detail.task.probe_text;
+  const traced = await Promise.all([traceOf(name, input), ...state.get('compare').map((other) => compareEntry(other, input))]);
+  if (token !== loads) return;
+  const [result, ...others] = traced;
+  compared = others;
+  if (result.error) {
+    views.input.showError(result.error, input);
+    if (main.name !== name) Object.assign(main, { name, detail, model: null, input });
+  } else {
+    views.input.clearError();
+    Object.assign(main, { name, detail, model: result.model, input });
+    banner(null);
+  }
+  ensureWeights(views);
+}
+
+/** Fetch the weights of the model on screen when the weights panel is open and they are stale. */
+function ensureWeights(views, force = false) {
+  const name = main.name;
+  if (!name || !state.get('panels').includes('weights')) return;
+  if (!force && (main.weightsOf === name || main.weightsPending === name)) return;
+  main.weightsPending = name;
+  api.weights(name).then((weights) => {
+    if (main.name !== name) return;
+    Object.assign(main, { weights, weightsOf: name });
+    render(views, new Set(['weights']));
+  }).catch(() => {}).finally(() => { if (main.weightsPending === name) main.weightsPending = null; });
+}
+
+async function traceOf(name, input) {
+  try {
+    return { model: new TraceModel(await api.trace(name, input)) };
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 422) return { error: error.detail };
+    banner(`Tracing ${name} failed: ${error.detail ?? error}`);
+    return { error: error.detail ?? String(error) };
+  }
+}
+
+async function compareEntry(name, input) {
+  const detail = await catalog.detail(name).catch(() => null);
+  if (!detail) return { name, detail: null, model: null, error: `there is no model ${name}` };
+  const result = await traceOf(name, input);
+  return { name, detail, model: result.model ?? null, error: result.error ? `cannot read this input: ${result.error}` : null };
+}
+
+/** A trace streamed by a training job: show it when its model is on screen with the probe input. */
+function streamed(views, name, trace) {
+  if (name !== state.get('model')) return;
+  main.model = new TraceModel(trace);
+  document.body.dataset.streamed = Number(document.body.dataset.streamed ?? 0) + 1;
+  const now = performance.now();
+  if (now - (main.weightsAt ?? 0) >= WEIGHTS_REFRESH_MS) {
+    main.weightsAt = now;
+    ensureWeights(views, true);
+  }
+  render(views, new Set(['trace']));
+}
+
+async function refresh(views) {
+  await catalog.refreshModels().catch(() => {});
+  if (main.name) main.detail = await catalog.detail(main.name).catch(() => main.detail);
+  ensureWeights(views, true);
+  render(views, new Set(['detail']));
+}
+
+const RETRACE_KEYS = ['model', 'input', 'compare'];
+
+function render(views, changed) {
+  const s = state.values;
+  if (RETRACE_KEYS.some((key) => changed.has(key))) {
+    load(views).then(() => render(views, new Set(['trace']))); // meanwhile the old trace stays on screen
+  }
+  const model = main.model;
+  const arch = main.detail ? catalog.arch(main.detail.config.architecture) : null;
+  // a step past the end (a tour chapter's "end") is the start of the pass: the last step
+  // going forward, the step whose error flows back going backward; not while another model loads
+  if (model && main.name === s.model && s.step > model.T - 1) {
+    const source = model.resolveSource(s.source);
+    state.adjust({ step: s.mode === 'backward' && source !== -1 ? source : model.T - 1 });
+  }
+  const step = model ? Math.min(s.step, model.T - 1) : 0;
+  const colW = model ? columnWidth(model, views.network.scroller.clientWidth || 800) : null;
+  const weights = main.weightsOf === main.name ? main.weights : null;
+  const ctx = { model, arch, step, mode: s.mode, source: s.source, colW, weights, panels: s.panels };
+  views.network.update(ctx);
+  views.folded.update(ctx);
+  views.cell.update({ ...ctx, open: s.cell });
+  views.playback.update({ model, step, mode: s.mode, speed: s.speed, source: s.source });
+  const stepOnly = [...changed].every((key) => key === 'step' || key === 'speed');
+  views.panels.update(ctx, stepOnly);
+  if (stepOnly) return views.compare.step(step, s.mode, s.source, colW, catalog, compared);
+  if (changed.has('panels')) ensureWeights(views);
+  views.compare.update({ main, entries: s.compare.length ? compared : [], colW, step, mode: s.mode, source: s.source, catalog });
+  views.controls.update({ model: s.model, detail: main.detail, panels: s.panels, compare: s.compare, drawer: s.drawer });
+  views.input.update({ text: s.input ?? main.detail?.task.probe_text, task: main.detail?.task });
+  views.training.update({ open: s.drawer === 'train', name: s.model, detail: main.detail, input: s.input });
+  const missing = s.tour !== null && !catalog.has(CHAPTERS[s.tour]?.model) ? CHAPTERS[s.tour]?.model : null;
+  views.tour.update({ chapter: s.tour, missing });
+  $('network-caption').innerHTML = networkCaption(arch, model);
+  return null;
+}
+
+function networkCaption(arch, model) {
+  if (!model) return '';
+  const shared = Object.keys(arch?.shared_matrices ?? {}).join(', ');
+  return mathHTML(`One column per step (${model.T}); the same ${shared} at every step; `
+    + `L = L_1 + … + L_${model.T} = ${model.trace.loss === null ? '∞' : model.trace.loss.toPrecision(3)}.`);
+}
+
+boot();

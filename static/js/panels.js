@@ -1,0 +1,166 @@
+/**
+ * panels.js — the panels under the network: which exist, what each says in
+ * one plain line, the equation behind it, and which view draws it.
+ *
+ * The views (static/js/views/*.js) are small classes with update(props) and
+ * reset(); this module only hands them props. A view module that fails to
+ * load leaves a note in its panel instead of breaking the page.
+ */
+
+import { el, mathHTML } from './format.js';
+
+const OUTPUT_EQUATIONS = {
+  bce: 'y_t = σ(W_hy h_t + b_y);  L_t = −Σ_k [z_k log y_k + (1 − z_k) log(1 − y_k)]',
+  cross_entropy: 'y_t = softmax(W_hy h_t + b_y);  L_t = −log y_t[target_t]',
+  mse: 'y_t = W_hy h_t + b_y;  L_t = (y_t − target_t)²',
+};
+
+/** Every panel: id, title, one-line caption, equation(ctx), view module and class, props(ctx). */
+export const PANELS = [
+  {
+    id: 'hidden', title: 'Hidden state', view: ['heatmap', 'HeatmapView'],
+    caption: 'Every hidden unit (rows) at every step (columns): red is positive, blue negative, pale near zero.',
+    equation: ({ arch }) => arch?.equations?.find((e) => e.startsWith('h_t')) ?? 'h_t = tanh(W_xh x_t + W_hh h_{t-1} + b)',
+    props: ({ model, step, mode }) => ({ matrix: model.trace.h, step, domain: [-1, 1], valueLabel: 'h_t',
+      colLabels: model.trace.labels, fade: fadeOf(mode) }),
+  },
+  {
+    id: 'gates', title: 'Gates', view: ['heatmap', 'HeatmapView'], multi: true,
+    caption: 'How open each gate is, for every unit and step: dark is open (1), pale is shut (0).',
+    equation: ({ arch }) => (arch?.equations ?? []).slice(0, -1).join(';  ') || 'this cell has no gates',
+    props: ({ model, step, mode }) => {
+      const common = { step, colLabels: model.trace.labels, fade: fadeOf(mode), maxPlotHeight: 160 };
+      const gates = Object.entries(model.trace.gates ?? {}).map(([name, matrix]) => ({ ...common, matrix,
+        title: GATE_TITLES[name] ?? name, domain: SIGNED_GATES.includes(name) ? [-1, 1] : [0, 1], valueLabel: name }));
+      if (model.trace.c) gates.push({ ...common, matrix: model.trace.c, title: 'c_t — cell state', symmetric: true, valueLabel: 'c_t' });
+      return gates;
+    },
+  },
+  {
+    id: 'gradnorm', title: 'Gradient reaching each step', view: ['linechart', 'LineChartView'],
+    caption: 'How much of the loss\u2019s gradient reaches h_t, on a log scale: a steep fall to the left is the vanishing gradient.',
+    equation: () => '∂L/∂h_t = ∂L_t/∂h_t + (∂h_{t+1}/∂h_t)ᵀ ∂L/∂h_{t+1}',
+    props: ({ model, step }) => ({
+      series: [
+        { name: '‖∂L/∂h_t‖', points: model.gradNorm.map((v, t) => [t + 1, v]) },
+        ...(model.gradCNorm ? [{ name: '‖∂L/∂c_t‖', points: model.gradCNorm.map((v, t) => [t + 1, v]) }] : []),
+      ],
+      logY: true, step: step + 1, xLabel: 'step t', yLabel: 'gradient norm',
+    }),
+  },
+  {
+    id: 'gradflow', title: 'Gradient flow', view: ['gradflow', 'GradFlowView'],
+    caption: 'Row s, column t: how much of step s\u2019s error L_s reaches back to step t. Dark far from the diagonal means long memory.',
+    equation: () => '‖∂L_s/∂h_t‖ = ‖(∂h_{t+1}/∂h_t)ᵀ ⋯ (∂h_s/∂h_{s-1})ᵀ ∂L_s/∂h_s‖,  t ≤ s',
+    props: ({ model, step, mode }) => ({ gradFlow: model.trace.grad_flow, step, mode, labels: model.trace.labels }),
+  },
+  {
+    id: 'outputs', title: 'Outputs at this step', view: ['outputs', 'OutputsView'],
+    caption: 'What the network says comes next, against what may (or does) come next.',
+    equation: ({ model }) => OUTPUT_EQUATIONS[model.trace.loss_kind] ?? '',
+    props: ({ model, step }) => ({ trace: model.trace, step }),
+  },
+  {
+    id: 'weights', title: 'Weights', view: ['weights', 'WeightsView'], needsWeights: true,
+    caption: 'The learnt matrices, one set shared by every step: red positive, blue negative.',
+    equation: ({ arch }) => Object.keys(arch?.shared_matrices ?? {}).join(', ') + ' — the same at every step',
+    props: ({ weights }) => ({ tensors: weights?.tensors ?? {} }),
+  },
+];
+
+const SIGNED_GATES = ['g', 'n']; // tanh candidates in [-1, 1]; the other gates are sigmoids in [0, 1]
+const fadeOf = (mode) => (mode === 'backward' ? 'before' : 'after'); // dim the steps the pass has not reached
+
+const GATE_TITLES = { i: 'i — input gate', f: 'f — forget gate', g: 'g — candidate', o: 'o — output gate',
+  r: 'r — reset gate', z: 'z — update gate', n: 'n — candidate' };
+
+export const PANEL_IDS = PANELS.map((panel) => panel.id);
+const byId = Object.fromEntries(PANELS.map((panel) => [panel.id, panel]));
+const viewClasses = new Map(); // module name -> Promise<class | null>
+
+function loadView([module, name]) {
+  if (!viewClasses.has(module)) {
+    viewClasses.set(module, import(`./views/${module}.js`).then((m) => m[name] ?? null).catch((error) => {
+      console.warn(`panel view ${module}.js could not be loaded`, error);
+      return null;
+    }));
+  }
+  return viewClasses.get(module);
+}
+
+/** The panel grid: opens, closes and feeds the panels named in state.panels. */
+export class PanelHost {
+  constructor(container, { onClose, onSelectStep }) {
+    this.grid = el('div', { class: 'panel-grid' });
+    container.append(this.grid);
+    this.onClose = onClose;
+    this.onSelectStep = onSelectStep;
+    this.open = new Map(); // id -> {section, body, views: [], caption, equation}
+    this.context = null;
+  }
+
+  /** ctx: {model, arch, step, mode, source, weights, panels}; stepOnly: only the step moved. */
+  update(ctx, stepOnly = false) {
+    this.context = ctx;
+    if (!stepOnly) this.sync(ctx.panels);
+    if (!ctx.model) return;
+    for (const [id, panel] of this.open) this.feed(byId[id], panel, ctx, stepOnly);
+  }
+
+  sync(ids) {
+    for (const [id, panel] of this.open) {
+      if (!ids.includes(id)) {
+        panel.views.forEach((view) => view?.reset?.());
+        panel.section.remove();
+        this.open.delete(id);
+      }
+    }
+    for (const id of ids) {
+      if (this.open.has(id) || !byId[id]) continue;
+      this.open.set(id, this.build(byId[id]));
+    }
+    for (const id of ids) if (this.open.has(id)) this.grid.append(this.open.get(id).section); // keep the URL's order
+  }
+
+  build(spec) {
+    const equation = el('div', { class: 'equation' });
+    const body = el('div', { class: `panel-body${spec.multi ? ' panel-multi' : ''}` });
+    const section = el('section', { class: 'panel', 'data-panel': spec.id },
+      el('header', { class: 'panel-head' },
+        el('h3', { text: spec.title }),
+        el('button', { class: 'icon-button', type: 'button', title: `Close ${spec.title}`, text: '×', onclick: () => this.onClose(spec.id) })),
+      el('p', { class: 'caption', html: mathHTML(spec.caption) }),
+      equation, body);
+    const panel = { section, body, equation, views: [], ViewClass: null, key: null };
+    loadView(spec.view).then((ViewClass) => {
+      panel.ViewClass = ViewClass;
+      if (!ViewClass) body.replaceChildren(el('p', { class: 'note', text: 'This panel\u2019s view is not available.' }));
+      if (this.context?.model && this.open.get(spec.id) === panel) this.feed(spec, panel, this.context, false);
+    });
+    return panel;
+  }
+
+  feed(spec, panel, ctx, stepOnly) {
+    if (!panel.ViewClass) return;
+    if (spec.needsWeights && stepOnly) return; // weights do not change with the step
+    if (!stepOnly) panel.equation.innerHTML = mathHTML(spec.equation(ctx));
+    let props = spec.props(ctx);
+    if (!spec.multi) props = [props];
+    if (spec.multi && props.length === 0) {
+      if (!panel.empty) panel.body.replaceChildren(panel.empty = el('p', { class: 'note', text: 'This cell has no gates: only LSTM and GRU cells do.' }));
+      panel.views = [];
+      return;
+    }
+    if (panel.empty) { panel.empty.remove(); panel.empty = null; }
+    while (panel.views.length > props.length) panel.views.pop().holder.remove();
+    while (panel.views.length < props.length) {
+      const holder = el('div', { class: 'panel-view' });
+      panel.body.append(holder);
+      // a single view leaves its header to the panel; the gate views keep theirs to name each gate
+      const view = new panel.ViewClass(holder, { header: Boolean(spec.multi), onSelectStep: this.onSelectStep, maxPlotHeight: spec.multi ? 160 : undefined });
+      view.holder = holder;
+      panel.views.push(view);
+    }
+    props.forEach((p, i) => panel.views[i].update(p));
+  }
+}

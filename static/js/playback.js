@@ -1,0 +1,183 @@
+/**
+ * playback.js — stepping through time: play, pause, step, scrub, speed, the
+ * forward/backward switch, keyboard shortcuts, and the readout of the pass:
+ *
+ *   forward:   L_1 + ... + L_t accumulates as the activations flow
+ *   backward:  BPTT from the last step to the first, ||dL_s/dh_t|| shrinking (or not)
+ *
+ * It owns the animation clock (requestAnimationFrame) and writes only
+ * state.step; the views redraw from the state.
+ */
+
+import { el, fmt, mathHTML } from './format.js';
+import { SPEEDS } from './state.js';
+
+export const KEYS = Object.freeze({
+  ' ': 'toggle',
+  ArrowRight: 'next',
+  ArrowLeft: 'previous',
+  Home: 'first',
+  End: 'last',
+  b: 'backward',
+  f: 'forward',
+});
+
+// Icons as SVG paths (16 x 16): font glyphs such as ⏮ are missing from many systems.
+const ICONS = {
+  first: 'M2 3h2v10H2zM9 3v10L4 8zM15 3v10l-5-5z',
+  previous: 'M12 3v10L5 8z',
+  play: 'M4 2.5v11L14 8z',
+  pause: 'M3.5 3h3v10h-3zM9.5 3h3v10h-3z',
+  next: 'M4 3v10l7-5z',
+  last: 'M1 3v10l5-5zM7 3v10l5-5zM12 3h2v10h-2z',
+};
+
+const BUTTONS = [
+  ['first', 'first', 'First step of the pass (Home)'],
+  ['previous', 'previous', 'Step back (←)'],
+  ['toggle', 'play', 'Play / pause (space)'],
+  ['next', 'next', 'Step forward (→)'],
+  ['last', 'last', 'Last step of the pass (End)'],
+];
+
+const icon = (name) => `<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"><path d="${ICONS[name]}"/></svg>`;
+
+export class PlaybackView {
+  constructor(container, state) {
+    this.state = state;
+    this.T = 0;
+    this.playing = false;
+    this.frame = null;
+    this.buttons = Object.fromEntries(BUTTONS.map(([action, glyph, title]) => [action,
+      el('button', { class: `pb-button pb-${action}`, type: 'button', title, 'aria-label': title, 'data-action': action, html: icon(glyph),
+        onclick: () => this.act(action) })]));
+    this.scrubber = el('input', { class: 'pb-scrubber', type: 'range', min: 0, max: 0, value: 0, 'aria-label': 'step',
+      oninput: () => this.go(Number(this.scrubber.value)) });
+    this.stepLabel = el('span', { class: 'pb-step', 'data-role': 'step' });
+    this.modeButtons = ['forward', 'backward'].map((mode) => el('button', {
+      class: 'seg', type: 'button', 'data-mode': mode, title: mode === 'forward' ? 'Forward pass (f)' : 'Backpropagation through time (b)',
+      text: mode === 'forward' ? 'Forward' : 'Backward · BPTT', onclick: () => this.setMode(mode),
+    }));
+    this.speed = el('select', { class: 'pb-speed', 'aria-label': 'speed', title: 'Steps per second',
+      onchange: () => state.set({ speed: Number(this.speed.value) }) },
+    SPEEDS.map((s) => el('option', { value: s, text: `${s} steps/s` })));
+    this.readout = el('div', { class: 'pb-readout', 'data-role': 'readout', 'aria-live': 'polite' });
+    this.root = el('div', { class: 'playback' },
+      el('div', { class: 'pb-buttons' }, Object.values(this.buttons)),
+      this.stepLabel, this.scrubber,
+      el('div', { class: 'segmented', role: 'group', 'aria-label': 'pass' }, this.modeButtons),
+      this.speed, this.readout);
+    container.append(this.root);
+    document.addEventListener('keydown', (event) => this.key(event));
+  }
+
+  /** props: {model: TraceModel | null, step, mode, speed, source} */
+  update({ model, step, mode, speed, source }) {
+    this.model = model;
+    this.T = model ? model.T : 0;
+    this.scrubber.max = Math.max(0, this.T - 1);
+    if (Number(this.scrubber.value) !== step) this.scrubber.value = step;
+    this.stepLabel.textContent = this.T ? `step ${step + 1} / ${this.T}` : 'no trace';
+    for (const button of this.modeButtons) button.classList.toggle('on', button.dataset.mode === mode);
+    if (Number(this.speed.value) !== speed) this.speed.value = speed;
+    this.readout.innerHTML = model ? readout(model, step, mode, source) : '';
+    this.root.dataset.mode = mode;
+  }
+
+  key(event) {
+    const target = event.target;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (target.closest?.('input, textarea, select, [contenteditable]')) return;
+    const action = KEYS[event.key];
+    if (!action) return;
+    if (action === 'toggle' && target.closest?.('button')) return; // space on a focused button clicks it already
+    event.preventDefault();
+    this.act(action);
+  }
+
+  act(action) {
+    const step = this.state.get('step');
+    const backward = this.state.get('mode') === 'backward';
+    const start = backward ? this.backwardStart() : 0;
+    const end = backward ? 0 : this.T - 1;
+    if (action === 'toggle') return this.playing ? this.pause() : this.play();
+    if (action === 'backward' || action === 'forward') return this.setMode(action);
+    this.pause();
+    if (action === 'next') return this.go(step + 1);
+    if (action === 'previous') return this.go(step - 1);
+    if (action === 'first') return this.go(start);
+    if (action === 'last') return this.go(end);
+    return null;
+  }
+
+  setMode(mode) {
+    if (mode === this.state.get('mode')) return;
+    this.pause();
+    this.state.set({ mode, step: mode === 'backward' ? this.backwardStart() : 0 });
+  }
+
+  /** BPTT starts at the step whose error flows back (the last step for all of L). */
+  backwardStart() {
+    if (!this.model) return 0;
+    const source = this.model.resolveSource(this.state.get('source'));
+    return source === -1 ? this.T - 1 : source;
+  }
+
+  go(step) {
+    if (!this.T) return;
+    this.state.set({ step: Math.max(0, Math.min(this.T - 1, step)) });
+  }
+
+  play() {
+    if (!this.T || this.playing) return;
+    const backward = this.state.get('mode') === 'backward';
+    const atEnd = backward ? this.state.get('step') <= 0 : this.state.get('step') >= this.T - 1;
+    if (atEnd) this.go(backward ? this.backwardStart() : 0);
+    this.playing = true;
+    this.buttons.toggle.innerHTML = icon('pause');
+    this.root.classList.add('playing');
+    let last = performance.now();
+    let owed = 0; // fractional steps carried between frames
+    const tick = (now) => {
+      owed += ((now - last) / 1000) * this.state.get('speed');
+      last = now;
+      const whole = Math.floor(owed);
+      if (whole > 0) {
+        owed -= whole;
+        const direction = this.state.get('mode') === 'backward' ? -1 : 1;
+        const next = this.state.get('step') + direction * whole;
+        this.go(next);
+        if (next <= 0 || next >= this.T - 1) return this.pause();
+      }
+      this.frame = requestAnimationFrame(tick);
+      return null;
+    };
+    this.frame = requestAnimationFrame(tick);
+  }
+
+  pause() {
+    cancelAnimationFrame(this.frame);
+    this.frame = null;
+    if (!this.playing) return;
+    this.playing = false;
+    this.buttons.toggle.innerHTML = icon('play');
+    this.root.classList.remove('playing');
+  }
+}
+
+/** The pass in words and numbers at step t. */
+function readout(model, step, mode, source) {
+  if (mode === 'backward') {
+    const s = model.resolveSource(source);
+    const reach = model.reach(s);
+    const from = s === -1 ? 'L' : `L_${s + 1}`;
+    const note = s === -1 ? 'all of L' : `the error of step ${s + 1}`;
+    const value = s !== -1 && step > s ? `0 <span class="ro-note">(step ${step + 1} comes after step ${s + 1}: L_${s + 1} does not depend on it)</span>` : `<b>${fmt(reach[step])}</b>`;
+    return `<span class="ro-label">BPTT</span> ${mathHTML(`‖∂${from}/∂h_${step + 1}‖`)} = ${value}`
+      + ` <span class="ro-note">gradient of ${note} reaching step ${step + 1}</span>`;
+  }
+  const terms = step === 0 ? 'L_1' : step === 1 ? 'L_1 + L_2' : `L_1 + … + L_${step + 1}`;
+  const total = model.cumLoss[model.T - 1];
+  return `<span class="ro-label">Loss</span> ${mathHTML(terms)} = <b data-role="loss-sum">${fmt(model.cumLoss[step])}</b>`
+    + ` <span class="ro-note">of L = ${fmt(total)} over ${model.T} steps</span>`;
+}
