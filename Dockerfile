@@ -1,4 +1,11 @@
 # A CPU image of Unrolled: uvicorn serving app.main:app as a non-root user.
+
+# The page's browser library (D3), pinned by package-lock.json, fetched at build time only.
+FROM node:20-slim AS vendor
+WORKDIR /vendor
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -17,6 +24,7 @@ COPY app ./app
 COPY static ./static
 COPY templates ./templates
 COPY models ./models
+COPY --from=vendor /vendor/node_modules/d3/dist ./node_modules/d3/dist
 RUN pip install -e . \
     && useradd --create-home --uid 10001 unrolled \
     && chown -R unrolled:unrolled /srv/unrolled/models

@@ -26,7 +26,8 @@ from app.api.deps import (
     valid_model_name,
 )
 from app.api.model_cache import ModelCache
-from app.api.routers.traces import numpy_json_response, readable
+from app.api.errors import printable
+from app.api.responses import numpy_json_response
 from app.api.schemas.common import error_responses
 from app.api.schemas.models import CONFIG_KEYS, ModelCreate, ModelDetailOut, ModelSummaryOut, WeightsOut
 from app.core.architectures import ModelConfig, get_architecture
@@ -83,7 +84,7 @@ def create(
     except ValueError as exc:
         # build_model's refusals (unknown architecture or task, a bad option or
         # activation) are ValueErrors whose message is written for a person.
-        raise HTTPException(422, readable(str(exc))) from None
+        raise HTTPException(422, printable(str(exc))) from None
     cache.invalidate(body.name)
     log.info("created model %s (%s, %s, H=%d)", body.name, body.architecture, body.task, body.hidden_size)
     return detail_of(body.name, loaded.metadata)
@@ -188,7 +189,7 @@ def _import(request: Request, store: ModelStore, settings: Settings, cache: Mode
         raise limit_error(store, exc) from None
     except (InvalidModel, CorruptModel) as exc:
         # The file's header is the client's text; its strings may be quoted in the message.
-        raise HTTPException(422, readable(str(exc))) from None
+        raise HTTPException(422, printable(str(exc))) from None
     cache.invalidate(name)
     log.info("imported model %s from a checkpoint of %d bytes", name, len(data))
     return detail_of(name, store.load_metadata(name))
@@ -239,7 +240,7 @@ def limit_error(store: ModelStore, exc: LimitExceeded) -> HTTPException:
     # Counted only on this error path: listing reads every model's metadata.
     if len(store.list()) >= store.limits.max_models:
         return HTTPException(409, f"the model store is full ({store.limits.max_models} models); delete a model first")
-    return HTTPException(422, readable(str(exc)))
+    return HTTPException(422, printable(str(exc)))
 
 
 def stop_training(request: Request, name: str) -> None:

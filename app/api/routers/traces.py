@@ -13,12 +13,13 @@ import logging
 import math
 
 import numpy as np
-import orjson
 import torch
 from fastapi import APIRouter, Depends, HTTPException, Response
 
 from app.api.deps import get_model_cache, get_settings, get_store, valid_model_name
+from app.api.errors import printable
 from app.api.model_cache import ModelCache
+from app.api.responses import numpy_json_response
 from app.api.schemas.common import error_responses
 from app.api.schemas.traces import TraceIn, TraceOut
 from app.core.store import ModelStore
@@ -67,7 +68,7 @@ def trace_model(
         try:
             sequence = loaded.task.encode(body.input)
         except TaskInputError as exc:  # the message names the bad symbol and its position
-            raise HTTPException(422, readable(str(exc))) from None
+            raise HTTPException(422, printable(str(exc))) from None
         if len(sequence) > max_steps:
             raise HTTPException(422, f"the input is {len(sequence)} steps long; at most {max_steps} can be traced")
     else:
@@ -79,27 +80,6 @@ def trace_model(
     if document["nonfinite"]:
         log.info("trace of %s has non-finite values in %s", name, ", ".join(document["nonfinite"]))
     return numpy_json_response(document)
-
-
-def numpy_json_response(document: dict) -> Response:
-    """orjson with numpy arrays written natively; NaN and infinities come out as null."""
-    return Response(orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY, default=_plain), media_type="application/json")
-
-
-def readable(message: str) -> str:
-    """A message that may quote a client's text, made safe to encode as UTF-8 JSON.
-
-    JSON lets a client send a lone surrogate ("\\ud800"); quoted back verbatim
-    it would make the error response itself fail to encode.
-    """
-    return message.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _plain(value):
-    # orjson writes only C-contiguous arrays itself; gate views and transposes are not.
-    if isinstance(value, np.ndarray):
-        return value.tolist() if value.flags.c_contiguous else np.ascontiguousarray(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 # ----- raw x ----------------------------------------------------------------------

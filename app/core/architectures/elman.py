@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from app.core.architectures.base import CellBackward, add_projection, ForwardRecord, ModelConfig
-from app.core.architectures.fused import FusedCellArchitecture, shifted
+from app.core.architectures.fused import FusedCellArchitecture
 
 class ElmanBackward(CellBackward):
     def __init__(self, w_hh: torch.Tensor, act_grad: torch.Tensor):
