@@ -35,7 +35,7 @@ def run(arch: str = "lstm", hidden: int = 64, steps: int = 60, batch_size: int =
             mean_loss(logits, batch.target, batch.loss_mask, task.loss_kind).backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
             optimizer.step()
-        float(logits.sum())  # wait for the device, as the Trainer's last report does
+        float(logits.detach().sum())  # wait for the device, as the Trainer's last report does
 
     def trainer():
         Trainer(model, task, config, batches=iter(device_batches)).run()
