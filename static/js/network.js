@@ -190,8 +190,9 @@ export class NetworkView {
       .classed('faded', (t) => backward && (t === 0 || !(reach[t - 1] > max * 10 ** -LAYOUT.arrowDecades)))
       .attr('marker-end', g.colW >= 30 ? head : null);
     if (this.recurrent.c) {
-      const cReach = backward && source === -1 ? model.gradCNorm : null;
-      const cMax = cReach ? Math.max(...cReach, 1e-30) : 1;
+      const cReach = backward ? model.reachC(source) : null;
+      // one scale for both rows, so the cell state's thicker arrows are a real comparison
+      const cMax = cReach ? Math.max(...cReach, max, 1e-30) : 1;
       this.recurrent.c
         .attr('x1', function from() { return backward ? this.dataset.to : this.dataset.from; })
         .attr('x2', function to() { return backward ? this.dataset.from : this.dataset.to; })

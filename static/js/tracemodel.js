@@ -70,6 +70,14 @@ export class TraceModel {
     return source;
   }
 
+  /** ||gradient reaching c_t|| (LSTM) for every t, from the error of step `source` (or all of L
+   * when -1); null without a cell state, or when the trace skipped the gradient-flow tables. */
+  reachC(source) {
+    if (source === -1) return this.gradCNorm;
+    const row = this.trace.grad_flow_c?.[source];
+    return row ? row.map((v, t) => (t <= source ? v ?? 0 : 0)) : null;
+  }
+
   /** ||gradient reaching h_t|| for every t, from the error of step `source` (or all of L when -1). */
   reach(source) {
     if (source === -1) return this.gradNorm;

@@ -19,7 +19,7 @@ FLUENT_SENTENCE = "france is where i grew up , but i now live in boston . i spea
 # Every field of DESIGN.md's Trace, plus what the API adds.
 TRACE_FIELDS = {
     "architecture", "task", "steps", "labels", "target_labels", "symbols", "x", "h", "c", "gates", "logits", "y",
-    "target", "loss_mask", "loss_kind", "losses", "loss", "grad_h", "grad_c", "grad_x", "grad_flow",
+    "target", "loss_mask", "loss_kind", "losses", "loss", "grad_h", "grad_c", "grad_x", "grad_flow", "grad_flow_c",
     "matrix_grad_norms", "parameter_grad_norms", "nonfinite", "model", "input", "total_steps",
 }
 GATES = {"lstm": ["i", "f", "g", "o"], "gru": ["r", "z", "n"], "elman": [], "shortcut": [], "second_order": []}

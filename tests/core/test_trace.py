@@ -77,6 +77,11 @@ def test_grad_flow_equals_autograd_per_source(arch, activation):
             grad = ref["h"][t].grad
             expected = 0.0 if (grad is None or t > s) else float(grad.norm())
             assert math.isclose(float(tr.grad_flow[s, t]), expected, rel_tol=1e-9, abs_tol=1e-12), (s, t)
+            if tr.grad_flow_c is not None:  # LSTM: the same through the cell state
+                grad_c = ref["c"][t].grad
+                expected_c = 0.0 if (grad_c is None or t > s) else float(grad_c.norm())
+                assert math.isclose(float(tr.grad_flow_c[s, t]), expected_c, rel_tol=1e-9, abs_tol=1e-12), (s, t)
+    assert (tr.grad_flow_c is not None) == (arch == "lstm")
 
 
 @pytest.mark.parametrize("arch", ["elman", "lstm", "gru", "second_order"])

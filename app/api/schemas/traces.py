@@ -102,6 +102,10 @@ class TraceOut(BaseModel):
     grad_flow: Matrix | None = Field(
         description="(T, T) [s][t] = ||dL_s/dh_t|| for t <= s (0 above the diagonal); null when skipped."
     )
+    grad_flow_c: Matrix | None = Field(
+        None,
+        description="(T, T) [s][t] = ||dL_s/dc_t|| for LSTM, how far step s's error reaches back through the cell state; else null.",
+    )
     matrix_grad_norms: dict[str, Vector] = Field(
         description="Shared matrix label (W_xh, W_hh, W_hy, ...) -> (T) norm of step t's contribution to its gradient.",
         examples=[{"W_hh": [0.1, 0.05, 0.01]}],

@@ -47,21 +47,25 @@ def backprop_total(cell: CellBackward, dh_out: torch.Tensor):
     return grad_h, grad_c, dpre
 
 
-def backprop_flow(cell: CellBackward, dh_out: torch.Tensor) -> torch.Tensor:
-    """grad_flow (T, T): entry [s, t] = ||dL_s/dh_t|| for t <= s, 0 above the diagonal."""
+def backprop_flow(cell: CellBackward, dh_out: torch.Tensor):
+    """grad_flow (T, T): entry [s, t] = ||dL_s/dh_t|| for t <= s, 0 above the diagonal;
+    and for a family with a cell state the same table for c_t, ||dL_s/dc_t|| (else None)."""
     T, H = dh_out.shape
     flow = dh_out.new_zeros(T, T)
+    flow_c = dh_out.new_zeros(T, T) if cell.has_cell_state else None
     dh_state = dh_out.new_zeros(T, H)  # row s: dL_s/dh_t as t walks back
     dc_state = dh_out.new_zeros(T, H) if cell.has_cell_state else None
+    dc_total = dh_out.new_empty(T, H) if cell.has_cell_state else None  # row s: dL_s/dc_t at this t
     dpre = dh_out.new_empty(T, cell.width)
     for t in range(T - 1, -1, -1):
         dh_state[t] = dh_out[t]  # source t enters at its own step
         live = dh_state[t:]  # (T - t, H)
         flow[t:, t] = torch.linalg.vector_norm(live, dim=1)
-        dc_live = None if dc_state is None else dc_state[t:]
         dh_prev = torch.zeros_like(live)
-        dc_prev = cell.step(t, live, dc_live, cell.out_views(dpre[t:]), None, dh_prev)
+        if dc_state is None:
+            cell.step(t, live, None, cell.out_views(dpre[t:]), None, dh_prev)
+        else:
+            dc_state[t:] = cell.step(t, live, dc_state[t:], cell.out_views(dpre[t:]), dc_total[t:], dh_prev)
+            flow_c[t:, t] = torch.linalg.vector_norm(dc_total[t:], dim=1)
         dh_state[t:] = dh_prev
-        if dc_state is not None:
-            dc_state[t:] = dc_prev
-    return flow
+    return flow, flow_c

@@ -45,6 +45,7 @@ class Trace:
     grad_c: torch.Tensor | None  # (T, H) dL/dc_t, LSTM only
     grad_x: torch.Tensor  # (T, I) dL/dx_t
     grad_flow: torch.Tensor | None  # (T, T) [s, t] = ||dL_s/dh_t||, None when skipped
+    grad_flow_c: torch.Tensor | None  # (T, T) [s, t] = ||dL_s/dc_t|| (LSTM), None otherwise or when skipped
     matrix_grad_norms: dict[str, torch.Tensor]  # shared matrix label -> (T,) ||step t's term of dL/dW||
     parameter_grads: dict[str, torch.Tensor]  # tensor name -> dL/dW, the sum over steps
 
@@ -97,7 +98,7 @@ def trace(model: RecurrentModel, task, sequence=None, grad_flow: bool | None = N
             grad_x = grad_x + dlogits @ model.shortcut.weight
             grads["shortcut.weight"] = dlogits.T @ x
             norms["shortcut.weight"] = dlogits.norm(dim=1) * x.norm(dim=1)
-        flow = backprop_flow(cell, dh_out) if grad_flow else None
+        flow, flow_c = backprop_flow(cell, dh_out) if grad_flow else (None, None)
 
     return Trace(
         architecture=arch.id,
@@ -120,6 +121,7 @@ def trace(model: RecurrentModel, task, sequence=None, grad_flow: bool | None = N
         grad_c=grad_c,
         grad_x=grad_x,
         grad_flow=flow,
+        grad_flow_c=flow_c,
         matrix_grad_norms={label: norms[name] for label, name in arch.shared_matrices.items()},
         parameter_grads=grads,
     )

@@ -54,6 +54,7 @@ def trace_document(trace: Trace) -> dict:
         "grad_c": array(trace.grad_c, "grad_c"),
         "grad_x": array(trace.grad_x, "grad_x"),
         "grad_flow": array(trace.grad_flow, "grad_flow"),
+        "grad_flow_c": array(trace.grad_flow_c, "grad_flow_c"),
         "matrix_grad_norms": {k: array(v, f"matrix_grad_norms.{k}") for k, v in trace.matrix_grad_norms.items()},
         "parameter_grad_norms": {k: _finite_or_none(float(v.norm())) for k, v in trace.parameter_grads.items()},
     }
