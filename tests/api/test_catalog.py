@@ -55,3 +55,20 @@ def test_bad_sample_requests_say_why(client, url, needle):
     response = client.get(url)
     assert response.status_code == 422
     assert needle in response.json()["detail"]
+
+
+def test_the_openapi_document_describes_every_field_and_error(client):
+    doc = client.get("/openapi.json").json()
+    for name, schema in doc["components"]["schemas"].items():
+        if name in ("HTTPValidationError", "ValidationError"):
+            continue  # FastAPI's own; our 422 body is ErrorOut
+        for prop, spec in schema.get("properties", {}).items():
+            assert spec.get("description"), f"{name}.{prop} has no description"
+            assert "examples" in spec or "example" in spec, f"{name}.{prop} has no example"
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            if "{name}" in path or "{job_id}" in path:
+                assert "404" in codes, f"{method} {path} does not declare 404"
+            if method in ("post", "put") or "{" in path:
+                assert "422" in codes, f"{method} {path} does not declare 422"

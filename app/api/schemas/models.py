@@ -168,8 +168,14 @@ class ModelDetailOut(BaseModel):
     """Everything about one model except its weights."""
 
     name: str = Field(description="The model's name.", examples=["reber-lstm"])
-    config: ModelConfigOut = Field(description="The architecture config the weights fit.")
-    task: TaskOut = Field(description="The task with this model's options, as GET /tasks describes it.")
+    config: ModelConfigOut = Field(
+        description="The architecture config the weights fit.",
+        examples=[{"architecture": "lstm", "input_size": 7, "output_size": 7, "hidden_size": 32, "activation": "tanh"}],
+    )
+    task: TaskOut = Field(
+        description="The task with this model's options, as GET /tasks describes it.",
+        examples=[{"id": "reber", "title": "Reber grammar", "options": {"max_length": 40}}],
+    )
     parameter_count: int | None = Field(description="Number of weights.", examples=[1655])
     seed: int | None = Field(description="Seed of the initial weights.", examples=[0])
     total_steps: int = Field(description="Training steps so far.", examples=[2000])
@@ -190,7 +196,8 @@ class ModelDetailOut(BaseModel):
         examples=["An Elman net that has learnt the Reber grammar."],
     )
     speed: SpeedOut | None = Field(
-        None, description="Training speed measured like for like across the demo models (python -m app.demo_models)."
+        None, description="Training speed measured like for like across the demo models (python -m app.demo_models).",
+        examples=[{"steps_per_s": 959.4, "batch_size": 32, "torch_threads": 1}],
     )
 
     @classmethod
