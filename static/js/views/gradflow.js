@@ -17,7 +17,7 @@
  */
 
 import { ColorLegend, PanelFrame, formatNumber, logScaleOf, sameItems } from './colors.js';
-import { MatrixCanvas } from './heatmap.js';
+import { MatrixCanvas } from './matrix.js';
 
 const DEFAULT_TITLE = 'Gradient flow: whose error reaches where';
 const DEFAULT_CAPTION = 'Row s, column t: how much of step s\u2019s error L_s still reaches h_t, s − t steps back. '

@@ -16,7 +16,7 @@
  */
 
 import { ColorLegend, PanelFrame, autoScale, element, formatNumber, setMathText } from './colors.js';
-import { MatrixCanvas } from './heatmap.js';
+import { MatrixCanvas } from './matrix.js';
 
 const THROTTLE_MS = 300;
 const TARGET_BLOCK_PX = 256; // the longest side of any block, before clamping the cell size
