@@ -244,3 +244,21 @@ def test_an_oversized_message_closes_the_socket_with_1009(make_client):
     assert closed.value.code == 1009
     assert client.get(f"/api/jobs/{job['id']}").json()["status"] == "running"  # the job is not the client
     client.post(f"/api/jobs/{job['id']}/cancel")
+
+
+def test_progress_arrives_about_ten_times_a_second_and_traces_every_interval(client, model):
+    """The contract: progress at least 10 times a second while training, a probe
+    trace at least once a second. Judged on the server's own clock (elapsed_s),
+    by the median gap, so one slow moment of a busy machine does not decide it."""
+    job = train(client, **LONG, trace_every_s=0.5)
+    with client.websocket_connect(f"/api/jobs/{job['id']}/events") as ws:
+        messages, deadline = [], time.monotonic() + 30
+        while len(of_type(messages, "progress")) < 25 and time.monotonic() < deadline:
+            messages.append(receive(ws))
+        client.post(f"/api/jobs/{job['id']}/cancel")
+        messages += read_to_end(ws)
+    progress = of_type(messages, "progress")[:25]
+    gaps = sorted(b["elapsed_s"] - a["elapsed_s"] for a, b in zip(progress, progress[1:]))
+    assert gaps[len(gaps) // 2] <= 0.15, gaps
+    seconds = progress[-1]["elapsed_s"] - progress[0]["elapsed_s"]
+    assert len(of_type(messages, "trace")) >= int(seconds)  # at least one a second
