@@ -6,7 +6,9 @@ Each recipe is fixed (architecture, task, sizes, seed, optimizer settings), so
 anyone can re-run it and get models that behave like the shipped ones. They
 are chosen to make the subject matter visible on the first screen: an Elman
 net that has learnt the Reber grammar, an LSTM and an Elman net trained alike
-on the embedded Reber grammar (compare their gradient flow), a GRU that adds,
+on the embedded Reber grammar (compare their gradient flow), an LSTM that
+recalls symbols over a 30-step gap and an Elman net that, trained as long,
+cannot (measured on 512 new sequences: 1.00 against 0.26, chance being 0.25), a GRU that adds,
 an LSTM that remembers where "I grew up", and a second-order net acting out
 the Reber automaton.
 """
@@ -59,6 +61,10 @@ RECIPES = (
            note="An LSTM that carries the second symbol across the inner string."),
     Recipe("elman-embedded-reber", "elman", "embedded_reber", 32, 3000, learning_rate=0.005,
            note="An Elman net trained just as long. Compare how much gradient reaches back across the inner string."),
+    Recipe("lstm-copy", "lstm", "copy", 32, 12000, task_options={"lag": 30, "length": 3, "n_symbols": 4},
+           note="An LSTM that recalls three symbols after 30 blank steps."),
+    Recipe("elman-copy", "elman", "copy", 32, 12000, task_options={"lag": 30, "length": 3, "n_symbols": 4},
+           note="An Elman net trained just as long on the same recall task: it stays at chance (vanishing gradient)."),
     Recipe("gru-adding", "gru", "adding", 32, 3000, learning_rate=0.005, task_options={"length": 30},
            note="A GRU solving the adding problem (Hochreiter & Schmidhuber 1997)."),
     Recipe("lstm-fluent", "lstm", "fluent", 64, 3000, learning_rate=0.005,
