@@ -1,4 +1,4 @@
-"""Settings in one object, read from environment variables prefixed UNROLLED_.
+"""Settings in one object, read by pydantic-settings from variables prefixed UNROLLED_.
 
     UNROLLED_MODELS_DIR   the model store folder (default: models/ in the project)
     UNROLLED_DEVICE       auto | cpu | cuda (default auto: CUDA when present)
@@ -9,63 +9,93 @@
     UNROLLED_MAX_BATCH_SIZE, UNROLLED_MAX_MODELS, UNROLLED_MAX_BODY_BYTES,
     UNROLLED_MAX_WS_MESSAGE_BYTES
                           limits on what a client may ask for
-    UNROLLED_ALLOWED_ORIGINS   extra browser origins allowed to open WebSockets
+    UNROLLED_ALLOWED_ORIGINS   extra browser origins allowed to open WebSockets, comma-separated
+    UNROLLED_DEV          1 serves the developer pages under /static/dev (default 0)
+
+A bad value stops the program with a SettingsError that names the variable and
+says what it must be, rather than pydantic's nested validation report.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "UNROLLED_"
+
+AtLeastOne = Annotated[int, Field(ge=1)]
 
 
 class SettingsError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
+
     models_dir: Path = PROJECT_ROOT / "models"  # the model store
-    device: str = "auto"  # auto | cpu | cuda
+    device: str = "auto"  # auto | cpu | cuda; checked by core.device.pick_device
     host: str = "127.0.0.1"  # a classroom server is an explicit --host 0.0.0.0
-    port: int = 8000
-    max_jobs: int = 2  # concurrent training jobs; beyond it 429
-    torch_threads: int = 1  # torch intra-op threads; small models run fastest on one (see core/device.py)
-    max_hidden_size: int = 512
-    max_trace_steps: int = 500  # longest sequence a trace may be asked for
-    max_train_steps: int = 100_000  # per job
-    max_batch_size: int = 512
-    max_models: int = 200
-    max_body_bytes: int = 8 * 2**20  # request bodies (a checkpoint upload is the largest)
-    max_ws_message_bytes: int = 64 * 2**10  # what a WebSocket client may send in one message
-    allowed_origins: tuple[str, ...] = ()  # extra browser origins allowed to open WebSockets, comma-separated
+    port: Annotated[int, Field(ge=0, le=65535)] = 8000  # 0: any free port
+    max_jobs: AtLeastOne = 2  # concurrent training jobs; beyond it 429
+    torch_threads: AtLeastOne = 1  # torch intra-op threads; small models run fastest on one (core/device.py)
+    max_hidden_size: AtLeastOne = 512
+    max_trace_steps: AtLeastOne = 500  # longest sequence a trace may be asked for
+    max_train_steps: AtLeastOne = 100_000  # per job
+    max_batch_size: AtLeastOne = 512
+    max_models: AtLeastOne = 200
+    max_body_bytes: AtLeastOne = 8 * 2**20  # request bodies (a checkpoint upload is the largest)
+    max_ws_message_bytes: AtLeastOne = 64 * 2**10  # what a WebSocket client may send in one message
+    # Extra browser origins allowed to open WebSockets. NoDecode: the variable is a
+    # comma-separated list, not the JSON array pydantic-settings would expect.
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    dev: bool = False  # serve the developer pages (static/dev); never on a shared server
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("models_dir", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
-        environ = os.environ if environ is None else environ
-        values: dict = {}
-        for f in fields(cls):
-            raw = environ.get(f"UNROLLED_{f.name.upper()}")
-            if raw is None:
-                continue
-            values[f.name] = _parse(f.name, raw, cls.__dataclass_fields__[f.name].default)
-        values.update(overrides)
-        return cls(**values)
-
-
-def _parse(name: str, raw: str, default):
-    if isinstance(default, tuple):
-        return tuple(part.strip() for part in raw.split(",") if part.strip())
-    if isinstance(default, Path):
-        return Path(raw).expanduser()
-    if isinstance(default, int):
+    def from_env(cls, **overrides: Any) -> Settings:
+        """The UNROLLED_ variables of this process, with `overrides` (field names) on top."""
         try:
-            value = int(raw)
-        except ValueError:
-            raise SettingsError(f"UNROLLED_{name.upper()} must be a whole number, not {raw!r}") from None
-        if value < 1 and name != "port":
-            raise SettingsError(f"UNROLLED_{name.upper()} must be at least 1")
-        return value
-    return raw
+            return cls(**overrides)
+        except ValidationError as error:
+            raise SettingsError(_describe(error)) from None
+
+
+def _describe(error: ValidationError) -> str:
+    """One line per bad variable: 'UNROLLED_MAX_JOBS must be at least 1, not '0''."""
+    lines = []
+    for problem in error.errors():
+        field = str(problem["loc"][0]) if problem["loc"] else "?"
+        variable = ENV_PREFIX + field.upper()
+        lines.append(f"{variable} {_requirement(problem)}, not {str(problem.get('input'))!r}")
+    return "; ".join(lines)
+
+
+def _requirement(problem: dict) -> str:
+    kind, context = problem["type"], problem.get("ctx") or {}
+    if kind in ("int_parsing", "int_from_float", "int_type"):
+        return "must be a whole number"
+    if kind == "greater_than_equal":
+        return f"must be at least {context['ge']}"
+    if kind == "less_than_equal":
+        return f"must be at most {context['le']}"
+    if kind in ("bool_parsing", "bool_type"):
+        return "must be 1 or 0 (true or false)"
+    if kind == "extra_forbidden":
+        return "is not a setting"
+    return problem["msg"].lower()

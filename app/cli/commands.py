@@ -8,7 +8,6 @@ errors, which app.__main__ turns into one "error: ..." line.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import logging
 import sys
@@ -29,17 +28,11 @@ def command_serve(args: argparse.Namespace) -> int:
         import uvicorn
     except ImportError:
         raise CliError("the server needs uvicorn; install the project with `pip install -e .`") from None
-    if not server_available():
-        raise CliError("the web server (app/main.py) is not part of this installation")
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     log.info("serving on http://%s:%d with models from %s", host, port, settings.models_dir)
     uvicorn.run("app.main:app", host=host, port=port, reload=args.reload)
     return 0
-
-
-def server_available() -> bool:
-    return importlib.util.find_spec("app.main") is not None
 
 
 def command_trace(args: argparse.Namespace) -> int:

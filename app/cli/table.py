@@ -1,14 +1,23 @@
-"""Plain-text tables for the command line: the renderer, the trace table and the model list.
+"""Tables for the command line, drawn by rich: the trace table and the model list.
 
 Owns how numbers and predictions read in a terminal. Nothing here prints: each
 function returns lines, so the commands decide where they go and tests can read
-them without a terminal.
+them without a terminal. On a terminal the header is bold and ruled with a line;
+into a pipe or a file the same table comes out as plain aligned text (a row of
+dashes under the header, no colour codes), which scripts and logs can read.
 """
 
 from __future__ import annotations
 
+import io
 import math
+import shutil
+import sys
 from collections.abc import Sequence
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
 
 from app.core.tasks.encoding import visible
 from app.core.trace import Trace
@@ -16,18 +25,31 @@ from app.core.trace import Trace
 # A bce output counts as "on" (the symbol is predicted legal) above this.
 BCE_THRESHOLD = 0.5
 
+# rich's SIMPLE_HEAD with ASCII dashes: the plain form for pipes and log files.
+PLAIN_HEAD = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
+# A plain table is never wrapped: a log line may be long, a cut value is lost.
+PLAIN_WIDTH = 1000
 
-def render(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> list[str]:
-    """Columns padded to their widest cell; `right` aligns numeric columns right."""
-    widths = [len(h) for h in headers]
+
+def render(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool],
+           terminal: bool | None = None) -> list[str]:
+    """Columns padded to their widest cell; `right` aligns numeric columns right.
+
+    terminal: draw for a terminal (bold header, rule) or as plain text; None asks
+    whether stdout is one.
+    """
+    terminal = sys.stdout.isatty() if terminal is None else terminal
+    table = Table(box=box.SIMPLE_HEAD if terminal else PLAIN_HEAD, show_edge=False, pad_edge=False,
+                  header_style="bold" if terminal else "", padding=(0, 1))
+    for header, align_right in zip(headers, right, strict=False):
+        table.add_column(header, justify="right" if align_right else "left", no_wrap=not terminal)
     for row in rows:
-        widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = (c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right))
-        return "  ".join(padded).rstrip()
-
-    return [line(headers), line(["-" * w for w in widths]), *(line(row) for row in rows)]
+        table.add_row(*row)
+    width = shutil.get_terminal_size().columns if terminal else PLAIN_WIDTH
+    text = io.StringIO()
+    Console(file=text, force_terminal=terminal, no_color=not terminal, width=width, highlight=False,
+            emoji=False, markup=False).print(table)
+    return [line.rstrip() for line in text.getvalue().splitlines()]
 
 
 def number(value: float | None, digits: int = 4) -> str:

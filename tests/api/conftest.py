@@ -23,7 +23,7 @@ from app.settings import Settings
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings.from_env(environ={}, models_dir=tmp_path / "models")
+    return Settings.from_env(models_dir=tmp_path / "models")
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def make_client(tmp_path):
             nonlocal made
             made += 1
             overrides.setdefault("models_dir", tmp_path / f"models-{made}")
-            app = create_app(Settings.from_env(environ={}, **overrides))
+            app = create_app(Settings.from_env(**overrides))
             return stack.enter_context(TestClient(app))
 
         yield make

@@ -264,7 +264,7 @@ def test_unknown_jobs_are_404(client, path):
 
 
 def test_shutdown_stops_running_jobs_saves_them_and_returns_promptly(tmp_path):
-    app = create_app(Settings.from_env(environ={}, models_dir=tmp_path / "models"))
+    app = create_app(Settings.from_env(models_dir=tmp_path / "models"))
     with TestClient(app) as client:
         create_model(client, "m", hidden_size=4)
         job = train(client, **LONG)

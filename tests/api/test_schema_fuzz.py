@@ -20,7 +20,7 @@ from tests.api.conftest import create_model
 def fuzz_app(tmp_path_factory):
     # Small limits keep any training job the fuzzer starts short.
     config = Settings.from_env(
-        environ={}, models_dir=tmp_path_factory.mktemp("fuzz") / "models", max_train_steps=20, max_jobs=1
+        models_dir=tmp_path_factory.mktemp("fuzz") / "models", max_train_steps=20, max_jobs=1
     )
     app = create_app(config)
     with TestClient(app) as client:  # runs the lifespan: store, device, jobs

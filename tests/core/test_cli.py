@@ -16,7 +16,6 @@ import pytest
 import torch
 
 from app.__main__ import main
-from app.cli import commands as commands_module
 from app.cli import progress as progress_module
 
 TRACE_FIELDS = (
@@ -303,22 +302,6 @@ def test_help_and_no_command(capsys):
     assert main([]) == 2
 
 
-def test_progress_bar_redraws_in_place_on_a_terminal():
-    import io
-
-    from app.core.train import Progress
-
-    stream = io.StringIO()
-    bar = progress_module.ProgressBar(100, 50, "accuracy", stream, interactive=True)
-    for step in (70, 100, 150):
-        bar.update(Progress(step, 150, 0.5, 0.25, 1.0, 20.0, (step - 50) / 20))
-    bar.finish()
-    text = stream.getvalue()
-    assert text.count("\r") == 3 and text.endswith("\n") and text.count("\n") == 1
-    assert "100/100" in text and "accuracy 0.250" in text and "ETA 0:00" in text
-    assert "20/100" in text and "ETA 0:04" in text
-
-
 def test_a_models_folder_that_cannot_be_used_is_an_error(tmp_path, monkeypatch, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
@@ -333,7 +316,6 @@ def test_serve_runs_uvicorn_on_localhost_by_default(monkeypatch, capsys):
     uvicorn = pytest.importorskip("uvicorn")
     calls = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append((app, kwargs)))
-    monkeypatch.setattr(commands_module, "server_available", lambda: True)
     for variable in ("UNROLLED_HOST", "UNROLLED_PORT"):
         monkeypatch.delenv(variable, raising=False)
     assert main(["serve"]) == 0
@@ -342,9 +324,3 @@ def test_serve_runs_uvicorn_on_localhost_by_default(monkeypatch, capsys):
         ("app.main:app", {"host": "127.0.0.1", "port": 8000, "reload": False}),
         ("app.main:app", {"host": "0.0.0.0", "port": 9001, "reload": True}),
     ]
-
-
-def test_serve_without_the_web_app_says_so(monkeypatch, capsys):
-    pytest.importorskip("uvicorn")
-    monkeypatch.setattr(commands_module, "server_available", lambda: False)
-    assert_user_error(*run(capsys, "serve"), "app/main.py")

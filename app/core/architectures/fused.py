@@ -7,6 +7,8 @@ against torch.nn are plain copies.
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import torch
 from torch import nn
 
@@ -35,9 +37,9 @@ class FusedCellArchitecture(Architecture):
         h = h[0]
         return self.record_steps(core, x, h, shifted(h))
 
+    @abstractmethod
     def record_steps(self, core: nn.Module, x: torch.Tensor, h: torch.Tensor, h_prev: torch.Tensor) -> ForwardRecord:
         """The family's per-step intermediates given every h_t and h_{t-1}."""
-        raise NotImplementedError
 
     def weights(self, core: nn.Module):
         return core.weight_ih_l0, core.weight_hh_l0, core.bias_ih_l0, core.bias_hh_l0

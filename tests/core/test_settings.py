@@ -1,0 +1,93 @@
+"""Settings from UNROLLED_ variables: every variable read, every bad value refused by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.settings import PROJECT_ROOT, Settings, SettingsError
+
+# (variable, a good raw value, the field, what it becomes)
+GOOD = [
+    ("UNROLLED_MODELS_DIR", "/tmp/unrolled-models", "models_dir", Path("/tmp/unrolled-models")),
+    ("UNROLLED_DEVICE", "cpu", "device", "cpu"),
+    ("UNROLLED_HOST", "0.0.0.0", "host", "0.0.0.0"),
+    ("UNROLLED_PORT", "8123", "port", 8123),
+    ("UNROLLED_MAX_JOBS", "3", "max_jobs", 3),
+    ("UNROLLED_TORCH_THREADS", "2", "torch_threads", 2),
+    ("UNROLLED_MAX_HIDDEN_SIZE", "64", "max_hidden_size", 64),
+    ("UNROLLED_MAX_TRACE_STEPS", "100", "max_trace_steps", 100),
+    ("UNROLLED_MAX_TRAIN_STEPS", "5000", "max_train_steps", 5000),
+    ("UNROLLED_MAX_BATCH_SIZE", "16", "max_batch_size", 16),
+    ("UNROLLED_MAX_MODELS", "10", "max_models", 10),
+    ("UNROLLED_MAX_BODY_BYTES", "1024", "max_body_bytes", 1024),
+    ("UNROLLED_MAX_WS_MESSAGE_BYTES", "2048", "max_ws_message_bytes", 2048),
+    ("UNROLLED_ALLOWED_ORIGINS", "http://a.example, http://b.example:8000,",
+     "allowed_origins", ("http://a.example", "http://b.example:8000")),
+    ("UNROLLED_DEV", "1", "dev", True),
+]
+
+# (variable, a bad raw value, the message it must give)
+BAD = [
+    ("UNROLLED_PORT", "eighty", "UNROLLED_PORT must be a whole number, not 'eighty'"),
+    ("UNROLLED_PORT", "70000", "UNROLLED_PORT must be at most 65535, not '70000'"),
+    ("UNROLLED_MAX_JOBS", "0", "UNROLLED_MAX_JOBS must be at least 1, not '0'"),
+    ("UNROLLED_MAX_JOBS", "two", "UNROLLED_MAX_JOBS must be a whole number, not 'two'"),
+    ("UNROLLED_TORCH_THREADS", "-1", "UNROLLED_TORCH_THREADS must be at least 1, not '-1'"),
+    ("UNROLLED_MAX_HIDDEN_SIZE", "1.5", "UNROLLED_MAX_HIDDEN_SIZE must be a whole number, not '1.5'"),
+    ("UNROLLED_MAX_TRACE_STEPS", "0", "UNROLLED_MAX_TRACE_STEPS must be at least 1, not '0'"),
+    ("UNROLLED_MAX_TRAIN_STEPS", "lots", "UNROLLED_MAX_TRAIN_STEPS must be a whole number, not 'lots'"),
+    ("UNROLLED_MAX_BATCH_SIZE", "0", "UNROLLED_MAX_BATCH_SIZE must be at least 1, not '0'"),
+    ("UNROLLED_MAX_MODELS", "-5", "UNROLLED_MAX_MODELS must be at least 1, not '-5'"),
+    ("UNROLLED_MAX_BODY_BYTES", "8MB", "UNROLLED_MAX_BODY_BYTES must be a whole number, not '8MB'"),
+    ("UNROLLED_MAX_WS_MESSAGE_BYTES", "0", "UNROLLED_MAX_WS_MESSAGE_BYTES must be at least 1, not '0'"),
+    ("UNROLLED_DEV", "maybe", "UNROLLED_DEV must be 1 or 0 (true or false), not 'maybe'"),
+]
+
+
+def test_defaults_without_any_variable():
+    settings = Settings.from_env()
+    assert settings.models_dir == PROJECT_ROOT / "models"
+    assert (settings.device, settings.host, settings.port) == ("auto", "127.0.0.1", 8000)
+    assert (settings.max_jobs, settings.torch_threads) == (2, 1)
+    assert settings.allowed_origins == ()
+    assert settings.dev is False
+
+
+@pytest.mark.parametrize("variable, raw, field, expected", GOOD, ids=[row[0] for row in GOOD])
+def test_every_variable_is_read(monkeypatch, variable, raw, field, expected):
+    monkeypatch.setenv(variable, raw)
+    assert getattr(Settings.from_env(), field) == expected
+
+
+@pytest.mark.parametrize("variable, raw, message", BAD, ids=[f"{row[0]}={row[1]}" for row in BAD])
+def test_a_bad_value_names_the_variable(monkeypatch, variable, raw, message):
+    monkeypatch.setenv(variable, raw)
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env()
+    assert str(caught.value) == message
+
+
+def test_every_field_has_a_variable_in_this_test():
+    assert {row[2] for row in GOOD} == set(Settings.model_fields)
+
+
+def test_models_dir_expands_home(monkeypatch):
+    monkeypatch.setenv("UNROLLED_MODELS_DIR", "~/unrolled")
+    assert Settings.from_env().models_dir == Path.home() / "unrolled"
+
+
+def test_overrides_win_over_the_environment(monkeypatch):
+    monkeypatch.setenv("UNROLLED_MAX_JOBS", "5")
+    assert Settings.from_env(max_jobs=1).max_jobs == 1
+
+
+def test_an_unknown_override_is_refused():
+    with pytest.raises(SettingsError, match="UNROLLED_MAX_JOB is not a setting"):
+        Settings.from_env(max_job=1)
+
+
+def test_settings_are_frozen():
+    with pytest.raises(ValueError):
+        Settings.from_env().max_jobs = 9
