@@ -16,6 +16,7 @@ the Reber automaton.
 from __future__ import annotations
 
 import argparse
+import copy
 import logging
 import random
 import time
@@ -26,9 +27,9 @@ import torch
 
 from app.core.architectures import expected_shapes
 from app.core.device import configure_threads
-from app.core.models import build_model, load_model, record_training, save_model
-from app.core.store import ModelStore, ModelExists
-from app.core.tasks import make_task
+from app.core.models import load_model
+from app.core.runs import ModelSpec, RunDescription, RunRequest, run_training
+from app.core.store import ModelStore
 from app.core.train import TrainConfig, Trainer
 
 log = logging.getLogger(__name__)
@@ -80,75 +81,55 @@ def held_out_metric(loaded, seed: int = 12345, size: int = 512) -> float:
     return float(loaded.task.metric(logits, batch))
 
 
-def train_recipe(store: ModelStore, recipe: Recipe) -> dict:
-    loaded = build_model(
-        name=recipe.name,
-        architecture=recipe.architecture,
-        task_id=recipe.task,
-        hidden_size=recipe.hidden_size,
-        seed=recipe.seed,
-        task_options=recipe.task_options,
-    )
-    loaded.metadata["note"] = recipe.note
-    config = TrainConfig(
-        steps=recipe.steps,
-        batch_size=recipe.batch_size,
-        learning_rate=recipe.learning_rate,
-        seed=recipe.seed,
-        report_every=max(1, recipe.steps // 200),
-    )
-    start = time.perf_counter()
+def recipe_runs(recipe: Recipe) -> list[RunDescription]:
+    """The recipe as runs of app.core.runs: the warm-up if it has one, then the training proper."""
+    spec = ModelSpec(recipe.architecture, recipe.task, recipe.hidden_size, seed=recipe.seed,
+                     task_options=recipe.task_options)
+    request = RunRequest(steps=recipe.steps, batch_size=recipe.batch_size, learning_rate=recipe.learning_rate,
+                         seed=recipe.seed)
+    runs = [RunDescription(recipe.name, request, create=spec)]
     if recipe.warmup_options is not None:
-        warmup_task = make_task(recipe.task, {**recipe.task_options, **recipe.warmup_options})
-        warmup = TrainConfig(steps=recipe.warmup_steps, batch_size=recipe.batch_size, learning_rate=2 * recipe.learning_rate)
-        result = Trainer(loaded.model, warmup_task, warmup).run()
-        record_training(loaded, result.history, warmup, time.perf_counter() - start, result.status)
-        loaded.metadata["warmup"] = {"task_options": warmup_task.options, "steps": recipe.warmup_steps}
-        config.seed = recipe.seed + 1  # fresh batches after the warm-up's
-    main_start = time.perf_counter()
-    result = Trainer(loaded.model, loaded.task, config, first_step=loaded.total_steps).run()
-    record_training(loaded, result.history, config, time.perf_counter() - main_start, result.status)
+        # The easier task takes a bolder step size.
+        warmup = RunRequest(steps=recipe.warmup_steps, batch_size=recipe.batch_size,
+                            learning_rate=2 * recipe.learning_rate, seed=recipe.seed)
+        runs.insert(0, RunDescription(recipe.name, warmup, create=spec, warmup_options=recipe.warmup_options))
+    return runs
+
+
+def train_recipe(store: ModelStore, recipe: Recipe, device: torch.device | str = "cpu") -> dict:
+    """Train the recipe's model from scratch (a stored one of that name is replaced)."""
+    if store.exists(recipe.name):
+        store.delete(recipe.name)
+    start = time.perf_counter()
+    for description in recipe_runs(recipe):
+        outcome = run_training(store, description, device)
+        if outcome.status != "done":
+            raise RuntimeError(f"{recipe.name}: training ended {outcome.status}: {outcome.reason}")
     seconds = time.perf_counter() - start
-    loaded.metadata["held_out_metric"] = held_out_metric(loaded)
-    try:
-        store.create(recipe.name, loaded.metadata, {k: v.detach() for k, v in loaded.model.state_dict().items()})
-    except ModelExists:
-        save_model(store, loaded)
-    return {"name": recipe.name, "metric": loaded.metadata["held_out_metric"], "seconds": round(seconds, 1)}
+    metric = held_out_metric(load_model(store, recipe.name))
+    store.update_metadata(recipe.name, {"note": recipe.note, "held_out_metric": metric})
+    return {"name": recipe.name, "metric": metric, "seconds": round(seconds, 1)}
 
 
 def measure_speeds(store: ModelStore, names: list[str], steps: int = 30, rounds: int = 3) -> dict[str, float]:
     """Training steps/s of each model on identical batches, measured in turn in
     one run so the figures compare (DESIGN.md: "cost ... measured"). Each model
-    trains a throwaway copy; the stored weights do not change. Stored as
-    metadata["speed"], which the page shows beside parameter counts."""
+    trains a throwaway copy; the stored weights do not change. Stored as the
+    metadata's speed, which the page shows beside parameter counts."""
     configure_threads(1)  # as the server trains
     loaded = {name: load_model(store, name) for name in names}
     timings: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(rounds):
         for name, model in loaded.items():
-            copy = copy_model(model)
-            batches = iter([copy.task.batch(32, random.Random(i)) for i in range(steps)])
+            throwaway = copy.deepcopy(model.model)
+            batches = iter([model.task.batch(32, random.Random(i)) for i in range(steps)])
             start = time.perf_counter()
-            Trainer(copy.model, copy.task, TrainConfig(steps=steps, report_every=steps), batches=batches).run()
+            Trainer(throwaway, model.task, TrainConfig(steps=steps, report_every=steps), batches=batches).run()
             timings[name].append(steps / (time.perf_counter() - start))
     speeds = {name: sorted(values)[len(values) // 2] for name, values in timings.items()}
     for name, steps_per_s in speeds.items():
         store.update_metadata(name, {"speed": {"steps_per_s": round(steps_per_s, 1), "batch_size": 32, "torch_threads": 1}})
     return speeds
-
-
-def copy_model(loaded):
-    clone = build_model(
-        name=loaded.name,
-        architecture=loaded.model.config.architecture,
-        task_id=loaded.task.id,
-        hidden_size=loaded.model.config.hidden_size,
-        activation=loaded.model.config.activation,
-        task_options=loaded.task.options,
-    )
-    clone.model.load_state_dict(loaded.model.state_dict())
-    return clone
 
 
 def main(argv: list[str] | None = None) -> None:

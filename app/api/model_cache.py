@@ -36,7 +36,7 @@ class ModelCache:
     def get(self, store: ModelStore, name: str) -> LoadedModel:
         """The model as stored now, with fresh metadata; ModelNotFound / CorruptModel from the store."""
         metadata = store.load_metadata(name)
-        digest = metadata["weights_sha256"]
+        digest = metadata.weights_sha256
         with self._lock:
             entry = self._entries.get(name)
             if entry is not None and entry[0] == digest:
@@ -48,7 +48,7 @@ class ModelCache:
         # Two requests may load the same model at once; both results are correct.
         loaded = _load(store, name)
         with self._lock:
-            self._entries[name] = (loaded.metadata["weights_sha256"], loaded)
+            self._entries[name] = (loaded.metadata.weights_sha256, loaded)
             self._entries.move_to_end(name)
             while len(self._entries) > self.capacity:
                 evicted, _ = self._entries.popitem(last=False)

@@ -11,11 +11,13 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import replace
 
 from app.cli.common import CliError, load_settings, open_store
 from app.cli.progress import duration
 from app.cli.table import model_rows, number, trace_lines
 from app.core.models import load_model
+from app.core.store import ModelMetadata
 from app.core.trace import trace, trace_to_plain
 
 log = logging.getLogger(__name__)
@@ -46,8 +48,8 @@ def command_trace(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(trace_to_plain(result), allow_nan=False))
         return 0
-    config = loaded.metadata["config"]
-    title = (f"model {loaded.name}: {config['architecture']}, hidden size {config['hidden_size']}, "
+    config = loaded.model.config
+    title = (f"model {loaded.name}: {config.architecture}, hidden size {config.hidden_size}, "
              f"{loaded.total_steps} steps trained; task {loaded.task.id} ({loaded.task.loss_kind} loss)")
     print("\n".join(trace_lines(result, title)))
     return 0
@@ -59,7 +61,9 @@ def command_list(args: argparse.Namespace) -> int:
     if not entries:
         print(f"no models in {store.root}")
         return 0
-    print("\n".join(model_rows(entries)))
+    # table.model_rows reads documents (dicts); ListingEntry now carries ModelMetadata.
+    documents = [replace(entry, metadata=entry.metadata and entry.metadata.to_document()) for entry in entries]
+    print("\n".join(model_rows(documents)))
     return 0
 
 
@@ -67,39 +71,35 @@ def command_info(args: argparse.Namespace) -> int:
     store = open_store(load_settings())
     metadata = store.load_metadata(args.name)
     if args.json:
-        print(json.dumps(metadata, indent=2, allow_nan=False, ensure_ascii=False))
+        print(json.dumps(metadata.to_document(), indent=2, allow_nan=False, ensure_ascii=False))
         return 0
     print("\n".join(info_lines(metadata)))
     return 0
 
 
-def info_lines(meta: dict) -> list[str]:
+def info_lines(metadata: ModelMetadata) -> list[str]:
     """The metadata a person wants to read, in words; --json gives all of it."""
-    config = meta.get("config") or {}
-    task = meta.get("task") or {}
-    history = meta.get("history") or []
-    last = meta.get("last_training") or {}
-    options = ", ".join(f"{k}={v!r}" for k, v in (task.get("options") or {}).items()) or "defaults"
+    config, task, last_run = metadata.config, metadata.task, metadata.last_training
+    options = ", ".join(f"{k}={v!r}" for k, v in (task.options if task else {}).items()) or "defaults"
     lines = [
-        f"name:           {meta.get('name')}",
-        f"architecture:   {config.get('architecture')} (activation {config.get('activation')})",
-        f"sizes:          input {config.get('input_size')}, hidden {config.get('hidden_size')}, "
-        f"output {config.get('output_size')}",
-        f"parameters:     {meta.get('parameter_count')}",
-        f"task:           {task.get('id')} ({options})",
-        f"init seed:      {meta.get('seed')}",
-        f"steps trained:  {meta.get('total_steps')} in {duration(float(meta.get('training_time_s') or 0.0))}",
-        f"created:        {meta.get('created_at')}",
-        f"updated:        {meta.get('updated_at')}",
+        f"name:           {metadata.name}",
+        f"architecture:   {config.architecture} (activation {config.activation})",
+        f"sizes:          input {config.input_size}, hidden {config.hidden_size}, output {config.output_size}",
+        f"parameters:     {metadata.parameter_count}",
+        f"task:           {task.id if task else None} ({options})",
+        f"init seed:      {metadata.seed}",
+        f"steps trained:  {metadata.total_steps} in {duration(metadata.training_time_s)}",
+        f"created:        {metadata.created_at}",
+        f"updated:        {metadata.updated_at}",
     ]
-    if history and isinstance(history[-1], dict):
-        point = history[-1]
-        lines.append(f"last report:    step {point.get('step')}, loss {number(point.get('loss'))}, "
-                     f"metric {number(point.get('metric'), 3)}  ({len(history)} history points)")
-    if last:
-        settings = ", ".join(f"{k} {v}" for k, v in (last.get("config") or {}).items())
-        lines.append(f"last run:       {last.get('status')} at {last.get('finished_at')}; {settings}")
-    lines.append(f"weights sha256: {meta.get('weights_sha256')}")
+    point = metadata.last_point
+    if point is not None:
+        lines.append(f"last report:    step {point.step}, loss {number(point.loss)}, "
+                     f"metric {number(point.metric, 3)}  ({len(metadata.history)} history points)")
+    if last_run is not None:
+        settings = ", ".join(f"{k} {v}" for k, v in last_run.config.items())
+        lines.append(f"last run:       {last_run.status} at {last_run.finished_at}; {settings}")
+    lines.append(f"weights sha256: {metadata.weights_sha256}")
     return lines
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from app.core.architectures import UnknownArchitecture, expected_shapes
 from app.core.device import configure_threads
+from app.core.runs import RunRefused
 from app.core.store import ModelStore, StoreError, StoreLimits
 from app.core.tasks import TaskInputError
 from app.settings import Settings, SettingsError
@@ -22,7 +23,7 @@ class CliError(Exception):
 
 
 # Raised by the engine for bad input; each carries a message written for a person.
-USER_ERRORS = (CliError, StoreError, TaskInputError, UnknownArchitecture, SettingsError)
+USER_ERRORS = (CliError, RunRefused, StoreError, TaskInputError, UnknownArchitecture, SettingsError)
 
 
 def load_settings() -> Settings:

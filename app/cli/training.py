@@ -1,15 +1,14 @@
 """`python -m app train`: create or continue a stored model and train it.
 
-The order matters for "nothing trained is ever lost": every flag is checked
-before the store is touched, a new model is stored before its first step (so an
-interrupted run has somewhere to go), and the weights are saved after the run
-whether it finished or was stopped with Ctrl-C. A run whose loss became
-non-finite is not saved: the stored model keeps its last good weights.
+The flags become a RunDescription for app.core.runs, which owns creating,
+training and the save rules (see there); this module owns what is particular
+to a terminal. Every flag is checked before the store is touched.
 
-The trainer runs on a worker thread while the main thread waits, because
-Python delivers Ctrl-C (and SIGTERM) to the main thread: there it becomes
-trainer.stop(), and the loop ends cleanly after its current batch instead of
-mid-update; then the run is saved as usual.
+The run goes on a worker thread while the main thread waits, because Python
+delivers Ctrl-C (and SIGTERM) to the main thread: there it becomes a stop
+request, and the loop ends cleanly after its current batch instead of
+mid-update; then the run is saved as usual and the exit status says which
+signal stopped it.
 """
 
 from __future__ import annotations
@@ -19,22 +18,19 @@ import logging
 import math
 import signal
 import threading
-import time
+from collections.abc import Callable
 
 from app.cli.common import CliError, load_settings, open_store
 from app.cli.progress import ProgressBar, duration
 from app.cli.table import number
 from app.core.device import pick_device
-from app.core.models import LoadedModel, create_model, load_model, record_training, save_model
+from app.core.runs import IncompleteModelSpec, ModelSpec, RunDescription, RunOutcome, RunRequest, RunStart, run_training
 from app.core.store import ModelStore
 from app.core.tasks import TASKS
-from app.core.train import Trainer, TrainConfig, TrainResult
+from app.core.train import StopFlag
 
 log = logging.getLogger(__name__)
 
-# Progress reports (and history points) per run: enough for a smooth loss
-# curve, few enough that reporting (a device sync each) costs nothing visible.
-REPORTS_PER_RUN = 200
 REPORT_EVERY_S = 0.25  # a slow model still moves the bar this often
 POLL_S = 0.1  # the waiting main thread wakes at least this often to notice a signal
 
@@ -78,99 +74,54 @@ def _typed(option, raw: str):
     return raw
 
 
-def train_config(args: argparse.Namespace, batch_seed: int) -> TrainConfig:
-    config = TrainConfig(
-        steps=args.steps,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        optimizer=args.optimizer,
-        clip_norm=args.clip_norm,
-        tbptt=args.tbptt,
-        seed=batch_seed,
-        report_every=max(1, args.steps // REPORTS_PER_RUN),
-        report_every_s=REPORT_EVERY_S,
-    )
+def run_request(args: argparse.Namespace) -> RunRequest:
     try:
-        config.check()
+        return RunRequest(
+            steps=args.steps, batch_size=args.batch_size, learning_rate=args.learning_rate, optimizer=args.optimizer,
+            clip_norm=args.clip_norm, tbptt=args.tbptt, seed=0 if args.seed is None else args.seed,
+            report_every_s=REPORT_EVERY_S,
+        )
     except ValueError as error:
         raise CliError(str(error)) from None
-    return config
 
 
-def open_model(store: ModelStore, args: argparse.Namespace, device) -> LoadedModel:
-    """The stored model named args.name, or a new one built from the flags."""
-    store.validate_name(args.name)
-    if store.exists(args.name):
-        loaded = load_model(store, args.name, device)
-        check_matches(loaded, args)
-        return loaded
-    missing = [flag for flag, value in (("--architecture", args.architecture), ("--task", args.task),
-                                        ("--hidden-size", args.hidden_size)) if value is None]
-    if missing:
-        raise CliError(f"no model named {args.name!r} yet; to create it give {', '.join(missing)}")
-    if args.task not in TASKS:
-        raise CliError(f"unknown task {args.task!r}; the tasks are: {', '.join(TASKS)}")
-    try:
-        loaded = create_model(
-            store, name=args.name, architecture=args.architecture, task_id=args.task,
-            hidden_size=args.hidden_size, seed=0 if args.seed is None else args.seed,
-            activation=args.activation or "tanh", task_options=parse_task_options(args.task, args.task_option),
-        )
-    except ValueError as error:  # unknown architecture, bad option, a size the architecture refuses
-        raise CliError(str(error)) from None
-    loaded.model.to(device)
-    return loaded
+def model_spec(store: ModelStore, args: argparse.Namespace) -> ModelSpec:
+    """The model the flags describe; --task-option values are typed by the task
+    named, or else by the stored model's."""
+    task_id = args.task
+    if task_id is None and args.task_option and store.exists(args.name):
+        task_id = store.load_metadata(args.name).task.id
+    options = parse_task_options(task_id, args.task_option) if task_id in TASKS else {}
+    return ModelSpec(architecture=args.architecture, task=args.task, hidden_size=args.hidden_size,
+                     activation=args.activation, seed=0 if args.seed is None else args.seed, task_options=options)
 
 
-def check_matches(loaded: LoadedModel, args: argparse.Namespace) -> None:
-    """Flags given while continuing must agree with the stored model, which cannot change."""
-    config = loaded.metadata["config"]
-    stored = {
-        "--architecture": config["architecture"], "--task": loaded.task.id,
-        "--hidden-size": config["hidden_size"], "--activation": config.get("activation"),
-    }
-    given = {"--architecture": args.architecture, "--task": args.task,
-             "--hidden-size": args.hidden_size, "--activation": args.activation}
-    for flag, value in given.items():
-        if value is not None and value != stored[flag]:
-            raise CliError(
-                f"model {loaded.name!r} has {flag[2:]} {stored[flag]!r}, not {value!r}; "
-                "a stored model keeps its shape, so choose a new --name to train a different one"
-            )
-    for key, value in parse_task_options(loaded.task.id, args.task_option).items():
-        if loaded.task.options.get(key) != value:
-            raise CliError(
-                f"model {loaded.name!r} was made with task option {key}={loaded.task.options.get(key)!r}, "
-                f"not {value!r}; choose a new --name for a different task setting"
-            )
+def run_interruptibly(work: Callable[[], RunOutcome], stop: StopFlag) -> tuple[RunOutcome, int | None]:
+    """Run `work` on a worker thread until it ends; a signal meanwhile sets `stop`.
 
-
-def run_interruptibly(trainer: Trainer) -> tuple[TrainResult, int | None]:
-    """Run the trainer on a worker thread until it ends or a signal stops it.
-
-    Returns the result and the signal that stopped the run (SIGINT for Ctrl-C,
+    Returns the outcome and the signal that stopped the run (SIGINT for Ctrl-C,
     SIGTERM from `kill` or a container stop), or None when it ran to the end.
     """
     outcome: dict = {}
     finished = threading.Event()
     stopped_by: list[int] = []
 
-    def stop(signum: int) -> None:
+    def on_signal(signum: int) -> None:
         if not stopped_by:
             log.warning("%s: stopping after the current batch, then saving", signal.Signals(signum).name)
         stopped_by.append(signum)
-        trainer.stop()
+        stop.stop()
 
-    def work() -> None:
+    def target() -> None:
         try:
-            outcome["result"] = trainer.run()
+            outcome["result"] = work()
         except BaseException as error:  # handed to the main thread, which re-raises it
             outcome["error"] = error
         finally:
             finished.set()
 
-    previous = _catch_sigterm(lambda signum, frame: stop(signum))
-    worker = threading.Thread(target=work, name="unrolled-train", daemon=True)
+    previous = _catch_sigterm(lambda signum, frame: on_signal(signum))
+    worker = threading.Thread(target=target, name="unrolled-train", daemon=True)
     worker.start()
     try:
         # Wait on an Event, not on worker.join(): on Python 3.11 a Ctrl-C landing
@@ -179,7 +130,7 @@ def run_interruptibly(trainer: Trainer) -> tuple[TrainResult, int | None]:
             try:
                 finished.wait(POLL_S)
             except KeyboardInterrupt:
-                stop(signal.SIGINT)
+                on_signal(signal.SIGINT)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
@@ -203,47 +154,44 @@ def command_train(args: argparse.Namespace) -> int:
         device = pick_device(settings.device)
     except ValueError as error:
         raise CliError(f"UNROLLED_DEVICE: {error}") from None
-    # Fail on bad training flags before a new model is created.
-    train_config(args, batch_seed=0)
-    loaded = open_model(store, args, device)
-    first_step = loaded.total_steps
-    # A continued run must not replay the batches of the first one; offsetting
-    # the seed by the steps already taken keeps runs reproducible yet fresh.
-    seed = args.seed if args.seed is not None else int(loaded.metadata.get("seed") or 0) + first_step
-    config = train_config(args, batch_seed=seed)
-    bar = ProgressBar(config.steps, first_step, loaded.task.metric_name)
-    log.info("training %s on %s from step %d", loaded.name, device, first_step)
+    store.validate_name(args.name)
+    description = RunDescription(args.name, run_request(args), create=model_spec(store, args))
+    stop = StopFlag()
+    shown: dict = {}  # the run's start and its progress bar, once the model is ready
 
-    trainer = Trainer(loaded.model, loaded.task, config, on_progress=bar.update, first_step=first_step)
-    started = time.perf_counter()
+    def on_start(start: RunStart) -> None:
+        shown["start"] = start
+        shown["bar"] = ProgressBar(start.steps, start.first_step, start.metric_name)
+
+    def train() -> RunOutcome:
+        return run_training(store, description, device, on_start=on_start,
+                            on_progress=lambda progress: shown["bar"].update(progress), stop=stop)
+
     try:
-        result, stopped_by = run_interruptibly(trainer)
+        outcome, stopped_by = run_interruptibly(train, stop)
+    except IncompleteModelSpec as error:
+        flags = ", ".join("--" + key.replace("_", "-") for key in error.missing)
+        raise CliError(f"no model named {args.name!r} yet; to create it give {flags}") from None
     finally:
-        bar.finish()
-    seconds = time.perf_counter() - started
-
-    if result.status == "failed":
-        raise CliError(f"training failed: {result.reason}; {loaded.name!r} was left as last saved")
-    record_training(loaded, result.history, config, seconds, result.status)
-    # A stopped run ends between progress reports; the steps it took after the
-    # last report changed the weights too, so they count.
-    loaded.metadata["total_steps"] = first_step + result.steps_done
-    save_model(store, loaded)
-    print(summary(loaded, result, seconds, device, store, stopped_by))
+        if "bar" in shown:
+            shown["bar"].finish()
+    if outcome.deleted:
+        raise CliError(f"{args.name!r} was deleted while it trained; nothing was saved")
+    if outcome.status == "failed":
+        raise CliError(f"training failed: {outcome.reason}")
+    print(summary(outcome, shown["start"].metric_name, device, store, stopped_by))
     # The shell convention 128 + signal number: 130 for Ctrl-C, 143 for SIGTERM.
     return 128 + stopped_by if stopped_by else 0
 
 
-def summary(loaded: LoadedModel, result: TrainResult, seconds: float, device, store: ModelStore,
-            stopped_by: int | None) -> str:
-    last = result.history[-1] if result.history else None
-    rate = result.steps_done / seconds if seconds > 0 else math.inf
-    scores = (f"; loss {number(last.loss)}, {loaded.task.metric_name} {number(last.metric, 3)}"
-              if last else "")
+def summary(outcome: RunOutcome, metric_name: str, device, store: ModelStore, stopped_by: int | None) -> str:
+    last, seconds = outcome.last, outcome.seconds
+    rate = outcome.steps_done / seconds if seconds > 0 else math.inf
+    scores = f"; loss {number(last.loss)}, {metric_name} {number(last.metric, 3)}" if last else ""
     took = f"{seconds:.1f} s" if seconds < 60 else duration(seconds)
     stopped = f" (stopped by {signal.Signals(stopped_by).name})" if stopped_by else ""
+    saved = f"saved in {store.root}" if outcome.saved else "nothing to save"
     return (
-        f"{loaded.name}: {result.steps_done} steps in {took} ({rate:.1f} steps/s on {device}){stopped}, "
-        f"{loaded.total_steps} in all{scores}; saved in {store.root}"
+        f"{outcome.model}: {outcome.steps_done} steps in {took} ({rate:.1f} steps/s on {device}){stopped}, "
+        f"{outcome.total_steps} in all{scores}; {saved}"
     )
-

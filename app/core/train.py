@@ -5,8 +5,14 @@ batch source you hand it), and every so often calls
     on_progress(Progress)   the loss and metric since the last report, ||grad||, steps/s
     on_trace(step, Trace)   a trace of the probe sequence, to watch the net learn
 The server's job registry hooks its WebSocket streams in here (minGPT's
-callback design). `stop()` may be called from any thread; the loop notices it
-before the next batch, so it stops within one batch.
+callback design). `stop()` (or its StopFlag) may be called from any thread; the
+loop notices it before the next batch, so it stops within one batch.
+
+The history (the loss curve kept with the model) has a point every
+`report_every` steps, at the last step and at a stop, each averaging the loss
+since the previous point. Reports made because time passed (report_every_s)
+only refresh a display: they depend on the machine's speed, so they never enter
+the history, and the same run gives the same history everywhere.
 """
 
 from __future__ import annotations
@@ -61,6 +67,27 @@ class TrainConfig:
             raise ValueError("clip_norm must be a positive number, or null for no clipping")
         if self.tbptt is not None and self.tbptt < 1:
             raise ValueError("tbptt must be at least 1, or null for full BPTT")
+        for name in ("report_every_s", "trace_every_s"):
+            seconds = getattr(self, name)
+            if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
+                raise ValueError(f"{name} must be a positive number of seconds, or null")
+
+
+class StopFlag:
+    """A request to end a run after its current batch; stop() is safe from any thread.
+
+    Backed by a threading.Event unless given another event with set()/is_set(),
+    such as a multiprocessing one, so a run in a worker process can be stopped too.
+    """
+
+    def __init__(self, event=None):
+        self._event = event if event is not None else threading.Event()
+
+    def stop(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
 
 
 @dataclass
@@ -100,6 +127,7 @@ class Trainer:
         batches: Iterator | None = None,
         first_step: int = 0,
         probe=None,
+        stop_flag: StopFlag | None = None,
     ):
         config.check()
         self.model, self.task, self.config = model, task, config
@@ -110,12 +138,13 @@ class Trainer:
         self.first_step = first_step  # steps the model had before this run, for the reported step numbers
         self.probe = probe  # the sequence on_trace traces (a tasks.Sequence); None: the task's probe
         self.optimizer = OPTIMIZERS[config.optimizer](model.parameters(), lr=config.learning_rate)
-        self._stop = threading.Event()
+        self.stop_flag = stop_flag if stop_flag is not None else StopFlag()
         self.step = 0
+        self.history: list[Progress] = []  # grows as the run goes, for a caller's periodic saves
 
     def stop(self) -> None:
         """Ask the loop to stop before its next batch (safe from any thread)."""
-        self._stop.set()
+        self.stop_flag.stop()
 
     def _task_batches(self) -> Iterator:
         rng = random.Random(self.config.seed)
@@ -123,39 +152,35 @@ class Trainer:
             yield self.task.batch(self.config.batch_size, rng)
 
     def run(self) -> TrainResult:
-        history: list[Progress] = []
         try:
-            self._loop(history)
+            self._loop()
         except TrainingDiverged as error:
-            return TrainResult("failed", self.step, str(error), history)
-        status = "cancelled" if self._stop.is_set() and self.step < self.config.steps else "done"
-        return TrainResult(status, self.step, "", history)
+            return TrainResult("failed", self.step, str(error), self.history)
+        status = "cancelled" if self.stop_flag.is_set() and self.step < self.config.steps else "done"
+        return TrainResult(status, self.step, "", self.history)
 
-    def _loop(self, history: list[Progress]) -> None:
+    def _loop(self) -> None:
         cfg = self.config
-        start = last_report = last_trace = time.perf_counter()
-        window_loss = torch.zeros((), device=self.device)  # summed on the device: no sync per step
-        window_steps = 0
+        start = time.perf_counter()
+        report, point = _Window(self.device, start), _Window(self.device, start)  # the display's, the history's
+        last_trace = start
         self.model.train()
-        while self.step < cfg.steps and not self._stop.is_set():
+        while self.step < cfg.steps and not self.stop_flag.is_set():
             batch = next(self.batches)
             logits, grad_norm, loss, batch = self._train_step(batch)
             self.step += 1
-            window_loss += loss
-            window_steps += 1
+            report.add(loss)
+            point.add(loss)
             now = time.perf_counter()
-            due = self.step % cfg.report_every == 0 or self.step == cfg.steps
-            if cfg.report_every_s is not None and now - last_report >= cfg.report_every_s:
-                due = True
-            if self._stop.is_set():
-                due = True  # the last batch before a stop is reported, so no step goes uncounted
-            if due:
-                progress = self._progress(window_loss, window_steps, logits, batch, grad_norm, now - last_report, now - start)
-                history.append(progress)
+            # The last batch before a stop makes a point, so no step goes unrecorded.
+            point_due = self.step % cfg.report_every == 0 or self.step == cfg.steps or self.stop_flag.is_set()
+            report_due = point_due or (cfg.report_every_s is not None and now - report.since >= cfg.report_every_s)
+            if point_due:
+                self.history.append(self._progress(point, logits, batch, grad_norm, now, start))
+            if report_due:
+                progress = self._progress(report, logits, batch, grad_norm, now, start)
                 if self.on_progress:
                     self.on_progress(progress)
-                window_loss.zero_()
-                window_steps, last_report = 0, now
                 if not math.isfinite(progress.loss):
                     raise TrainingDiverged(
                         f"the loss became non-finite at step {progress.step}; "
@@ -213,18 +238,39 @@ class Trainer:
         self.optimizer.step()
         return (pieces[0] if len(pieces) == 1 else torch.cat(pieces, 1)), grad_norm, total, batch
 
-    def _progress(self, window_loss, window_steps, logits, batch, grad_norm, window_s, elapsed_s) -> Progress:
+    def _progress(self, window: _Window, logits, batch, grad_norm, now: float, start: float) -> Progress:
+        """The report over `window` (which it then restarts), with the latest batch's metric and norm."""
         with torch.no_grad():
             metric = float(self.task.metric(logits, batch))
+        loss, steps, seconds = window.take(now)
         return Progress(
             step=self.first_step + self.step,
             steps=self.first_step + self.config.steps,
-            loss=float(window_loss) / max(1, window_steps),
+            loss=loss,
             metric=metric,
             grad_norm=float(grad_norm),
-            steps_per_s=window_steps / window_s if window_s > 0 else 0.0,
-            elapsed_s=elapsed_s,
+            steps_per_s=steps / seconds if seconds > 0 else 0.0,
+            elapsed_s=now - start,
         )
+
+
+class _Window:
+    """The loss summed over the steps since a report, kept on the device: no sync per step."""
+
+    def __init__(self, device: torch.device, since: float):
+        self.loss = torch.zeros((), device=device)
+        self.steps, self.since = 0, since
+
+    def add(self, loss: torch.Tensor) -> None:
+        self.loss += loss
+        self.steps += 1
+
+    def take(self, now: float) -> tuple[float, int, float]:
+        """(mean loss, steps, seconds) since the last take; starts the next window."""
+        mean, steps, seconds = float(self.loss) / max(1, self.steps), self.steps, now - self.since
+        self.loss.zero_()
+        self.steps, self.since = 0, now
+        return mean, steps, seconds
 
 
 def _detach(state):

@@ -13,8 +13,10 @@ import pytest
 import safetensors.torch
 import torch
 
+from app.core.architectures import ModelConfig
 from app.core.store import (
     CorruptModel,
+    HistoryPoint,
     InvalidModel,
     InvalidName,
     LimitExceeded,
@@ -22,6 +24,7 @@ from app.core.store import (
     ModelNotFound,
     ModelStore,
     StoreLimits,
+    TaskSpec,
     thin_history,
 )
 
@@ -102,12 +105,13 @@ def test_round_trip_keeps_tensors_and_metadata(store):
         assert torch.equal(loaded.tensors[name], tensor)
     stored = loaded.metadata
     assert stored == store.load_metadata("reber-elman")
-    expected = make_metadata(notes={"by": "test"})
-    for key in ("config", "task", "history", "total_steps", "notes"):
-        assert stored[key] == expected[key]
-    assert stored["format_version"] == 1 and stored["name"] == "reber-elman"
-    assert stored["parameter_count"] == sum(t.numel() for t in tensors.values())
-    assert stored["created_at"].endswith("Z") and stored["updated_at"].endswith("Z")
+    assert stored.config == ModelConfig(**make_metadata()["config"])
+    assert stored.task == TaskSpec("reber", {"max_length": 20})
+    assert stored.history == [HistoryPoint(10, 1.5, 0.25)] and stored.total_steps == 10
+    assert stored.extra == {"notes": {"by": "test"}}  # a key the store does not know is kept
+    assert stored.format_version == 1 and stored.name == "reber-elman"
+    assert stored.parameter_count == sum(t.numel() for t in tensors.values())
+    assert stored.created_at.endswith("Z") and stored.updated_at.endswith("Z")
 
 
 def test_checkpoint_is_self_describing_and_reimports(store):
@@ -118,7 +122,7 @@ def test_checkpoint_is_self_describing_and_reimports(store):
     assert header["architecture"] == "elman"
     store.import_checkpoint("copy", store.weights_path("source").read_bytes(), None)
     copy = store.load("copy")
-    assert copy.metadata["config"] == make_metadata()["config"]
+    assert copy.metadata.config == ModelConfig(**make_metadata()["config"])
     assert torch.equal(copy.tensors["readout.weight"], make_tensors()["readout.weight"])
 
 
@@ -129,11 +133,11 @@ def test_float64_is_stored_as_float32(store):
 
 def test_save_overwrites_and_keeps_created_at(store):
     store.create("m", make_metadata(), make_tensors(0))
-    created = store.load_metadata("m")["created_at"]
+    created = store.load_metadata("m").created_at
     store.save("m", make_metadata(total_steps=99), make_tensors(1))
     loaded = store.load("m")
     assert torch.equal(loaded.tensors["rnn.weight_hh_l0"], make_tensors(1)["rnn.weight_hh_l0"])
-    assert loaded.metadata["total_steps"] == 99 and loaded.metadata["created_at"] == created
+    assert loaded.metadata.total_steps == 99 and loaded.metadata.created_at == created
 
 
 def test_save_of_a_deleted_model_does_not_resurrect_it(store):
@@ -148,9 +152,9 @@ def test_update_metadata_merges_and_keeps_weights(store):
     store.create("m", make_metadata(), make_tensors())
     store.update_metadata("m", {"description": "hi", "history": [{"step": 1, "loss": float("nan")}]})
     loaded = store.load("m")  # sha still matches: the weights were not touched
-    assert loaded.metadata["description"] == "hi"
-    assert loaded.metadata["history"] == [{"step": 1, "loss": None}]  # NaN is not JSON
-    assert loaded.metadata["task"] == make_metadata()["task"]
+    assert loaded.metadata.extra["description"] == "hi"
+    assert loaded.metadata.history == [HistoryPoint(1, None, None)]  # NaN is not JSON
+    assert loaded.metadata.task == TaskSpec("reber", {"max_length": 20})
     with pytest.raises(InvalidModel):
         store.update_metadata("m", {"config": {**make_metadata()["config"], "hidden_size": 6}})
 
@@ -211,7 +215,7 @@ def test_failed_serialisation_leaves_old_model(store, tmp_path, monkeypatch):
     monkeypatch.undo()
     loaded = store.load("m")
     assert torch.equal(loaded.tensors["readout.weight"], make_tensors(0)["readout.weight"])
-    assert loaded.metadata["total_steps"] == 10
+    assert loaded.metadata.total_steps == 10
     assert temp_files(tmp_path) == []
 
 
@@ -229,7 +233,7 @@ def test_failed_rename_of_the_json_restores_the_old_weights(store, tmp_path, mon
     monkeypatch.undo()
     loaded = store.load("m")  # sha check passes: both old files are back
     assert torch.equal(loaded.tensors["readout.weight"], make_tensors(0)["readout.weight"])
-    assert loaded.metadata["total_steps"] == 10
+    assert loaded.metadata.total_steps == 10
     assert temp_files(tmp_path) == []
 
 
@@ -285,10 +289,10 @@ def test_history_is_thinned_keeping_first_and_latest(tmp_path):
     store = ModelStore(tmp_path, StoreLimits(max_history=100))
     history = [{"step": step, "loss": 1.0 / (step + 1)} for step in range(5001)]
     store.create("m", make_metadata(history=history, total_steps=5000), make_tensors())
-    kept = store.load_metadata("m")["history"]
+    kept = store.load_metadata("m").history
     assert len(kept) == 100
-    assert kept[0]["step"] == 0 and kept[-1]["step"] == 5000
-    steps = [point["step"] for point in kept]
+    assert kept[0].step == 0 and kept[-1].step == 5000
+    steps = [point.step for point in kept]
     assert steps == sorted(set(steps))
     gaps = {b - a for a, b in zip(steps, steps[1:])}
     assert max(gaps) - min(gaps) <= 1  # evenly spread
@@ -320,7 +324,7 @@ def test_broken_models_list_as_errors_and_do_not_load(store, tmp_path):
 
     entries = {entry.name: entry for entry in store.list()}
     assert sorted(entries) == ["garbage", "good", "orphan", "truncated"]
-    assert entries["good"].error is None and entries["good"].metadata["config"]["architecture"] == "elman"
+    assert entries["good"].error is None and entries["good"].metadata.config.architecture == "elman"
     assert "garbage.json" in entries["garbage"].error and entries["garbage"].metadata is None
     assert "orphan.json" in entries["orphan"].error
     for name in ("truncated", "garbage", "orphan"):

@@ -2,26 +2,24 @@
 
 Everything a client can get wrong is checked here, before a thread starts:
 the body (schema), the server's limits, the model (404), the probe input (the
-task reads it: 422 naming the bad symbol), then room to run (409, 429).
+task reads it: 422 naming the bad symbol), then room to run (ModelBusy 409,
+TooManyJobs 429, statuses given in app.api.errors). The body becomes
+app.core.runs' RunRequest, which the job's run trains by.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, HTTPException
 
-from app.api.deps import get_jobs, get_model_or_404, get_settings, valid_model_name
-from app.api.jobs.registry import JobRegistry, ModelBusy, TooManyJobs
+from app.api.deps import Jobs, ModelName, SettingsDep, StoredMetadata
 from app.api.schemas.common import error_responses
 from app.api.schemas.jobs import JobOut, TrainRequest
-from app.core.tasks import make_task
-from app.core.train import TrainConfig
+from app.core.runs import RunRequest
+from app.core.store import ModelMetadata
 from app.settings import Settings
 
 router = APIRouter(tags=["training"])
 
-# Progress reports a run makes at least (on top of one every REPORT_EVERY_S), so a
-# short run still draws a loss curve; few enough that reporting costs nothing visible.
-REPORTS_PER_RUN = 200
 REPORT_EVERY_S = 0.1  # the page's chart and progress bar move ten times a second
 
 
@@ -33,34 +31,13 @@ REPORT_EVERY_S = 0.1  # the page's chart and progress bar move ten times a secon
     summary="Train a model in the background; watch it on /jobs/{id}/events",
 )
 def start_training(
-    body: TrainRequest,
-    name: str = Depends(valid_model_name),
-    metadata: dict = Depends(get_model_or_404),
-    settings: Settings = Depends(get_settings),
-    jobs: JobRegistry = Depends(get_jobs),
+    body: TrainRequest, name: ModelName, metadata: StoredMetadata, settings: SettingsDep, jobs: Jobs
 ) -> dict:
     _check_limits(body, settings)
-    probe = _encode_probe(metadata, body.probe, settings) if body.probe is not None else None
-    config = TrainConfig(
-        steps=body.steps,
-        batch_size=body.batch_size,
-        learning_rate=body.learning_rate,
-        optimizer=body.optimizer,
-        clip_norm=body.clip_norm,
-        tbptt=body.tbptt,
-        seed=body.seed,
-        report_every=max(1, body.steps // REPORTS_PER_RUN),
-        report_every_s=REPORT_EVERY_S,
-        trace_every=0,
-        trace_every_s=body.trace_every_s,
-    )
-    try:
-        job = jobs.submit(name, body.model_dump(), config, int(metadata.get("total_steps") or 0), probe)
-    except ModelBusy as error:
-        raise HTTPException(409, str(error)) from None
-    except TooManyJobs as error:
-        raise HTTPException(429, str(error)) from None
-    return job.snapshot()
+    if body.probe is not None:
+        _check_probe(metadata, body.probe, settings)
+    request = RunRequest(**body.model_dump(), report_every_s=REPORT_EVERY_S)
+    return jobs.submit(name, body.model_dump(), request, metadata.total_steps).snapshot()
 
 
 def _check_limits(body: TrainRequest, settings: Settings) -> None:
@@ -72,10 +49,6 @@ def _check_limits(body: TrainRequest, settings: Settings) -> None:
             raise HTTPException(422, f"{field} must be at most {limit} on this server, not {value}")
 
 
-def _encode_probe(metadata: dict, text: str, settings: Settings):
+def _check_probe(metadata: ModelMetadata, text: str, settings: Settings) -> None:
     """The probe as the model's task reads it; TaskInputError (-> 422) names what is wrong."""
-    task = make_task(metadata["task"]["id"], metadata["task"].get("options") or {})
-    sequence = task.encode(text)
-    if len(sequence) > settings.max_trace_steps:
-        raise HTTPException(422, f"the probe is {len(sequence)} steps long; at most {settings.max_trace_steps} can be traced")
-    return sequence
+    metadata.make_task().encode_at_most(text, settings.max_trace_steps, "the probe")

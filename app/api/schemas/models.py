@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import json
-import math
+from dataclasses import asdict
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.api.schemas.catalog import TaskOut
 from app.core.architectures import MAX_HIDDEN_SIZE
-from app.core.store import NAME_PATTERN, InvalidName, validate_name
+from app.core.store import NAME_PATTERN, HistoryPoint, InvalidName, ModelMetadata, Speed, validate_name
+from app.core.store.metadata import CONFIG_KEYS  # noqa: F401 (the upload checks read it from here)
 
 # Seeds travel through JSON to a browser, whose numbers are exact only up to 2^53;
 # torch.manual_seed accepts anything below 2^64. 2^32 - 1 is plenty and safe for both.
 MAX_SEED = 2**32 - 1
-
-# The config keys a model is rebuilt from (app.core.architectures.ModelConfig).
-CONFIG_KEYS = ("architecture", "input_size", "output_size", "hidden_size", "activation")
 
 NAME_DESCRIPTION = (
     "1 to 64 characters: lower-case letters a-z, digits, '-' and '_', starting with a letter or digit. "
@@ -101,15 +99,8 @@ class HistoryPointOut(BaseModel):
     )
 
     @classmethod
-    def points_of(cls, history: object) -> list["HistoryPointOut"]:
-        """The well-formed points of a stored history; anything else is skipped."""
-        points = []
-        for point in history if isinstance(history, list) else ():
-            step = _whole(point.get("step")) if isinstance(point, dict) else None
-            if step is not None:
-                points.append(cls(step=step, loss=_number(point.get("loss")), metric=_number(point.get("metric")),
-                                  grad_norm=_number(point.get("grad_norm"))))
-        return points
+    def of(cls, point: HistoryPoint) -> HistoryPointOut:
+        return cls(step=point.step, loss=point.loss, metric=point.metric, grad_norm=point.grad_norm)
 
 
 class ModelSummaryOut(BaseModel):
@@ -130,22 +121,22 @@ class ModelSummaryOut(BaseModel):
     )
 
     @classmethod
-    def from_listing(cls, name: str, document: dict | None, error: str | None) -> "ModelSummaryOut":
-        """A row from stored metadata, read defensively: one odd file must not break the listing."""
-        document = _mapping(document)
-        config, task = _mapping(document.get("config")), _mapping(document.get("task"))
-        history = document.get("history")
-        last = _mapping(history[-1]) if isinstance(history, list) and history else {}
+    def from_listing(cls, name: str, metadata: ModelMetadata | None, error: str | None) -> ModelSummaryOut:
+        """A row of the listing; a model whose metadata cannot be read has only its name and error."""
+        if metadata is None:
+            return cls(name=name, architecture=None, task=None, hidden_size=None, parameter_count=None, total_steps=0,
+                       updated_at=None, last_loss=None, last_metric=None, error=error)
+        last = metadata.last_point
         return cls(
             name=name,
-            architecture=_text(config.get("architecture")),
-            task=_text(task.get("id")),
-            hidden_size=_whole(config.get("hidden_size")),
-            parameter_count=_whole(document.get("parameter_count")),
-            total_steps=_whole(document.get("total_steps")) or 0,
-            updated_at=_text(document.get("updated_at")),
-            last_loss=_number(last.get("loss")),
-            last_metric=_number(last.get("metric")),
+            architecture=metadata.config.architecture,
+            task=metadata.task.id if metadata.task else None,
+            hidden_size=metadata.config.hidden_size,
+            parameter_count=metadata.parameter_count,
+            total_steps=metadata.total_steps,
+            updated_at=metadata.updated_at,
+            last_loss=last.loss if last else None,
+            last_metric=last.metric if last else None,
             error=error,
         )
 
@@ -156,12 +147,8 @@ class SpeedOut(BaseModel):
     torch_threads: int = Field(description="torch intra-op threads when measured.", examples=[1])
 
     @classmethod
-    def of(cls, value: object) -> "SpeedOut | None":
-        value = _mapping(value)
-        steps_per_s, batch, threads = _number(value.get("steps_per_s")), _whole(value.get("batch_size")), _whole(value.get("torch_threads"))
-        if steps_per_s is None or batch is None or threads is None:
-            return None
-        return cls(steps_per_s=steps_per_s, batch_size=batch, torch_threads=threads)
+    def of(cls, speed: Speed | None) -> SpeedOut | None:
+        return None if speed is None else cls(**asdict(speed))
 
 
 class ModelDetailOut(BaseModel):
@@ -201,24 +188,22 @@ class ModelDetailOut(BaseModel):
     )
 
     @classmethod
-    def from_metadata(cls, name: str, metadata: dict, task_description: dict) -> "ModelDetailOut":
+    def from_metadata(cls, name: str, metadata: ModelMetadata, task_description: dict) -> ModelDetailOut:
         """The detail of a stored model; `task_description` is its rebuilt task's describe()."""
-        config = _mapping(metadata.get("config"))
-        last_training = metadata.get("last_training")
         return cls(
             name=name,
-            config=ModelConfigOut(**{key: config.get(key) for key in CONFIG_KEYS}),
+            config=ModelConfigOut(**metadata.config.to_dict()),
             task=TaskOut(**task_description),
-            parameter_count=_whole(metadata.get("parameter_count")),
-            seed=_whole(metadata.get("seed")),
-            total_steps=_whole(metadata.get("total_steps")) or 0,
-            training_time_s=_number(metadata.get("training_time_s")) or 0.0,
-            last_training=last_training if isinstance(last_training, dict) else None,
-            created_at=_text(metadata.get("created_at")),
-            updated_at=_text(metadata.get("updated_at")),
-            history=HistoryPointOut.points_of(metadata.get("history")),
-            note=_text(metadata.get("note")),
-            speed=SpeedOut.of(metadata.get("speed")),
+            parameter_count=metadata.parameter_count,
+            seed=metadata.seed,
+            total_steps=metadata.total_steps,
+            training_time_s=metadata.training_time_s,
+            last_training=asdict(metadata.last_training) if metadata.last_training else None,
+            created_at=metadata.created_at,
+            updated_at=metadata.updated_at,
+            history=[HistoryPointOut.of(point) for point in metadata.history],
+            note=metadata.note,
+            speed=SpeedOut.of(metadata.speed),
         )
 
 
@@ -235,27 +220,3 @@ class WeightsOut(BaseModel):
         description="Tensor name (torch.nn naming: rnn.weight_ih_l0, readout.weight, ...) -> shape and values.",
         examples=[{"readout.bias": {"shape": [2], "data": [0.1, -0.1]}}],
     )
-
-
-# ----- reading stored JSON defensively -------------------------------------------
-# Metadata files are checked by the store only for what it relies on; the rest
-# could be anything a person or another version wrote, so every field is read
-# through one of these and an odd value becomes null instead of a 500.
-
-
-def _mapping(value: object) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _whole(value: object) -> int | None:
-    return value if type(value) is int else None  # bool is an int subclass, not a count
-
-
-def _number(value: object) -> float | None:
-    if type(value) in (int, float) and math.isfinite(value):
-        return float(value)
-    return None

@@ -5,8 +5,9 @@
     store.create("reber-lstm", metadata, tensors)
 
 Modules: model_store (the ModelStore API), limits (names, StoreLimits),
-errors, metadata (the JSON document, history thinning), header (safetensors
-header checks), weights (tensors <-> bytes), atomic (crash-safe file ops).
+errors, metadata (ModelMetadata, the typed document), document (the JSON
+layout, its checks, history thinning), header (safetensors header checks),
+weights (tensors <-> bytes), atomic (crash-safe file ops).
 Pure stdlib + torch + safetensors: no web framework is imported here.
 """
 
@@ -20,23 +21,30 @@ from app.core.store.errors import (
     StoreError,
 )
 from app.core.store.limits import NAME_PATTERN, StoreLimits, validate_name
-from app.core.store.metadata import FORMAT_VERSION, thin_history
+from app.core.store.document import FORMAT_VERSION, thin_history
+from app.core.store.metadata import HistoryPoint, LastTraining, ModelMetadata, Speed, TaskSpec, Warmup
 from app.core.store.model_store import ListingEntry, ModelStore, StoredModel
 
 __all__ = [
     "FORMAT_VERSION",
     "NAME_PATTERN",
     "CorruptModel",
+    "HistoryPoint",
     "InvalidModel",
     "InvalidName",
+    "LastTraining",
     "LimitExceeded",
     "ListingEntry",
     "ModelExists",
+    "ModelMetadata",
     "ModelNotFound",
     "ModelStore",
     "StoreError",
     "StoreLimits",
+    "Speed",
     "StoredModel",
+    "TaskSpec",
+    "Warmup",
     "thin_history",
     "validate_name",
 ]

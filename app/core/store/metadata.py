@@ -1,181 +1,227 @@
-"""The JSON metadata document stored beside each model's weights.
+"""ModelMetadata: a stored model's JSON document as one typed object.
 
-Owns its layout (what the store fills in, what the caller supplies), strict
-JSON encoding, validation of a document read back from disk or from an
-upload's safetensors header, and thinning of the training history.
+The store parses each document exactly once, here (document.py has already
+checked what it relies on: the config's sizes, the task's id, the history
+being a list). Every other field is read leniently, in one place: a value of
+the wrong type (a hand-edited file, another version) reads as absent rather
+than breaking a listing, and is not written back. Keys this version does not
+know are kept in `extra`, in order, so a load-and-save loses nothing.
 
-    {format_version, name, config {architecture, input_size, output_size,
-     hidden_size, activation, ...}, task {id, options}, created_at,
-     updated_at, total_steps, parameter_count, weights_sha256,
-     history [{step, loss, metric, ...}], ...any extra keys of the caller}
+    document (dict) --from_document--> ModelMetadata --to_document--> document
 """
 
 from __future__ import annotations
 
-import json
 import math
-import re
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
 from typing import Any
 
-from app.core.store.errors import CorruptModel, InvalidModel, LimitExceeded
-from app.core.store.limits import StoreLimits, check_config_sizes
+from app.core.architectures.base import ModelConfig
+from app.core.store.document import FORMAT_VERSION
+from app.core.store.errors import CorruptModel
+from app.core.tasks import Task, TaskInputError, make_task
 
-FORMAT_NAME = "unrolled"
-FORMAT_VERSION = 1
-
-# Keys the store owns: whatever the caller passes for them is overwritten.
-MANAGED_KEYS = ("format_version", "name", "created_at", "updated_at", "parameter_count", "weights_sha256")
-
-# Deep nesting is never legitimate metadata and would exhaust the recursion limit.
-MAX_DEPTH = 32
-
-SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
-
-
-def utc_now() -> str:
-    """ISO 8601 in UTC, e.g. 2024-05-01T12:00:00.123Z."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+# The order keys are written in (the store's own first, then what training adds).
+KNOWN_KEYS = (
+    "format_version", "name", "config", "task", "created_at", "updated_at", "total_steps", "parameter_count",
+    "weights_sha256", "history", "seed", "training_time_s", "last_training", "note", "warmup", "held_out_metric",
+    "speed",
+)
+CONFIG_KEYS = ("architecture", "input_size", "output_size", "hidden_size", "activation")
 
 
-def thin_history(points: list, max_points: int) -> list:
-    """Keep at most max_points, spread evenly over the run, always the first and latest.
+@dataclass(frozen=True)
+class TaskSpec:
+    """Which task a model learns, and with which options."""
 
-    Evenly spaced indices keep the shape of the whole loss curve, which is what
-    the chart needs; dropping only the oldest points would lose its start.
-    """
-    count = len(points)
-    if count <= max_points:
-        return list(points)
-    if max_points <= 1:
-        return list(points[-max_points:]) if max_points == 1 else []
-    span, gaps = count - 1, max_points - 1
-    # round(i * span / gaps) in integers: exact, strictly increasing since span >= gaps.
-    return [points[(2 * i * span + gaps) // (2 * gaps)] for i in range(max_points)]
+    id: str
+    options: dict[str, Any] = field(default_factory=dict)
 
 
-def build_document(name: str, given: dict, *, created_at: str | None, parameter_count: int,
-                   weights_sha256: str, limits: StoreLimits) -> dict:
-    """The full document to store for caller metadata `given`."""
-    caller = to_strict_json(given, "metadata")
-    if not isinstance(caller, dict):
-        raise InvalidModel("metadata must be a dict")
-    check_document(caller, limits, "metadata", InvalidModel)
-    history = thin_history(caller.pop("history", None) or [], limits.max_history)
-    document = {
-        "format_version": FORMAT_VERSION,
-        "name": name,
-        "config": caller.pop("config"),
-        "task": caller.pop("task", None),
-        "created_at": created_at or utc_now(),
-        "updated_at": utc_now(),
-        "total_steps": caller.pop("total_steps", None),
-        "parameter_count": parameter_count,
-        "weights_sha256": weights_sha256,
-        "history": history,
-    }
-    if document["total_steps"] is None:
-        document["total_steps"] = _last_step(history)
-    for key, value in caller.items():
-        if key not in MANAGED_KEYS:
-            document[key] = value
-    return document
+@dataclass(frozen=True)
+class HistoryPoint:
+    """One point of the training curve."""
+
+    step: int
+    loss: float | None  # None: not finite, or not recorded
+    metric: float | None
+    grad_norm: float | None = None
 
 
-def encode_document(document: dict, limits: StoreLimits) -> bytes:
-    data = json.dumps(document, indent=2, allow_nan=False, ensure_ascii=False).encode("utf-8") + b"\n"
-    if len(data) > limits.max_metadata_bytes:
-        raise LimitExceeded(f"metadata of {len(data)} bytes exceeds the limit of {limits.max_metadata_bytes}")
-    return data
+@dataclass(frozen=True)
+class LastTraining:
+    """How the latest run ended and with which settings."""
+
+    status: str | None  # done | cancelled | failed | running (a periodic save)
+    finished_at: str | None
+    steps_per_s: float | None
+    config: dict[str, Any]  # the run's settings: steps, batch_size, learning_rate, optimizer, ... seed
 
 
-def decode_document(raw: bytes, name: str, limits: StoreLimits, source: str) -> dict:
-    """Parse and check a stored .json document; CorruptModel says what is wrong."""
-    try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise CorruptModel(f"{source}: not valid JSON ({type(exc).__name__}: {str(exc)[:80]})") from None
-    if not isinstance(document, dict):
-        raise CorruptModel(f"{source}: not a JSON object")
-    version = document.get("format_version")
-    if version != FORMAT_VERSION:
-        raise CorruptModel(f"{source}: format_version {str(version)[:20]!r} is not {FORMAT_VERSION}")
-    if not isinstance(document.get("weights_sha256"), str) or not SHA256_HEX.match(document["weights_sha256"]):
-        raise CorruptModel(f"{source}: weights_sha256 is missing or not a sha256 hex digest")
-    check_document(document, limits, source, CorruptModel)
-    # The file name is the model's identity; a copied-and-renamed pair still loads.
-    document["name"] = name
-    return document
+@dataclass(frozen=True)
+class Speed:
+    """Training speed measured like for like across the demo models."""
+
+    steps_per_s: float
+    batch_size: int
+    torch_threads: int
 
 
-def check_document(document: dict, limits: StoreLimits, source: str, error: type[Exception]) -> None:
-    """The fields the store and its callers rely on; sizes bounded by limits."""
-    config = document.get("config")
-    if not isinstance(config, dict):
-        raise error(f"{source}: config must be an object")
-    if not isinstance(config.get("architecture"), str) or not config["architecture"]:
-        raise error(f"{source}: config.architecture must be a non-empty string")
-    if not isinstance(config.get("activation"), (str, type(None))):
-        raise error(f"{source}: config.activation must be a string or null")
-    check_config_sizes(config, limits, source, error)
-    task = document.get("task")
-    if task is not None and not (isinstance(task, dict) and isinstance(task.get("id"), str)):
-        raise error(f"{source}: task must be an object with a string id")
-    if not isinstance(document.get("history", []), list):
-        raise error(f"{source}: history must be a list")
-    steps = document.get("total_steps")
-    if steps is not None and (type(steps) is not int or steps < 0):
-        raise error(f"{source}: total_steps must be a non-negative integer")
+@dataclass(frozen=True)
+class Warmup:
+    """A "starting small" phase: steps trained on an easier variant of the task first."""
+
+    task_options: dict[str, Any]
+    steps: int
 
 
-def header_metadata(document: dict) -> dict[str, str]:
-    """The strings for the .safetensors __metadata__: enough to describe and re-import it."""
-    return {
-        "format": FORMAT_NAME,
-        "format_version": str(FORMAT_VERSION),
-        "name": document["name"],
-        "architecture": document["config"]["architecture"],
-        "config": json.dumps(document["config"], allow_nan=False),
-        "task": json.dumps(document["task"], allow_nan=False),
-    }
+@dataclass
+class ModelMetadata:
+    config: ModelConfig
+    task: TaskSpec | None
+    seed: int | None = 0  # of the initial weights
+    total_steps: int = 0
+    history: list[HistoryPoint] = field(default_factory=list)
+    training_time_s: float = 0.0
+    last_training: LastTraining | None = None
+    note: str | None = None  # what the model shows, in a sentence (the demo models)
+    warmup: Warmup | None = None
+    held_out_metric: float | None = None
+    speed: Speed | None = None
+    # Filled in by the store on every write; what a caller sets here is ignored.
+    name: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    parameter_count: int | None = None
+    weights_sha256: str | None = None
+    format_version: int = FORMAT_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know
+
+    def make_task(self) -> Task:
+        """The model's task, built from its id and options; CorruptModel when it cannot be."""
+        if self.task is None:
+            raise CorruptModel(f"{self.name}.json: names no task, so its inputs cannot be encoded")
+        try:
+            return make_task(self.task.id, self.task.options)
+        except TaskInputError as exc:
+            raise CorruptModel(f"{self.name}.json: its task cannot be rebuilt ({exc})") from None
+
+    @property
+    def last_point(self) -> HistoryPoint | None:
+        return self.history[-1] if self.history else None
+
+    # ----- the JSON document ------------------------------------------------------
+
+    @classmethod
+    def from_document(cls, document: dict) -> ModelMetadata:
+        """The typed form of a document that document.check_document accepted."""
+        config = _mapping(document.get("config"))
+        task = document.get("task")
+        return cls(
+            config=ModelConfig(**{key: config.get(key) for key in CONFIG_KEYS}),
+            task=TaskSpec(task["id"], dict(_mapping(task.get("options")))) if isinstance(task, dict) else None,
+            seed=_whole(document.get("seed")),
+            total_steps=_whole(document.get("total_steps")) or 0,
+            history=_history(document.get("history")),
+            training_time_s=_number(document.get("training_time_s")) or 0.0,
+            last_training=_last_training(document.get("last_training")),
+            note=_text(document.get("note")),
+            warmup=_warmup(document.get("warmup")),
+            held_out_metric=_number(document.get("held_out_metric")),
+            speed=_speed(document.get("speed")),
+            name=_text(document.get("name")),
+            created_at=_text(document.get("created_at")),
+            updated_at=_text(document.get("updated_at")),
+            parameter_count=_whole(document.get("parameter_count")),
+            weights_sha256=_text(document.get("weights_sha256")),
+            format_version=_whole(document.get("format_version")) or FORMAT_VERSION,
+            extra={key: value for key, value in document.items() if key not in KNOWN_KEYS},
+        )
+
+    def to_document(self) -> dict:
+        """The JSON document, keys in the stored order; optional fields only when set."""
+        document = {
+            "format_version": self.format_version,
+            "name": self.name,
+            "config": self.config.to_dict(),
+            "task": {"id": self.task.id, "options": dict(self.task.options)} if self.task else None,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "total_steps": self.total_steps,
+            "parameter_count": self.parameter_count,
+            "weights_sha256": self.weights_sha256,
+            "history": [_point_document(point) for point in self.history],
+            "seed": self.seed,
+            "training_time_s": self.training_time_s,
+            "last_training": _plain(self.last_training),
+        }
+        optional = {"note": self.note, "warmup": _plain(self.warmup), "held_out_metric": self.held_out_metric,
+                    "speed": _plain(self.speed)}
+        document.update({key: value for key, value in optional.items() if value is not None})
+        document.update(self.extra)
+        return document
 
 
-def metadata_from_header(strings: dict[str, str], source: str) -> dict:
-    """Caller-style metadata recovered from an uploaded checkpoint's __metadata__."""
-    if "config" not in strings:
-        raise InvalidModel(f"{source}: no metadata given and the checkpoint's header carries no config")
-    metadata = {}
-    for key in ("config", "task"):
-        if key in strings:
-            try:
-                metadata[key] = json.loads(strings[key])
-            except (ValueError, RecursionError):
-                raise CorruptModel(f"{source}: header __metadata__.{key} is not valid JSON") from None
-    return metadata
+# ----- reading leniently -------------------------------------------------------------
+# Only the fields the store checks are sure to be well-formed; the rest could be
+# anything a person or another version wrote, so each is read through one of these.
 
 
-def to_strict_json(value: Any, where: str, depth: int = 0) -> Any:
-    """A deep copy made of JSON types only; NaN and infinities become None.
+def _mapping(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
 
-    An exploded loss is a real training outcome, but NaN is not JSON and would
-    break the browser's JSON.parse, so it is stored as null.
-    """
-    if depth > MAX_DEPTH:
-        raise InvalidModel(f"{where}: nested deeper than {MAX_DEPTH} levels")
-    if value is None or isinstance(value, (str, bool, int)):
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _whole(value: object) -> int | None:
+    return value if type(value) is int else None  # bool is an int subclass, not a count
+
+
+def _number(value: object) -> float | None:
+    if type(value) in (int, float) and math.isfinite(value):
         return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        if not all(isinstance(key, str) for key in value):
-            raise InvalidModel(f"{where}: object keys must be strings")
-        return {key: to_strict_json(item, f"{where}.{key}", depth + 1) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_strict_json(item, f"{where}[]", depth + 1) for item in value]
-    raise InvalidModel(f"{where}: {type(value).__name__} is not JSON-able")
+    return None
 
 
-def _last_step(history: list) -> int:
-    last = history[-1] if history else None
-    step = last.get("step") if isinstance(last, dict) else None
-    return step if type(step) is int and step >= 0 else 0
+def _history(points: object) -> list[HistoryPoint]:
+    """The well-formed points (a dict with an integer step); anything else is skipped."""
+    history = []
+    for point in points if isinstance(points, list) else ():
+        if isinstance(point, dict) and _whole(point.get("step")) is not None:
+            history.append(HistoryPoint(point["step"], _number(point.get("loss")), _number(point.get("metric")),
+                                        _number(point.get("grad_norm"))))
+    return history
+
+
+def _point_document(point: HistoryPoint) -> dict:
+    return {"step": point.step, "loss": point.loss, "metric": point.metric, "grad_norm": point.grad_norm}
+
+
+def _last_training(value: object) -> LastTraining | None:
+    if not isinstance(value, dict):
+        return None
+    return LastTraining(_text(value.get("status")), _text(value.get("finished_at")),
+                        _number(value.get("steps_per_s")), dict(_mapping(value.get("config"))))
+
+
+def _speed(value: object) -> Speed | None:
+    value = _mapping(value)
+    steps_per_s, batch, threads = _number(value.get("steps_per_s")), value.get("batch_size"), value.get("torch_threads")
+    if steps_per_s is None or _whole(batch) is None or _whole(threads) is None:
+        return None
+    return Speed(steps_per_s, batch, threads)
+
+
+def _warmup(value: object) -> Warmup | None:
+    value = _mapping(value)
+    if not isinstance(value.get("task_options"), dict) or _whole(value.get("steps")) is None:
+        return None
+    return Warmup(dict(value["task_options"]), value["steps"])
+
+
+def _plain(value: LastTraining | Speed | Warmup | None) -> dict | None:
+    if value is None:
+        return None
+    return {name: getattr(value, name) for name in value.__dataclass_fields__}

@@ -23,14 +23,26 @@ from typing import Callable
 
 import torch
 
-from app.core.store import atomic, metadata as meta, weights
-from app.core.store.errors import CorruptModel, InvalidModel, LimitExceeded, ModelExists, ModelNotFound, StoreError
+from app.core.store import atomic, document as meta, weights
+from app.core.store.errors import (
+    CorruptModel,
+    InvalidModel,
+    LimitExceeded,
+    ModelExists,
+    ModelNotFound,
+    StoreError,
+    StoreFull,
+)
 from app.core.store.header import check_expected
 from app.core.store.limits import NAME_PATTERN, StoreLimits, validate_name
+from app.core.store.metadata import ModelMetadata
 
 logger = logging.getLogger(__name__)
 
 ExpectedShapes = Callable[[dict], dict[str, tuple[int, ...]]]
+# What create/save/import take: the typed metadata, or a document dict from outside
+# (an upload, a test), which is checked field by field like anything untrusted.
+Metadata = ModelMetadata | dict
 WEIGHTS_SUFFIX = ".safetensors"
 METADATA_SUFFIX = ".json"
 
@@ -38,14 +50,14 @@ METADATA_SUFFIX = ".json"
 @dataclass
 class StoredModel:
     name: str
-    metadata: dict
+    metadata: ModelMetadata
     tensors: dict[str, torch.Tensor]  # float32, CPU
 
 
 @dataclass
 class ListingEntry:
     name: str
-    metadata: dict | None  # None when the .json cannot be read
+    metadata: ModelMetadata | None  # None when the .json cannot be read
     error: str | None  # why the model cannot be used; None for a healthy entry
 
 
@@ -79,17 +91,17 @@ class ModelStore:
                 entries.append(ListingEntry(name, None, str(exc)))
                 continue
             missing = None if self._weights(name).exists() else f"{name}{WEIGHTS_SUFFIX}: weights file is missing"
-            entries.append(ListingEntry(name, document, missing))
+            entries.append(ListingEntry(name, ModelMetadata.from_document(document), missing))
         return entries
 
     def exists(self, name: str) -> bool:
         validate_name(name)
         return self._metadata(name).exists() or self._weights(name).exists()
 
-    def load_metadata(self, name: str) -> dict:
+    def load_metadata(self, name: str) -> ModelMetadata:
         validate_name(name)
         with self._lock(name):
-            return self._read_document(name)
+            return ModelMetadata.from_document(self._read_document(name))
 
     def load(self, name: str) -> StoredModel:
         """Metadata and float32 tensors, after sha256, header, shape and dtype checks."""
@@ -104,7 +116,7 @@ class ModelStore:
         architecture = header.metadata.get("architecture")
         if architecture is not None and architecture != document["config"]["architecture"]:
             raise CorruptModel(f"{source}: header says architecture {architecture!r}, metadata disagrees")
-        return StoredModel(name, document, weights.deserialize(data, source))
+        return StoredModel(name, ModelMetadata.from_document(document), weights.deserialize(data, source))
 
     def weights_path(self, name: str) -> Path:
         """The .safetensors file, for a download."""
@@ -116,7 +128,7 @@ class ModelStore:
 
     # ----- writing -------------------------------------------------------------
 
-    def create(self, name: str, metadata: dict, tensors: dict[str, torch.Tensor]) -> None:
+    def create(self, name: str, metadata: Metadata, tensors: dict[str, torch.Tensor]) -> None:
         """Store a new model; ModelExists if the name is taken, even by a concurrent create."""
         validate_name(name)
         weights_bytes, document_bytes = self._encode(name, metadata, tensors, created_at=None)
@@ -125,14 +137,14 @@ class ModelStore:
                 raise ModelExists(f"a model named {name!r} already exists")
             # Another process may still race past this count; the limit is a guard, not an invariant.
             if len(self._names()) >= self.limits.max_models:
-                raise LimitExceeded(f"the store holds its maximum of {self.limits.max_models} models")
+                raise StoreFull(f"the model store is full ({self.limits.max_models} models); delete a model first")
             try:
                 atomic.publish_new_pair(self._weights(name), weights_bytes, self._metadata(name), document_bytes)
             except FileExistsError:
                 raise ModelExists(f"a model named {name!r} already exists") from None
         logger.info("created model %s", name)
 
-    def save(self, name: str, metadata: dict, tensors: dict[str, torch.Tensor]) -> None:
+    def save(self, name: str, metadata: Metadata, tensors: dict[str, torch.Tensor]) -> None:
         """Overwrite an existing model (after training); ModelNotFound if it was deleted meanwhile."""
         validate_name(name)
         with self._lock(name):
@@ -173,7 +185,7 @@ class ModelStore:
             atomic.fsync_dir(self.root)
         logger.info("deleted model %s", name)
 
-    def import_checkpoint(self, name: str, data: bytes, metadata: dict | None = None) -> None:
+    def import_checkpoint(self, name: str, data: bytes, metadata: Metadata | None = None) -> None:
         """Create a model from an uploaded .safetensors, checked header-first; never unpickles."""
         validate_name(name)
         if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -181,7 +193,7 @@ class ModelStore:
         data = bytes(data)
         source = "uploaded checkpoint"
         header = weights.parse_bytes_header(data, self.limits, source)
-        given = metadata if metadata is not None else meta.metadata_from_header(header.metadata, source)
+        given = _document_of(metadata) if metadata is not None else meta.metadata_from_header(header.metadata, source)
         given = meta.to_strict_json(given, "metadata")
         if not isinstance(given, dict):
             raise InvalidModel("metadata must be a dict")
@@ -254,11 +266,11 @@ class ModelStore:
         except Exception as exc:  # an unknown architecture or option: the config is at fault
             raise error(f"{source}: config not understood ({type(exc).__name__}: {exc})") from None
 
-    def _encode(self, name: str, metadata: dict, tensors: dict, created_at: str | None) -> tuple[bytes, bytes]:
+    def _encode(self, name: str, metadata: Metadata, tensors: dict, created_at: str | None) -> tuple[bytes, bytes]:
         """(weights bytes, json bytes) for a model; everything checked, nothing written."""
         prepared = weights.prepare_tensors(tensors, self.limits)
         document = meta.build_document(
-            name, metadata, created_at=created_at, parameter_count=weights.parameter_count(prepared),
+            name, _document_of(metadata), created_at=created_at, parameter_count=weights.parameter_count(prepared),
             weights_sha256="", limits=self.limits,
         )
         expected = self._expected_for(document["config"], "metadata", InvalidModel)
@@ -269,3 +281,7 @@ class ModelStore:
             raise LimitExceeded(f"weights of {len(weights_bytes)} bytes exceed {self.limits.max_file_bytes}")
         document["weights_sha256"] = atomic.sha256_hex(weights_bytes)
         return weights_bytes, meta.encode_document(document, self.limits)
+
+
+def _document_of(metadata: Metadata) -> object:
+    return metadata.to_document() if isinstance(metadata, ModelMetadata) else metadata
