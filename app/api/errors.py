@@ -1,7 +1,10 @@
 """Errors as JSON a person can read: {"detail": message}, with the right status.
 
-Engine exceptions that a client's input can cause are mapped here once, so no
-router needs try/except for them and none of them becomes a 500.
+The engine (and the job registry) raise their own exceptions; STATUS_OF below is
+the one place that gives each a status, so no router catches and re-raises, and
+nothing a client can cause becomes a 500. Where one situation means two things
+to a client, the engine raises two classes (StoreFull is a LimitExceeded; a
+SequenceTooLong is a TaskInputError): a subclass listed here wins over its base.
 """
 
 from __future__ import annotations
@@ -12,29 +15,30 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from app.core.architectures import UnknownArchitecture
-from app.core.store import (
-    CorruptModel,
-    InvalidModel,
-    InvalidName,
-    LimitExceeded,
-    ModelExists,
-    ModelNotFound,
-)
-from app.core.tasks import TaskInputError
+from app.api.jobs.registry import JobNotFound, ModelBusy, TooManyJobs
+from app.core.architectures import InvalidConfig, UnknownArchitecture
+from app.core.store import CorruptModel, InvalidModel, InvalidName, LimitExceeded, ModelExists, ModelNotFound
+from app.core.store.errors import StoreFull
+from app.core.tasks import SequenceTooLong, TaskInputError
 
 log = logging.getLogger(__name__)
 
 # engine exception -> HTTP status
-STATUS_OF = {
+STATUS_OF: dict[type[Exception], int] = {
     ModelNotFound: 404,
-    ModelExists: 409,
+    JobNotFound: 404,
+    ModelExists: 409,  # a taken name
+    StoreFull: 409,  # max_models reached: a conflict with the store's state, not a fault of the request
+    ModelBusy: 409,  # the model already has an active job
+    TooManyJobs: 429,  # max_jobs running: try again later
     InvalidName: 422,
     InvalidModel: 422,
+    CorruptModel: 422,  # a damaged stored file, or a hostile or broken upload
+    LimitExceeded: 422,  # a size in the request (an upload's header, a config) beyond the store's limits
     UnknownArchitecture: 422,
-    TaskInputError: 422,
-    LimitExceeded: 413,
-    CorruptModel: 422,
+    InvalidConfig: 422,  # e.g. an activation the architecture lacks
+    TaskInputError: 422,  # the message names the bad symbol or entry and its position
+    SequenceTooLong: 422,  # over max_trace_steps: the body is small, its content is what is refused
 }
 
 

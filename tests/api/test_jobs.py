@@ -14,7 +14,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api.jobs import runner
+from app.core import runs
 from app.main import create_app
 from app.settings import Settings
 from tests.api.conftest import create_model
@@ -50,7 +50,7 @@ def wait_for_progress(client: TestClient, job_id: str) -> dict:
 
 
 def stored(client: TestClient, name: str = "m") -> dict:
-    return client.app.state.store.load_metadata(name)
+    return client.app.state.store.load_metadata(name).to_document()
 
 
 @pytest.fixture
@@ -64,13 +64,13 @@ def held_jobs(monkeypatch) -> threading.Event:
     """Jobs stay queued (before loading their model) until the test sets the event, so a
     test can look at a job, or connect to it, before its first step however fast it trains."""
     release = threading.Event()
-    load_model = runner.load_model
+    load_model = runs.load_model
 
     def load_when_released(*args, **kwargs):
         release.wait(30)
         return load_model(*args, **kwargs)
 
-    monkeypatch.setattr(runner, "load_model", load_when_released)
+    monkeypatch.setattr(runs, "load_model", load_when_released)
     yield release
     release.set()
 
@@ -204,6 +204,15 @@ def test_a_bad_probe_is_named(client, model):
     assert "'Q'" in response.json()["detail"]
 
 
+def test_a_probe_longer_than_the_trace_limit_is_422(make_client):
+    small = make_client(max_trace_steps=5)
+    create_model(small, "m", hidden_size=4)
+    response = small.post("/api/models/m/train", json={"steps": 5, "probe": "BTSSXXTVVE"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == "the probe is 10 steps long; at most 5 can be traced"
+    assert small.get("/api/jobs").json() == []
+
+
 def test_a_probe_is_traced_instead_of_the_tasks(client, model):
     job = wait_for_end(client, train(client, steps=2, batch_size=2, probe="BTXSE")["id"])
     assert job["status"] == "done" and job["config"]["probe"] == "BTXSE"
@@ -274,4 +283,4 @@ def test_shutdown_stops_running_jobs_saves_them_and_returns_promptly(tmp_path):
     assert time.monotonic() - started < 10
     ended = registry.get(job["id"]).snapshot()
     assert ended["status"] == "cancelled" and ended["reason"] == "the server shut down"
-    assert app.state.store.load_metadata("m")["total_steps"] == ended["step"] > 0
+    assert app.state.store.load_metadata("m").total_steps == ended["step"] > 0

@@ -4,10 +4,11 @@ A Job is shared by three parties, so its fields are guarded by one lock:
     the training thread   start(), report_progress(), report_trace(), finish()
     the REST routers      snapshot(), request_stop()
     WebSocket streams     subscribe(), unsubscribe()
-The training thread never touches a socket. It encodes each event once and
-leaves it in every Subscription, a bounded queue where the newest state wins
-(the last PROGRESS_BACKLOG progress events, the latest trace, the final event),
-then wakes the client's event loop through `notify` (loop.call_soon_threadsafe).
+The training thread never touches a socket. It encodes each event once (the
+builders of app.api.jobs.events) and leaves it in every Subscription, a bounded
+queue where the newest state wins (the last PROGRESS_BACKLOG progress events,
+the latest trace, the final event), then wakes the client's event loop through
+`notify` (loop.call_soon_threadsafe).
 """
 
 from __future__ import annotations
@@ -19,9 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-import numpy as np
-import orjson
-
+from app.api.jobs.events import end_event, progress_event, status_event, trace_event
 from app.core.store import thin_history
 from app.core.train import Progress, TrainConfig
 
@@ -38,18 +37,6 @@ PROGRESS_BACKLOG = 100
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _array_fallback(value):
-    # orjson writes C-contiguous numpy arrays itself; a transposed view comes here.
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"cannot encode {type(value).__name__}")
-
-
-def encode(message: dict) -> str:
-    """One event as JSON text; NaN and infinity become null (orjson's rule)."""
-    return orjson.dumps(message, option=orjson.OPT_SERIALIZE_NUMPY, default=_array_fallback).decode()
 
 
 class Subscription:
@@ -180,16 +167,17 @@ class Job:
 
     # ----- the training thread -----------------------------------------------------
 
-    def start(self, trainer, first_step: int) -> bool:
-        """Hand over the trainer and mark the job running; False when a stop came first."""
+    def start(self, stop_flag, first_step: int) -> bool:
+        """Hand over the run's stop flag (anything with stop()) and mark the job running;
+        False when a stop came first."""
         with self._lock:
             if self._stop_reason is not None:
                 return False
-            self._trainer = trainer
+            self._trainer = stop_flag  # request_stop() calls its stop()
             self.status = "running"
             self.started_at = utc_now()
             self.first_step = self.step = first_step
-            self.steps = first_step + trainer.config.steps
+            self.steps = first_step + self.train_config.steps
             return True
 
     def report_progress(self, progress: Progress) -> None:
@@ -197,7 +185,7 @@ class Job:
         done, elapsed = progress.step - self.first_step, progress.elapsed_s
         rate = done / elapsed if elapsed > 0 else 0.0  # over the whole run: a steadier ETA than one window
         eta = (progress.steps - progress.step) / rate if rate > 0 else None
-        text = encode({"type": "progress", **point, "eta_s": eta})
+        text = progress_event(point, eta)
         with self._lock:
             self.step, self.steps = progress.step, progress.steps
             self.loss, self.metric = point["loss"], point["metric"]
@@ -208,7 +196,7 @@ class Job:
             self._publish("progress", text)
 
     def report_trace(self, step: int, document: dict) -> None:
-        text = encode({"type": "trace", "step": step, "trace": document})  # once, shared by every client
+        text = trace_event(step, document)  # once, shared by every client
         with self._lock:
             self._latest_trace = text
             self._publish("trace", text)
@@ -224,7 +212,7 @@ class Job:
                 self.step = step
             self.finished_at = utc_now()
             self._trainer = None  # the model and optimizer can be freed now
-            self._final = encode({"type": status, "job": self._snapshot(), "reason": reason})
+            self._final = end_event(status, self._snapshot(), reason)
             self._publish("final", self._final)
         self._finished.set()
         log.info("job %s on model %s ended: %s %s", self.id, self.model, status, reason)
@@ -251,7 +239,7 @@ class Job:
                 subscription = Subscription(notify)
                 self._subscriptions.add(subscription)
         # Encoded outside the lock: a long history must not hold up the training thread.
-        return subscription, [encode({"type": "status", "job": job, "history": history}), *later]
+        return subscription, [status_event(job, history), *later]
 
     def unsubscribe(self, subscription: Subscription | None) -> None:
         with self._lock:

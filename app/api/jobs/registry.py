@@ -3,7 +3,7 @@
 Each job trains on its own thread (the loop is Python driving PyTorch; a thread
 keeps the event loop free, and PyTorch releases the GIL in its kernels). At most
 settings.max_jobs run at once and nothing waits in line beyond that: a client
-asking for more is told so (TooManyJobs -> 429) instead of waiting unseen.
+asking for more is told so (TooManyJobs, a 429) instead of waiting unseen.
 Jobs live in memory: the active ones and the last KEEP_FINISHED finished ones.
 """
 
@@ -36,11 +36,15 @@ class JobRefused(Exception):
 
 
 class ModelBusy(JobRefused):
-    pass
+    """The model already has an active job (409)."""
 
 
 class TooManyJobs(JobRefused):
-    pass
+    """settings.max_jobs jobs are running, or the server is shutting down (429)."""
+
+
+class JobNotFound(LookupError):
+    """No job of that id is kept (404)."""
 
 
 class JobRegistry:
@@ -56,6 +60,14 @@ class JobRegistry:
     def get(self, job_id: str) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id)
+
+    def find(self, job_id: str) -> Job:
+        """The job of that id; JobNotFound when none is kept."""
+        job = self.get(job_id)
+        if job is None:
+            kept = f"finished jobs are kept until the server restarts, the last {KEEP_FINISHED} of them"
+            raise JobNotFound(f"no job {job_id!r} ({kept})")
+        return job
 
     def list(self) -> list[Job]:
         """Every job kept, newest first."""
@@ -78,7 +90,9 @@ class JobRegistry:
                 raise TooManyJobs("the server is shutting down and starts no new jobs")
             busy = self._active_for(model)
             if busy is not None:
-                raise ModelBusy(f"model {model!r} is already training in job {busy.id}; cancel it or wait for it to end")
+                raise ModelBusy(
+                    f"model {model!r} is already training in job {busy.id}; cancel it or wait for it to end"
+                )
             running = sum(job.active for job in self._jobs.values())
             if running >= self.settings.max_jobs:
                 raise TooManyJobs(

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import torch
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from app import __version__
-from app.api.deps import get_device
+from app.api.deps import DeviceDep
 from app.api.schemas.catalog import HealthOut
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=HealthOut, summary="Server status, device and torch version")
-def health(device: torch.device = Depends(get_device)) -> HealthOut:
+def health(device: DeviceDep) -> HealthOut:
     return HealthOut(status="ok", device=device.type, torch=torch.__version__, version=__version__)

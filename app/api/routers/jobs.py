@@ -1,25 +1,19 @@
 """The training-job resource: GET /api/jobs, GET /api/jobs/{id}, POST /api/jobs/{id}/cancel,
 and the live stream WS /api/jobs/{id}/events.
 
-The stream's messages (JSON text, one per frame):
-    {"type": "status", "job": Job, "history": [progress point, ...]}    first, on connect
-    {"type": "trace", "step": n, "trace": Trace}                        the latest, if any; then as made
-    {"type": "progress", "step", "steps", "loss", "metric", "grad_norm",
-     "steps_per_s", "elapsed_s", "eta_s"}                               about ten times a second
-    {"type": "done" | "cancelled" | "failed", "job": Job, "reason": s} last; then a normal close
-A slow client gets the newest progress and trace, not a backlog. The client may
-send {"type": "cancel"}; anything else is ignored. Closes: 1008 a page from a
+The stream's messages (JSON text, one per frame) are defined in app.api.jobs.events:
+status first, then progress and trace, last done, cancelled or failed. A slow
+client gets the newest progress and trace, not a backlog. The client may send
+{"type": "cancel"}; anything else is ignored. Closes: 1008 a page from a
 foreign Origin (refused before accepting), 4404 an unknown job (accepted first,
 so a browser can read the reason), 1009 a message over max_ws_message_bytes.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Path, WebSocket
+from fastapi import APIRouter, WebSocket
 
-from app.api.deps import get_jobs
-from app.api.jobs.job import Job
-from app.api.jobs.registry import JobRegistry
+from app.api.deps import JobDep, Jobs
 from app.api.jobs.streams import CLOSE_POLICY, CLOSE_UNKNOWN_JOB, refuse, stream_job
 from app.api.origin import origin_allowed
 from app.api.schemas.common import error_responses
@@ -32,23 +26,13 @@ router = APIRouter(tags=["jobs"])
 CANCEL_WAIT_S = 5.0
 
 
-def get_job_or_404(
-    job_id: str = Path(description="The job's id, as POST /models/{name}/train returned it.", examples=["3f9a1c0b2e4d"]),
-    jobs: JobRegistry = Depends(get_jobs),
-) -> Job:
-    job = jobs.get(job_id)
-    if job is None:
-        raise HTTPException(404, f"no job {job_id!r} (finished jobs are kept until the server restarts, the last 100 of them)")
-    return job
-
-
 @router.get("/jobs", response_model=list[JobOut], summary="Training jobs, newest first")
-def list_jobs(jobs: JobRegistry = Depends(get_jobs)) -> list[dict]:
+def list_jobs(jobs: Jobs) -> list[dict]:
     return [job.snapshot() for job in jobs.list()]
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=error_responses(404), summary="One training job")
-def read_job(job: Job = Depends(get_job_or_404)) -> dict:
+def read_job(job: JobDep) -> dict:
     return job.snapshot()
 
 
@@ -63,7 +47,7 @@ def read_job(job: Job = Depends(get_job_or_404)) -> dict:
         "cancel that races the job's end is not an error."
     ),
 )
-def cancel_job(job: Job = Depends(get_job_or_404), jobs: JobRegistry = Depends(get_jobs)) -> dict:
+def cancel_job(job: JobDep, jobs: Jobs) -> dict:
     jobs.cancel(job.id, wait_s=CANCEL_WAIT_S)
     return job.snapshot()
 

@@ -54,17 +54,19 @@ class TrainRequest(BaseModel):
     )
 
 
+# A job's settings and the job as clients see them (also the `job` field of stream events).
+CONFIG_EXAMPLE = {"steps": 2000, "batch_size": 32, "learning_rate": 0.01, "optimizer": "adam", "clip_norm": 1.0,
+                  "tbptt": None, "seed": 0, "trace_every_s": 0.5, "probe": None}
+JOB_EXAMPLE = {
+    "id": "3f9a1c0b2e4d", "model": "reber-elman", "status": "running", "step": 1350, "steps": 3000,
+    "first_step": 1000, "loss": 0.41, "metric": 0.93, "grad_norm": 0.8, "steps_per_s": 210.5,
+    "created_at": "2025-01-01T12:00:00.000Z", "started_at": "2025-01-01T12:00:00.120Z",
+    "finished_at": None, "reason": "", "config": CONFIG_EXAMPLE,
+}
+
+
 class JobOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{
-                "id": "3f9a1c0b2e4d", "model": "reber-elman", "status": "running", "step": 1350, "steps": 3000,
-                "first_step": 1000, "loss": 0.41, "metric": 0.93, "grad_norm": 0.8, "steps_per_s": 210.5,
-                "created_at": "2025-01-01T12:00:00.000Z", "started_at": "2025-01-01T12:00:00.120Z",
-                "finished_at": None, "reason": "", "config": {"steps": 2000},
-            }]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [JOB_EXAMPLE]})
 
     id: str = Field(description="The job's id, for /jobs/{id} and its event stream.", examples=["3f9a1c0b2e4d"])
     model: str = Field(description="The model being trained.", examples=["reber-elman"])
@@ -82,6 +84,5 @@ class JobOut(BaseModel):
     reason: str = Field(description="Why it was cancelled or failed, in words; empty otherwise.", examples=["", "cancelled by request"])
     config: TrainRequest = Field(
         description="The training settings, as asked for (defaults filled in).",
-        examples=[{"steps": 2000, "batch_size": 32, "learning_rate": 0.01, "optimizer": "adam", "clip_norm": 1.0,
-                   "tbptt": None, "seed": 0, "trace_every_s": 0.5, "probe": None}],
+        examples=[CONFIG_EXAMPLE],
     )

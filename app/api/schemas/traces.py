@@ -1,15 +1,18 @@
 """Schemas of the trace resource: what POST /models/{name}/trace takes and returns.
 
-TraceOut documents the response only: the route writes the document straight
-from numpy arrays with orjson (a trace holds ~10^5 numbers), so pydantic never
-validates it. Arrays are time first; T steps, H hidden, I input, O output.
+TraceDocument (the engine's Trace, also sent in a job's trace events) and
+TraceOut (it, plus which model and input) document responses only: the route
+writes the document straight from numpy arrays with orjson (a trace holds ~10^5
+numbers), so pydantic never validates it. Arrays are time first; T steps,
+H hidden, I input, O output.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 # A number JSON can carry: NaN and infinities are sent as null (and named in `nonfinite`).
 Number = float | None
@@ -70,12 +73,25 @@ class TraceIn(BaseModel):
     )
 
 
-class TraceOut(BaseModel):
-    """The Trace document of DESIGN.md, plus which model and input produced it."""
+    @model_validator(mode="after")
+    def _one_source(self) -> TraceIn:
+        # A custom error keeps the message as written (a plain ValueError gets "Value error, " before it).
+        if self.input is not None and self.x is not None:
+            raise PydanticCustomError("trace_input", "give either input or x, not both")
+        if self.input is None and self.x is None:
+            raise PydanticCustomError(
+                "trace_input", "give input (text for the model's task) or x (a list of input vectors)"
+            )
+        if self.input is not None and self.target is not None:
+            raise PydanticCustomError(
+                "trace_input", "target goes with x; for an input text the task supplies the targets"
+            )
+        return self
 
-    model: str = Field(description="The traced model's name.", examples=["reber-lstm"])
-    input: str | None = Field(description="The `input` text traced; null when `x` was given.", examples=["BTSSXXTVVE"])
-    total_steps: int = Field(description="Training steps of the model when traced.", examples=[2000])
+
+class TraceDocument(BaseModel):
+    """The Trace of docs/design.md: one sequence's forward pass and BPTT, as the engine computes it."""
+
     architecture: str = Field(description="Cell family id.", examples=["lstm"])
     task: str = Field(description="Task id.", examples=["reber"])
     steps: int = Field(description="T, the number of steps.", examples=[10])
@@ -119,3 +135,11 @@ class TraceOut(BaseModel):
         description="Fields that held NaN or infinity (sent as null): an exploded forward pass or gradient.",
         examples=[[], ["h", "grad_h", "loss"]],
     )
+
+
+class TraceOut(TraceDocument):
+    """The Trace document, plus which model and input produced it."""
+
+    model: str = Field(description="The traced model's name.", examples=["reber-lstm"])
+    input: str | None = Field(description="The `input` text traced; null when `x` was given.", examples=["BTSSXXTVVE"])
+    total_steps: int = Field(description="Training steps of the model when traced.", examples=[2000])

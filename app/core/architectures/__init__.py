@@ -6,6 +6,7 @@ from app.core.architectures.base import (
     MAX_HIDDEN_SIZE,
     Architecture,
     ForwardRecord,
+    InvalidConfig,
     ModelConfig,
     RecurrentModel,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "MAX_HIDDEN_SIZE",
     "Architecture",
     "ForwardRecord",
+    "InvalidConfig",
     "ModelConfig",
     "RecurrentModel",
     "UnknownArchitecture",

@@ -30,6 +30,10 @@ from torch import nn
 MAX_HIDDEN_SIZE = 512
 
 
+class InvalidConfig(ValueError):
+    """A ModelConfig its architecture cannot build (sizes out of range, an activation it lacks)."""
+
+
 @dataclass
 class ModelConfig:
     architecture: str  # registry id: elman | shortcut | lstm | gru | second_order
@@ -119,11 +123,11 @@ class Architecture(ABC):
 
     def check(self, config: ModelConfig) -> None:
         if not 1 <= config.hidden_size <= MAX_HIDDEN_SIZE:
-            raise ValueError(f"hidden_size must be between 1 and {MAX_HIDDEN_SIZE}, not {config.hidden_size}")
+            raise InvalidConfig(f"hidden_size must be between 1 and {MAX_HIDDEN_SIZE}, not {config.hidden_size}")
         if config.input_size < 1 or config.output_size < 1:
-            raise ValueError("input_size and output_size must be at least 1")
+            raise InvalidConfig("input_size and output_size must be at least 1")
         if config.activation not in self.activations:
-            raise ValueError(
+            raise InvalidConfig(
                 f"{self.id} supports activation {' or '.join(self.activations)}, not {config.activation!r}"
             )
 

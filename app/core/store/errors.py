@@ -2,8 +2,9 @@
 
 Every failure the store reports is a StoreError, so a caller (the API layer) can
 map the whole family to HTTP answers in one place: InvalidName/InvalidModel and
-LimitExceeded are the client's fault (422/413), ModelNotFound is 404,
-ModelExists is 409, CorruptModel is a damaged file on disk or in an upload.
+LimitExceeded are the client's fault (422), ModelNotFound is 404, ModelExists
+and StoreFull are 409, CorruptModel is a damaged file on disk or in an upload
+(app/api/errors.py holds the table).
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ class CorruptModel(StoreError):
 
 class LimitExceeded(StoreError):
     """Sizes (metadata, tensor shapes, file bytes, model count) beyond StoreLimits."""
+
+
+class StoreFull(LimitExceeded):
+    """create() or import_checkpoint() when the store already holds max_models models: not a
+    fault of the request itself but of the store's state (delete a model first)."""
 
 
 class InvalidModel(StoreError):

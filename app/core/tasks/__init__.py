@@ -11,7 +11,7 @@ To add a task, write a Task subclass in its own module and list it in _TASK_CLAS
 from __future__ import annotations
 
 from .adding import AddingTask
-from .base import Batch, Sequence, Task, TaskInputError, TaskOption, collate
+from .base import Batch, Sequence, SequenceTooLong, Task, TaskInputError, TaskOption, collate
 from .copy import CopyTask
 from .embedded_reber import EmbeddedReberTask, is_embedded_reber
 from .fluent import FluentTask
@@ -51,6 +51,7 @@ __all__ = [
     "TASKS",
     "Batch",
     "Sequence",
+    "SequenceTooLong",
     "Task",
     "TaskInputError",
     "TaskOption",

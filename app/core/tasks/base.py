@@ -38,6 +38,11 @@ class TaskInputError(ValueError):
     """
 
 
+class SequenceTooLong(TaskInputError):
+    """A sequence longer than the caller allows (a server's trace limit): still the person's input,
+    told apart so a caller can say which limit it met."""
+
+
 @dataclass(frozen=True)
 class TaskOption:
     name: str  # the keyword the task's constructor takes
@@ -192,6 +197,22 @@ class Task(ABC):
     @abstractmethod
     def probe_text(self) -> str:
         """The text probe() encodes, so the page can show it in its input box."""
+
+    def encode_at_most(self, text: str, max_steps: int, what: str = "the input") -> Sequence:
+        """encode(), refusing a sequence longer than max_steps (a caller's limit, tighter than max_length)."""
+        sequence = self.encode(text)
+        if len(sequence) > max_steps:
+            raise SequenceTooLong(f"{what} is {len(sequence)} steps long; at most {max_steps} can be traced")
+        return sequence
+
+    def sequence_from_vectors(
+        self, x: list[list[float]], target: list | None = None, max_steps: int = DEFAULT_ENCODE_LIMIT
+    ) -> Sequence:
+        """Raw input vectors x (T rows of input_size numbers) and optional targets in the loss kind's
+        shape as a Sequence; anything unusable raises TaskInputError naming the entry (see vectors.py)."""
+        from .vectors import vectors_to_sequence  # vectors.py builds on this module's Sequence
+
+        return vectors_to_sequence(self, x, target, max_steps)
 
     def probe(self) -> Sequence:
         """A fixed, interesting sequence to trace; the same on every call."""
