@@ -2,40 +2,30 @@
 
 Blocking work (file reads, torch) runs in FastAPI's threadpool: the routes are
 plain `def`, except the checkpoint upload, which must await its raw body first.
-Store exceptions reach the client through app.api.errors; only the cases
-where one exception means different things to a client are decided here
-(LimitExceeded: a full store is 409, an oversized upload header 422).
+Store exceptions reach the client through app.api.errors, which gives each
+its status (a full store, StoreFull, is 409; any other limit 422).
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 
-import anyio.from_thread
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
-from app.api.deps import (
-    get_loaded_model_or_404,
-    get_model_cache,
-    get_model_or_404,
-    get_settings,
-    get_store,
-    valid_model_name,
-)
+from app.api.deps import Cache, Jobs, LoadedModelDep, ModelName, SettingsDep, Store, StoredMetadata
+from app.api.jobs.registry import JobRegistry
 from app.api.model_cache import ModelCache
-from app.api.errors import printable
 from app.api.responses import numpy_json_response
 from app.api.schemas.common import error_responses
 from app.api.schemas.models import CONFIG_KEYS, ModelCreate, ModelDetailOut, ModelSummaryOut, WeightsOut
 from app.core.architectures import ModelConfig, get_architecture
-from app.core.models import LoadedModel, create_model
-from app.core.store import CorruptModel, InvalidModel, LimitExceeded, ModelStore, StoreLimits
-from app.core.store.metadata import metadata_from_header
+from app.core.models import create_model
+from app.core.store import InvalidModel, ModelMetadata, ModelStore, StoreLimits
+from app.core.store.document import metadata_from_header
 from app.core.store.weights import deserialize, parse_bytes_header
-from app.core.tasks import TaskInputError, make_task
+from app.core.tasks import make_task
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,7 +37,7 @@ OCTET_STREAM = "application/octet-stream"
 
 
 @router.get("", response_model=list[ModelSummaryOut], summary="Every stored model; a damaged one lists with its error")
-def list_models(store: ModelStore = Depends(get_store)) -> list[ModelSummaryOut]:
+def list_models(store: Store) -> list[ModelSummaryOut]:
     return [ModelSummaryOut.from_listing(entry.name, entry.metadata, entry.error) for entry in store.list()]
 
 
@@ -59,32 +49,22 @@ def list_models(store: ModelStore = Depends(get_store)) -> list[ModelSummaryOut]
     description="A full store answers 409 (delete a model first); a taken name 409; anything invalid 422.",
     responses=error_responses(409, 413, 422),
 )
-def create(
-    body: ModelCreate,
-    store: ModelStore = Depends(get_store),
-    settings: Settings = Depends(get_settings),
-    cache: ModelCache = Depends(get_model_cache),
-) -> ModelDetailOut:
+def create(body: ModelCreate, store: Store, settings: SettingsDep, cache: Cache) -> ModelDetailOut:
     if body.hidden_size > settings.max_hidden_size:
         raise HTTPException(422, f"hidden_size must be between 1 and {settings.max_hidden_size}, not {body.hidden_size}")
     activation = body.activation or get_architecture(body.architecture).activations[0]
-    try:
-        loaded = create_model(
-            store,
-            name=body.name,
-            architecture=body.architecture,
-            task_id=body.task,
-            hidden_size=body.hidden_size,
-            seed=body.seed,
-            activation=activation,
-            task_options=body.task_options,
-        )
-    except LimitExceeded as exc:
-        raise limit_error(store, exc) from None
-    except ValueError as exc:
-        # build_model's refusals (unknown architecture or task, a bad option or
-        # activation) are ValueErrors whose message is written for a person.
-        raise HTTPException(422, printable(str(exc))) from None
+    # Refusals (an unknown architecture or task, a bad option or activation, a full store)
+    # are the engine's exceptions, each with its status in app.api.errors.
+    loaded = create_model(
+        store,
+        name=body.name,
+        architecture=body.architecture,
+        task_id=body.task,
+        hidden_size=body.hidden_size,
+        seed=body.seed,
+        activation=activation,
+        task_options=body.task_options,
+    )
     cache.invalidate(body.name)
     log.info("created model %s (%s, %s, H=%d)", body.name, body.architecture, body.task, body.hidden_size)
     return detail_of(body.name, loaded.metadata)
@@ -96,7 +76,7 @@ def create(
     summary="One model: config, task, training history",
     responses=error_responses(404, 422),
 )
-def get_detail(name: str = Depends(valid_model_name), metadata: dict = Depends(get_model_or_404)) -> ModelDetailOut:
+def get_detail(name: ModelName, metadata: StoredMetadata) -> ModelDetailOut:
     return detail_of(name, metadata)
 
 
@@ -107,13 +87,8 @@ def get_detail(name: str = Depends(valid_model_name), metadata: dict = Depends(g
     summary="Delete a model (a training job on it is cancelled first)",
     responses=error_responses(404, 422),
 )
-def delete(
-    request: Request,
-    name: str = Depends(valid_model_name),
-    store: ModelStore = Depends(get_store),
-    cache: ModelCache = Depends(get_model_cache),
-) -> Response:
-    stop_training(request, name)
+def delete(name: ModelName, store: Store, cache: Cache, jobs: Jobs) -> Response:
+    jobs.cancel_for_model(name)
     store.delete(name)
     cache.invalidate(name)
     return Response(status_code=204)
@@ -124,7 +99,7 @@ def delete(
     summary="Every weight tensor as nested lists, torch.nn names and shapes",
     responses={200: {"model": WeightsOut, "description": "The tensors"}, **error_responses(404, 422)},
 )
-def get_weights(loaded: LoadedModel = Depends(get_loaded_model_or_404)) -> Response:
+def get_weights(loaded: LoadedModelDep) -> Response:
     tensors = {
         tensor_name: {"shape": list(tensor.shape), "data": tensor.numpy()}
         for tensor_name, tensor in loaded.model.state_dict().items()
@@ -141,7 +116,7 @@ def get_weights(loaded: LoadedModel = Depends(get_loaded_model_or_404)) -> Respo
         **error_responses(404, 422),
     },
 )
-def download_checkpoint(name: str = Depends(valid_model_name), store: ModelStore = Depends(get_store)) -> FileResponse:
+def download_checkpoint(name: ModelName, store: Store) -> FileResponse:
     return FileResponse(store.weights_path(name), media_type=OCTET_STREAM, filename=f"{name}.safetensors")
 
 
@@ -163,46 +138,38 @@ def download_checkpoint(name: str = Depends(valid_model_name), store: ModelStore
 )
 async def import_checkpoint(
     request: Request,
-    name: str = Depends(valid_model_name),
+    name: ModelName,
+    store: Store,
+    settings: SettingsDep,
+    cache: Cache,
+    jobs: Jobs,
     overwrite: bool = Query(False, description="Replace a model of the same name instead of answering 409."),
-    store: ModelStore = Depends(get_store),
-    settings: Settings = Depends(get_settings),
-    cache: ModelCache = Depends(get_model_cache),
 ) -> ModelDetailOut:
     # BodySizeLimit has already refused anything over UNROLLED_MAX_BODY_BYTES with 413.
     data = await request.body()
-    return await run_in_threadpool(_import, request, store, settings, cache, name, data, overwrite)
+    return await run_in_threadpool(_import, jobs, store, settings, cache, name, data, overwrite)
 
 
-def _import(request: Request, store: ModelStore, settings: Settings, cache: ModelCache,
+def _import(jobs: JobRegistry, store: ModelStore, settings: Settings, cache: ModelCache,
             name: str, data: bytes, overwrite: bool) -> ModelDetailOut:
-    try:
-        metadata = checkpoint_metadata(data, store.limits, UPLOAD_SOURCE)
-        check_buildable(metadata, settings.max_hidden_size, UPLOAD_SOURCE)
-        if overwrite and store.exists(name):
-            stop_training(request, name)
-            # save() checks the tensors against the config and replaces both files atomically.
-            store.save(name, metadata, deserialize(data, UPLOAD_SOURCE))
-        else:
-            store.import_checkpoint(name, data)
-    except LimitExceeded as exc:
-        raise limit_error(store, exc) from None
-    except (InvalidModel, CorruptModel) as exc:
-        # The file's header is the client's text; its strings may be quoted in the message.
-        raise HTTPException(422, printable(str(exc))) from None
+    # The file's header is the client's text: the store's refusals quote it, and
+    # app.api.errors makes those messages printable.
+    metadata = checkpoint_metadata(data, store.limits, UPLOAD_SOURCE)
+    check_buildable(metadata, settings.max_hidden_size, UPLOAD_SOURCE)
+    if overwrite and store.exists(name):
+        jobs.cancel_for_model(name)
+        # save() checks the tensors against the config and replaces both files atomically.
+        store.save(name, metadata, deserialize(data, UPLOAD_SOURCE))
+    else:
+        store.import_checkpoint(name, data)
     cache.invalidate(name)
     log.info("imported model %s from a checkpoint of %d bytes", name, len(data))
     return detail_of(name, store.load_metadata(name))
 
 
-def detail_of(name: str, metadata: dict) -> ModelDetailOut:
-    task = metadata.get("task") if isinstance(metadata.get("task"), dict) else {}
-    try:
-        description = make_task(task.get("id"), task.get("options") or {}).describe()
-    except TaskInputError as exc:
-        # The store accepted the file, but this server cannot rebuild its task.
-        raise CorruptModel(f"{name}.json: its task cannot be rebuilt ({exc})") from None
-    return ModelDetailOut.from_metadata(name, metadata, description)
+def detail_of(name: str, metadata: ModelMetadata) -> ModelDetailOut:
+    # make_task() raises CorruptModel when this server cannot rebuild the stored task.
+    return ModelDetailOut.from_metadata(name, metadata, metadata.make_task().describe())
 
 
 def checkpoint_metadata(data: bytes, limits: StoreLimits, source: str) -> dict:
@@ -233,25 +200,3 @@ def check_buildable(metadata: dict, max_hidden_size: int, source: str) -> None:
             f"{source}: config input/output sizes {sizes} do not fit task {built_task.id!r}, "
             f"which needs {(built_task.input_size, built_task.output_size)}"
         )
-
-
-def limit_error(store: ModelStore, exc: LimitExceeded) -> HTTPException:
-    """A full store is a conflict with its state (409); any other limit is in the request itself (422)."""
-    # Counted only on this error path: listing reads every model's metadata.
-    if len(store.list()) >= store.limits.max_models:
-        return HTTPException(409, f"the model store is full ({store.limits.max_models} models); delete a model first")
-    return HTTPException(422, printable(str(exc)))
-
-
-def stop_training(request: Request, name: str) -> None:
-    """Cancel a training job on the model, if the job registry offers that."""
-    cancel = getattr(request.app.state.jobs, "cancel_for_model", None)
-    if not callable(cancel):
-        return
-    outcome = cancel(name)
-    if inspect.isawaitable(outcome):  # an async registry: wait for it from this worker thread
-        anyio.from_thread.run(_wait_for, outcome)
-
-
-async def _wait_for(awaitable) -> None:
-    await awaitable
