@@ -17,6 +17,7 @@ from app import __version__
 from app.api.body_limit import BodySizeLimit
 from app.api.errors import install_error_handlers
 from app.api.jobs import JobRegistry
+from app.api.jobs.events import add_event_schemas
 from app.api.routers import catalog, health, jobs, models, pages, traces, training
 from app.core.architectures import expected_shapes
 from app.core.device import configure_threads, pick_device
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix="/api")
     app.include_router(pages.router)  # the page at "/", outside /api
     pages.mount_static(app)
+    add_event_schemas(app)  # the stream's events, which no HTTP route shows
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 
