@@ -250,7 +250,7 @@ def test_a_save_invalidates_the_cached_model(client, make_model, store):
     loaded = load_model(store, "m")
     with torch.no_grad():
         loaded.model.readout.bias.add_(1.0)
-    loaded.metadata["total_steps"] = 42
+    loaded.metadata.total_steps = 42
     save_model(store, loaded)
     after = post_trace(client, "m", input="BTSSXXTVVE")
     assert after["total_steps"] == 42
