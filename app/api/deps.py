@@ -13,7 +13,8 @@ import threading
 from typing import Annotated
 
 import torch
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path
+from starlette.requests import HTTPConnection
 
 from app.api.jobs.job import Job
 from app.api.jobs.registry import JobRegistry
@@ -24,28 +25,31 @@ from app.core.store import ModelMetadata, ModelStore, validate_name
 from app.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+# An HTTPConnection is a request or a WebSocket, so the event stream's route uses these too.
 
 
-def get_store(request: Request) -> ModelStore:
-    return request.app.state.store
+def get_settings(connection: HTTPConnection) -> Settings:
+    return connection.app.state.settings
 
 
-def get_device(request: Request) -> torch.device:
-    return request.app.state.device
+def get_store(connection: HTTPConnection) -> ModelStore:
+    return connection.app.state.store
 
 
-def get_jobs(request: Request) -> JobRegistry:
-    return request.app.state.jobs
+def get_device(connection: HTTPConnection) -> torch.device:
+    return connection.app.state.device
+
+
+def get_jobs(connection: HTTPConnection) -> JobRegistry:
+    return connection.app.state.jobs
 
 
 # One cache per application; created on first use so the lifespan need not know of it.
 _cache_guard = threading.Lock()
 
 
-def get_model_cache(request: Request) -> ModelCache:
-    state = request.app.state
+def get_model_cache(connection: HTTPConnection) -> ModelCache:
+    state = connection.app.state
     with _cache_guard:
         cache = getattr(state, "model_cache", None)
         if cache is None:

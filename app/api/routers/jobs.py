@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, WebSocket
 
-from app.api.deps import JobDep, Jobs
+from app.api.deps import JobDep, Jobs, SettingsDep
 from app.api.jobs.streams import CLOSE_POLICY, CLOSE_UNKNOWN_JOB, refuse, stream_job
 from app.api.origin import origin_allowed
 from app.api.schemas.common import error_responses
@@ -53,13 +53,12 @@ def cancel_job(job: JobDep, jobs: Jobs) -> dict:
 
 
 @router.websocket("/jobs/{job_id}/events")
-async def job_events(websocket: WebSocket, job_id: str) -> None:
-    settings = websocket.app.state.settings
+async def job_events(websocket: WebSocket, job_id: str, settings: SettingsDep, jobs: Jobs) -> None:
     if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"), settings.allowed_origins):
         # Refused before accepting: a page from another site learns nothing.
         await refuse(websocket, CLOSE_POLICY, "this origin may not open the server's streams")
         return
-    job = websocket.app.state.jobs.get(job_id)
+    job = jobs.get(job_id)
     await websocket.accept()
     if job is None:
         # A close reason may hold 123 bytes at most.
