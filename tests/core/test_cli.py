@@ -17,6 +17,7 @@ import torch
 
 from app.__main__ import main
 from app.cli import progress as progress_module
+from app.core.store import ModelMetadata, ModelStore
 
 TRACE_FIELDS = (
     "architecture", "task", "steps", "labels", "x", "h", "c", "gates", "logits", "y", "target",
@@ -55,8 +56,8 @@ def train_new(capsys, name="r1", architecture="elman", task="reber", hidden="6",
     return out, err
 
 
-def metadata(store_dir, name) -> dict:
-    return json.loads((store_dir / f"{name}.json").read_text())
+def metadata(store_dir, name) -> ModelMetadata:
+    return ModelStore(store_dir).load_metadata(name)
 
 
 def table_rows(out: str) -> list[str]:
@@ -82,11 +83,11 @@ def test_train_creates_and_saves_a_model(store_dir, capsys):
     out, err = train_new(capsys, "r1", "elman", "reber", "6", "20")
     assert (store_dir / "r1.json").is_file() and (store_dir / "r1.safetensors").is_file()
     meta = metadata(store_dir, "r1")
-    assert meta["total_steps"] == 20
-    assert meta["config"]["architecture"] == "elman" and meta["config"]["hidden_size"] == 6
-    assert meta["history"] and meta["history"][-1]["step"] == 20
-    assert math.isfinite(meta["history"][-1]["loss"])
-    assert meta["last_training"]["status"] == "done"
+    assert meta.total_steps == 20
+    assert meta.config.architecture == "elman" and meta.config.hidden_size == 6
+    assert meta.history and meta.history[-1].step == 20
+    assert math.isfinite(meta.history[-1].loss)
+    assert meta.last_training.status == "done"
     assert out.startswith("r1: 20 steps") and "saved in" in out
     # stderr is not a terminal here: plain progress lines, never carriage returns
     assert "20/20" in err and "legal-set accuracy" in err and "\r" not in err
@@ -97,11 +98,11 @@ def test_training_again_continues_the_step_count(store_dir, capsys):
     code, out, err = run(capsys, "train", "--name", "r1", "--steps", "15")
     assert code == 0, err
     meta = metadata(store_dir, "r1")
-    assert meta["total_steps"] == 35
-    steps = [point["step"] for point in meta["history"]]
+    assert meta.total_steps == 35
+    steps = [point.step for point in meta.history]
     assert steps == sorted(steps) and steps[-1] == 35
     # a continued run draws fresh batches instead of replaying the first run's
-    assert meta["last_training"]["config"]["seed"] == 20
+    assert meta.last_training.config["seed"] == 20
     assert "35 in all" in out
 
 
@@ -119,8 +120,8 @@ def test_task_options_are_typed_by_the_task(store_dir, capsys):
     train_new(capsys, "s1", "gru", "sine", "4", "3", "--task-option", "length=20",
               "--task-option", "noise=0.1", "--clip-norm", "none")
     meta = metadata(store_dir, "s1")
-    assert meta["task"]["options"]["length"] == 20 and meta["task"]["options"]["noise"] == 0.1
-    assert meta["last_training"]["config"]["clip_norm"] is None
+    assert meta.task.options["length"] == 20 and meta.task.options["noise"] == 0.1
+    assert meta.last_training.config["clip_norm"] is None
 
 
 @pytest.mark.parametrize("flags, words", [
@@ -174,10 +175,10 @@ def test_a_signal_stops_the_run_saves_it_and_exits_128_plus_signal(store_dir, ca
         signal.signal(signal.SIGINT, previous)
     assert code == status, err
     meta = metadata(store_dir, "long")
-    assert 0 < meta["total_steps"] < 100000
-    assert meta["last_training"]["status"] == "cancelled"
+    assert 0 < meta.total_steps < 100000
+    assert meta.last_training.status == "cancelled"
     # every step taken counts, also those after the last progress report
-    assert out.startswith(f"long: {meta['total_steps']} steps")
+    assert out.startswith(f"long: {meta.total_steps} steps")
     assert f"(stopped by {signal.Signals(signum).name})" in out
     assert "Traceback" not in err
     assert signal.getsignal(signal.SIGTERM) is not None  # the run put the previous handler back
@@ -191,7 +192,7 @@ def test_a_diverged_run_is_reported_and_not_saved(store_dir, capsys):
     assert code == 2 and "error: training failed: the loss became non-finite" in err
     assert "Traceback" not in err
     assert (store_dir / "d1.safetensors").read_bytes() == before
-    assert metadata(store_dir, "d1")["total_steps"] == 3
+    assert metadata(store_dir, "d1").total_steps == 3
 
 
 # ----- trace ----------------------------------------------------------------
@@ -257,7 +258,7 @@ def test_trace_errors_exit_2_without_a_traceback(store_dir, capsys):
 
 def test_lstm_learns_embedded_reber_and_traces_a_long_string(store_dir, capsys):
     train_new(capsys, "er", "lstm", "embedded_reber", "12", "30")
-    assert metadata(store_dir, "er")["total_steps"] == 30
+    assert metadata(store_dir, "er").total_steps == 30
     code, out, err = run(capsys, "trace", "er", "BTBTSSXXTVVETE")
     assert code == 0, err
     assert len(table_rows(out)) == 14
@@ -276,7 +277,7 @@ def test_list_shows_models_and_survives_a_corrupt_file(store_dir, capsys):
     assert code == 0, err
     rows = {row.split()[0]: row for row in table_rows(out)}
     assert set(rows) == {"broken", "r1"}
-    assert rows["r1"].split()[1:6] == ["elman", "reber", "6", str(metadata(store_dir, "r1")["parameter_count"]), "10"]
+    assert rows["r1"].split()[1:6] == ["elman", "reber", "6", str(metadata(store_dir, "r1").parameter_count), "10"]
     assert "not valid JSON" in rows["broken"]
     assert "Traceback" not in err
 

@@ -518,3 +518,13 @@ def test_filesystems_without_hard_links_still_work(store, monkeypatch):
     store.save("m", make_metadata(), make_tensors(2))
     assert torch.equal(store.load("m").tensors["readout.bias"], make_tensors(2)["readout.bias"])
     assert temp_files(store.root) == []
+
+
+def test_the_same_tensors_always_give_the_same_file(store):
+    """safetensors orders its header by hash; the store sorts it, so weights_sha256 depends on content only."""
+    store.create("a", make_metadata(), make_tensors(0))
+    store.create("b", make_metadata(), make_tensors(0))
+    first = store.weights_path("a").read_bytes()
+    store.save("a", make_metadata(), make_tensors(0))
+    assert store.weights_path("a").read_bytes() == first
+    assert store.load_metadata("a").weights_sha256 != store.load_metadata("b").weights_sha256  # the name is in it

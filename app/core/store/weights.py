@@ -9,6 +9,7 @@ header plus raw numbers.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -60,7 +61,21 @@ def parameter_count(tensors: dict[str, torch.Tensor]) -> int:
 
 def serialize(tensors: dict[str, torch.Tensor], header_strings: dict[str, str]) -> bytes:
     # Looked up on the module at call time (tests replace it to simulate a failure).
-    return safetensors_torch.save(tensors, metadata=header_strings)
+    return _canonical_header(safetensors_torch.save(tensors, metadata=header_strings))
+
+
+def _canonical_header(data: bytes) -> bytes:
+    """The same file with its JSON header's keys sorted.
+
+    safetensors writes __metadata__ in hash-map order, which differs from one save
+    to the next; sorted, the same tensors always give the same bytes, and so the
+    same weights_sha256 (a test holds the CLI, the API and the demo script to it).
+    """
+    length = int.from_bytes(data[:HEADER_LENGTH_BYTES], "little")
+    header = json.loads(data[HEADER_LENGTH_BYTES:HEADER_LENGTH_BYTES + length])
+    encoded = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    encoded += b" " * (-len(encoded) % 8)  # the data stays 8-byte aligned, as safetensors pads it
+    return len(encoded).to_bytes(HEADER_LENGTH_BYTES, "little") + encoded + data[HEADER_LENGTH_BYTES + length:]
 
 
 def parse_bytes_header(data: bytes, limits: StoreLimits, source: str) -> Header:
