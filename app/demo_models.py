@@ -20,7 +20,7 @@ import copy
 import logging
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -29,7 +29,7 @@ from app.core.architectures import expected_shapes
 from app.core.device import configure_threads
 from app.core.models import load_model
 from app.core.runs import ModelSpec, RunDescription, RunRequest, run_training
-from app.core.store import ModelStore
+from app.core.store import ModelStore, Speed
 from app.core.train import TrainConfig, Trainer
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,8 @@ def measure_speeds(store: ModelStore, names: list[str], steps: int = 30, rounds:
             timings[name].append(steps / (time.perf_counter() - start))
     speeds = {name: sorted(values)[len(values) // 2] for name, values in timings.items()}
     for name, steps_per_s in speeds.items():
-        store.update_metadata(name, {"speed": {"steps_per_s": round(steps_per_s, 1), "batch_size": 32, "torch_threads": 1}})
+        speed = Speed(steps_per_s=round(steps_per_s, 1), batch_size=32, torch_threads=1)
+        store.update_metadata(name, {"speed": asdict(speed)})
     return speeds
 
 
@@ -136,7 +137,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app.demo_models", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "models")
     parser.add_argument("--only", nargs="*", help="train only these recipes")
-    parser.add_argument("--measure-only", action="store_true", help="only re-measure the training speed of stored demo models")
+    parser.add_argument("--measure-only", action="store_true",
+                        help="only re-measure the training speed of stored demo models")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args.out.mkdir(parents=True, exist_ok=True)

@@ -100,7 +100,8 @@ def run(device: str = "cpu", rounds: int = 3) -> dict:
                     speeds[watchers].append(_run_job(client, url, "train-a", 1500, watchers))
             alone = statistics.median(speeds[0])
 
-            jobs = [client.post(f"/api/models/{m}/train", json={"steps": 100000}).json() for m in ("train-b", "train-c")]
+            jobs = [client.post(f"/api/models/{m}/train", json={"steps": 100000}).json()
+                    for m in ("train-b", "train-c")]
             time.sleep(1.0)
             latencies = []
             for _ in range(400):

@@ -7,8 +7,8 @@
 The command line (app/cli/training.py), the server's job runner
 (app/api/jobs/runner.py) and the demo script (app/demo_models.py) all train
 through here; they differ only in where the request comes from and where the
-events go. A RunDescription is plain, picklable data, so a worker process can
-be handed one; nothing here knows of the web.
+events go. A RunDescription (app/core/run_description.py) is plain, picklable
+data, so a worker process can be handed one; nothing here knows of the web.
 
 Before the first step a run that cannot be done raises (RunRefused, or the
 store's error: an unknown model, a damaged file); from then on every ending is
@@ -36,121 +36,35 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import torch
 
 from app.core.models import LoadedModel, create_model, load_model, save_model
+from app.core.run_description import (
+    IncompleteModelSpec,
+    ModelSpec,
+    RunDescription,
+    RunOutcome,
+    RunRefused,
+    RunRequest,
+    RunStart,
+)
 from app.core.store import HistoryPoint, LastTraining, ModelNotFound, ModelStore, StoreError, Warmup
 from app.core.tasks import Task, make_task
 from app.core.train import Progress, StopFlag, TrainConfig, Trainer, TrainResult
 
 log = logging.getLogger(__name__)
 
+# The plain data of a run lives in run_description; callers import it from here too.
+__all__ = [
+    "MODEL_DELETED", "IncompleteModelSpec", "ModelSpec", "RunDescription", "RunOutcome", "RunRefused", "RunRequest",
+    "RunStart", "StopFlag", "run_training",
+]
+
 SAVE_EVERY_S = 10.0  # a crash or a kill loses at most this much training
 EXISTS_CHECK_S = 1.0  # how soon a model deleted behind the run's back stops it
-# History points (and progress reports) a run makes at least: a smooth loss curve,
-# few enough that reporting (a device sync each) costs nothing visible.
-REPORTS_PER_RUN = 200
 MODEL_DELETED = "the model was deleted"
 KEPT_LAST_SAVE = "the stored model keeps its last saved weights"
-
-
-class RunRefused(ValueError):
-    """A run that cannot be done as asked; the message is written for a person."""
-
-
-class IncompleteModelSpec(RunRefused):
-    """A model to create, but the spec lacks what building it needs (`missing`: field names)."""
-
-    def __init__(self, name: str, missing: list[str]):
-        super().__init__(f"no model named {name!r} yet; to create it give {', '.join(missing)}")
-        self.missing = missing
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """What a new model is made of. When the model exists already, every field given
-    (not None) must match it; `seed` only initialises a new model's weights."""
-
-    architecture: str | None = None
-    task: str | None = None
-    hidden_size: int | None = None
-    activation: str | None = None  # None: the architecture's first
-    seed: int = 0
-    task_options: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """How to train, checked when made (ValueError names the bad field)."""
-
-    steps: int  # optimizer steps, one batch each
-    batch_size: int = 32
-    learning_rate: float = 0.01
-    optimizer: str = "adam"  # sgd | adam | rmsprop
-    clip_norm: float | None = 1.0  # None: no clipping
-    tbptt: int | None = None  # None: full BPTT
-    seed: int = 0  # the batches' seed, offset by the steps already taken (the seed rule)
-    report_every_s: float | None = None  # also report when this much time passed (a display's refresh)
-    trace_every_s: float | None = None  # trace the probe this often (and at the last step); None: never
-    probe: str | None = None  # the input to trace, as the task reads it; None: the task's own probe
-
-    def __post_init__(self) -> None:
-        self.train_config(first_step=0)
-
-    def train_config(self, first_step: int) -> TrainConfig:
-        """The Trainer's config for a model that has taken `first_step` steps already."""
-        config = TrainConfig(
-            steps=self.steps, batch_size=self.batch_size, learning_rate=self.learning_rate,
-            optimizer=self.optimizer, clip_norm=self.clip_norm, tbptt=self.tbptt,
-            seed=self.seed + first_step,
-            report_every=max(1, self.steps // REPORTS_PER_RUN), report_every_s=self.report_every_s,
-            trace_every=0, trace_every_s=self.trace_every_s,
-        )
-        config.check()
-        return config
-
-
-@dataclass(frozen=True)
-class RunDescription:
-    """A run as plain data: which model, made how if it is new, trained how."""
-
-    model: str
-    request: RunRequest
-    create: ModelSpec | None = None  # None: the model must exist
-    # "Starting small" (Elman 1993): train on an easier variant of the model's task
-    # (these options over its own; the same vocabulary), recorded as the model's warm-up.
-    warmup_options: dict | None = None
-
-
-@dataclass(frozen=True)
-class RunStart:
-    """Told to on_start once the model is ready, before the first step."""
-
-    model: str
-    created: bool  # a new model was stored for this run
-    first_step: int
-    steps: int
-    metric_name: str
-    device: str
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    model: str
-    status: str  # done | cancelled | failed
-    reason: str  # why it failed, or MODEL_DELETED; "" otherwise
-    first_step: int
-    steps_done: int
-    saved: bool  # the weights of its last step are on disk
-    deleted: bool = False
-    seconds: float = 0.0  # training time
-    last: Progress | None = None  # the last history point
-
-    @property
-    def total_steps(self) -> int:
-        return self.first_step + self.steps_done
 
 
 def run_training(

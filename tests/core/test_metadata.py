@@ -49,7 +49,8 @@ def test_every_shipped_model_loads_and_a_save_through_the_store_loses_nothing(tm
     # The shipped header lists its __metadata__ in hash-map order, a new save sorts it: same content, new sha.
     after.pop("weights_sha256"), before.pop("weights_sha256")
     assert after == before
-    with safe_open(tmp_path / f"{name}.safetensors", "pt") as saved, safe_open(SHIPPED / f"{name}.safetensors", "pt") as shipped:
+    with (safe_open(tmp_path / f"{name}.safetensors", "pt") as saved,
+          safe_open(SHIPPED / f"{name}.safetensors", "pt") as shipped):
         assert saved.metadata() == shipped.metadata() and saved.keys() == shipped.keys()
         assert all(torch.equal(saved.get_tensor(key), shipped.get_tensor(key)) for key in saved.keys())
 

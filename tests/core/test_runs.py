@@ -173,6 +173,11 @@ def test_a_run_description_is_plain_picklable_data():
     assert pickle.loads(pickle.dumps(description)) == description
 
 
+def test_a_refusal_pickles_with_its_fields():
+    refused = pickle.loads(pickle.dumps(IncompleteModelSpec("m", ["task"])))
+    assert refused.missing == ["task"] and "'m'" in str(refused)
+
+
 # ----- the three callers ----------------------------------------------------------
 
 

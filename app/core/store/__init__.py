@@ -11,6 +11,7 @@ weights (tensors <-> bytes), atomic (crash-safe file ops).
 Pure stdlib + torch + safetensors: no web framework is imported here.
 """
 
+from app.core.store.document import FORMAT_VERSION, thin_history
 from app.core.store.errors import (
     CorruptModel,
     InvalidModel,
@@ -21,7 +22,6 @@ from app.core.store.errors import (
     StoreError,
 )
 from app.core.store.limits import NAME_PATTERN, StoreLimits, validate_name
-from app.core.store.document import FORMAT_VERSION, thin_history
 from app.core.store.metadata import HistoryPoint, LastTraining, ModelMetadata, Speed, TaskSpec, Warmup
 from app.core.store.model_store import ListingEntry, ModelStore, StoredModel
 

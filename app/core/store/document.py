@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from app.core.store.errors import CorruptModel, InvalidModel, LimitExceeded
@@ -35,7 +35,7 @@ SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 def utc_now() -> str:
     """ISO 8601 in UTC, e.g. 2024-05-01T12:00:00.123Z."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def thin_history(points: list, max_points: int) -> list:

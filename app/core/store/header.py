@@ -22,6 +22,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+
 from app.core.store.errors import CorruptModel, LimitExceeded
 from app.core.store.limits import StoreLimits
 

@@ -17,13 +17,14 @@ import logging
 import os
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 
-from app.core.store import atomic, document as meta, weights
+from app.core.store import atomic, weights
+from app.core.store import document as meta
 from app.core.store.errors import (
     CorruptModel,
     InvalidModel,
@@ -45,6 +46,7 @@ ExpectedShapes = Callable[[dict], dict[str, tuple[int, ...]]]
 Metadata = ModelMetadata | dict
 WEIGHTS_SUFFIX = ".safetensors"
 METADATA_SUFFIX = ".json"
+DEFAULT_LIMITS = StoreLimits()
 
 
 @dataclass
@@ -66,7 +68,7 @@ class ModelStore:
 
     validate_name = staticmethod(validate_name)
 
-    def __init__(self, root: str | Path, limits: StoreLimits = StoreLimits(),
+    def __init__(self, root: str | Path, limits: StoreLimits = DEFAULT_LIMITS,
                  expected_shapes: ExpectedShapes | None = None) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
