@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api")
     app.include_router(pages.router)  # the page at "/", outside /api
-    pages.mount_static(app)
+    pages.mount_static(app, dev=settings.dev)  # static/dev only on a dev server (UNROLLED_DEV=1)
     add_event_schemas(app)  # the stream's events, which no HTTP route shows
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

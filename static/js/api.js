@@ -22,7 +22,7 @@ async function request(method, path, body) {
   let response;
   try {
     response = await fetch(`/api${path}`, init);
-  } catch (error) {
+  } catch {
     throw new ApiError(0, 'the server cannot be reached — is `make run` still running?');
   }
   if (response.status === 204) return null;

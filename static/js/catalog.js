@@ -1,20 +1,45 @@
 /**
- * catalog.js — what the server offers: architectures, tasks and stored models,
- * with each model's detail (config, task, training record) fetched once and
- * kept until it changes.
+ * catalog.js — what the server offers: architectures (with what each cell
+ * family has: gates, a cell state, a shortcut, its shared matrices), tasks and
+ * stored models, with each model's detail (config, task, training record)
+ * fetched once and kept until it changes. The page asks here, never keeps its
+ * own list of cell families.
  */
 
 import { api } from './api.js';
 
-// Gate blocks per cell family: W_ih is (G*H, I), W_hh (G*H, H).
-const GATE_BLOCKS = { elman: 1, shortcut: 1, lstm: 4, gru: 3 };
+/**
+ * What each gate does, in a student's words. Which gates a cell has, and the order torch
+ * stacks their weight blocks in, is the architecture's `gate_names` (GET /api/architectures);
+ * these entries are listed in the order the cell view shows them: what is kept, then what is written.
+ * signed: a tanh candidate in [-1, 1]; the other gates are sigmoids in [0, 1].
+ */
+export const GATE_WORDS = Object.freeze({
+  f: { title: 'forget gate', role: 'how much of c_{t-1} is kept (1 = all)' },
+  i: { title: 'input gate', role: 'how much of the candidate g is written' },
+  g: { title: 'candidate', role: 'what could be written into the cell', signed: true },
+  o: { title: 'output gate', role: 'how much of tanh(c_t) is shown as h_t' },
+  r: { title: 'reset gate', role: 'how much of h_{t-1} the candidate sees' },
+  z: { title: 'update gate', role: 'how much of h_{t-1} is kept (1 = all)' },
+  n: { title: 'candidate', role: 'the new content', signed: true },
+});
 
-/** Weights of a model with this config, counted as torch.nn would (when the server does not say). */
-export function countParameters({ architecture, input_size: I, output_size: O, hidden_size: H }) {
+/** "f — forget gate": a gate's letter and name. */
+export function gateTitle(name) {
+  return `${name} — ${GATE_WORDS[name]?.title ?? 'gate'}`;
+}
+
+/** Whether the input picks the recurrent matrix (a second-order cell: no W_hh of its own). */
+export function multiplicative(arch) {
+  return Boolean(arch) && !('W_hh' in arch.shared_matrices);
+}
+
+/** Weights of a model with this config and architecture, counted as torch.nn would (when the server does not say). */
+export function countParameters({ input_size: I, output_size: O, hidden_size: H }, arch) {
   const readout = O * H + O;
-  if (architecture === 'second_order') return H * H * I + H + readout;
-  const G = GATE_BLOCKS[architecture] ?? 1;
-  const shortcut = architecture === 'shortcut' ? O * I : 0;
+  if (multiplicative(arch)) return H * H * I + H + readout;
+  const G = Math.max(1, arch?.gate_names.length ?? 0); // gate blocks: W_ih is (G*H, I), W_hh (G*H, H)
+  const shortcut = arch?.has_shortcut ? O * I : 0;
   return G * H * (I + H) + 2 * G * H + readout + shortcut;
 }
 
@@ -69,7 +94,7 @@ export class Catalog {
   }
 
   parameters(detail) {
-    return detail.parameter_count ?? countParameters(detail.config);
+    return detail.parameter_count ?? countParameters(detail.config, this.arch(detail.config.architecture));
   }
 
   /** Training steps/s: the like-for-like measurement (metadata.speed, made for every demo model

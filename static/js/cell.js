@@ -1,6 +1,7 @@
 /**
- * cell.js — inside an LSTM or GRU cell at the selected step: every gate's
- * activations as a strip of H units, and the state they write.
+ * cell.js — inside a gated cell (LSTM, GRU) at the selected step: every gate's
+ * activations as a strip of H units, and the state they write. Which gates
+ * and states there are comes from the architecture (catalog.js).
  *
  *   f  forget gate   [▥▥▥▥▥▥▥▥]  keeps this much of c_{t-1}
  *   i  input gate    [▥▥▥▥▥▥▥▥]  lets this much of g in
@@ -8,41 +9,40 @@
  *   c_{t-1} -> c_t   [▥▥▥▥] [▥▥▥▥]
  */
 
-import { el, fmt, mathHTML } from './format.js';
-import { DIVERGING, RANGE, SEQUENTIAL, drawRow, maxAbs, sizeCanvas } from './palette.js';
+import { GATE_WORDS } from './catalog.js';
+import { SIGNED, UNIT, drawRow, symmetricScaleOf } from './lib/color.js';
+import { el, sizeCanvas } from './lib/dom.js';
+import { formatNumber } from './lib/format.js';
 
 const ROW_HEIGHT = 16;
 const STRIP_WIDTH = 360;
+const GATE_ORDER = Object.keys(GATE_WORDS); // what is kept, then what is written
 
-// gate -> [label, plain words, palette, range]; order is the order the cell uses them
-const CELLS = {
-  lstm: {
-    title: 'Inside the LSTM cell',
-    equations: ['c_t = f ⊙ c_{t-1} + i ⊙ g', 'h_t = o ⊙ tanh(c_t)'],
-    rows: [
-      ['f', 'forget gate: how much of c_{t-1} is kept (1 = all)', 'gate'],
-      ['i', 'input gate: how much of the candidate g is written', 'gate'],
-      ['g', 'candidate: what could be written into the cell', 'signed'],
-      ['o', 'output gate: how much of tanh(c_t) is shown as h_t', 'gate'],
-      ['c_prev', 'c_{t-1}: the cell state arriving from the last step', 'cell'],
-      ['c', 'c_t: the cell state after this step', 'cell'],
-      ['h', 'h_t: the hidden state this step outputs', 'signed'],
-    ],
-  },
-  gru: {
-    title: 'Inside the GRU cell',
-    equations: ['n = tanh(W_in x_t + r ⊙ (W_hn h_{t-1}))', 'h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}'],
-    rows: [
-      ['r', 'reset gate: how much of h_{t-1} the candidate sees', 'gate'],
-      ['z', 'update gate: how much of h_{t-1} is kept (1 = all)', 'gate'],
-      ['n', 'candidate: the new content', 'signed'],
-      ['h_prev', 'h_{t-1}: the state arriving from the last step', 'signed'],
-      ['h', 'h_t: the state after this step', 'signed'],
-    ],
-  },
+// The states a row can show: [label, plain words, scale kind]
+const STATES = {
+  c_prev: ['c_{t-1}', 'the cell state arriving from the last step', 'cell'],
+  c: ['c_t', 'the cell state after this step', 'cell'],
+  h_prev: ['h_{t-1}', 'the hidden state arriving from the last step', 'signed'],
+  h: ['h_t', 'the hidden state this step outputs', 'signed'],
 };
 
-const ROW_LABELS = { c_prev: 'c_{t-1}', h_prev: 'h_{t-1}', c: 'c_t', h: 'h_t' };
+/** The rows of a gated cell (arch: a GET /api/architectures entry): its gates, then the states they write. */
+function cellRows(arch) {
+  const gates = [...arch.gate_names].sort((a, b) => rank(a) - rank(b)).map((name) => {
+    const words = GATE_WORDS[name] ?? { title: 'gate', role: '' };
+    return { key: name, label: name, words: `${words.title}: ${words.role}`, kind: words.signed ? 'signed' : 'gate' };
+  });
+  const states = (arch.has_cell_state ? ['c_prev', 'c', 'h'] : ['h_prev', 'h']).map((key) => {
+    const [label, words, kind] = STATES[key];
+    return { key, label, words: `${label}: ${words}`, kind };
+  });
+  return [...gates, ...states];
+}
+
+function rank(gate) {
+  const k = GATE_ORDER.indexOf(gate);
+  return k < 0 ? GATE_ORDER.length : k;
+}
 
 export class CellView {
   constructor(container, { onClose = () => {} } = {}) {
@@ -58,36 +58,32 @@ export class CellView {
     this.root.hidden = true;
   }
 
-  /** props: {model: TraceModel, arch, step, open} */
+  /** props: {model: TraceModel, arch (GET /api/architectures entry), step, open} */
   update({ model, arch, step, open }) {
-    const spec = CELLS[arch?.id];
-    if (!model || !spec || !model.hasGates || !open) {
+    if (!model || !arch?.gate_names.length || !model.hasGates || !open) {
       this.root.hidden = true;
       return;
     }
     this.root.hidden = false;
-    if (model !== this.model || spec !== this.spec) this.build(model, spec);
+    if (model !== this.model || arch !== this.arch) this.build(model, arch);
     this.show(Math.min(step, model.T - 1));
   }
 
-  build(model, spec) {
+  build(model, arch) {
     this.model = model;
-    this.spec = spec;
-    this.cScale = model.trace.c ? maxAbs(model.trace.c, 1) : 1;
+    this.arch = arch;
+    this.cScale = model.trace.c ? symmetricScaleOf(model.trace.c) : SIGNED;
     this.heading = el('h3', { class: 'cell-title' });
     const close = el('button', { class: 'icon-button', type: 'button', title: 'Close the cell view', text: '×', onclick: () => this.onClose() });
-    const equations = el('div', { class: 'equation', html: spec.equations.map(mathHTML).join('<span class="eq-sep">·</span>') });
+    // the cell's own equations: after the gates' pre-activations, before the read-out y_t
+    const equations = el('div', { class: 'equation' }, arch.equations.slice(1, -1).flatMap((equation, k) => [
+      k ? el('span', { class: 'eq-sep', text: '·' }) : null, el('span', { math: equation })]));
     const grid = el('div', { class: 'cell-grid' });
-    this.rows = spec.rows.map(([key, words, kind]) => {
+    this.rows = cellRows(arch).map(({ key, label, words, kind }) => {
       const canvas = el('canvas', { class: 'cell-strip' });
       sizeCanvas(canvas, STRIP_WIDTH, ROW_HEIGHT);
       const mean = el('span', { class: 'cell-mean' });
-      grid.append(
-        el('span', { class: 'cell-key', html: mathHTML(ROW_LABELS[key] ?? key) }),
-        canvas,
-        mean,
-        el('span', { class: 'cell-words', html: mathHTML(words) }),
-      );
+      grid.append(el('span', { class: 'cell-key', math: label }), canvas, mean, el('span', { class: 'cell-words', math: words }));
       return { key, kind, canvas, mean };
     });
     this.root.replaceChildren(
@@ -106,14 +102,13 @@ export class CellView {
   }
 
   show(step) {
-    this.heading.textContent = `${this.spec.title} at step ${step + 1} (input ${this.model.trace.labels[step]})`;
+    this.heading.textContent = `Inside the ${this.arch.title} cell at step ${step + 1} (input ${this.model.trace.labels[step]})`;
     for (const row of this.rows) {
       const values = this.values(row.key, step);
-      const [table, range] = row.kind === 'gate' ? [SEQUENTIAL, RANGE.unit]
-        : row.kind === 'cell' ? [DIVERGING, [-this.cScale, this.cScale]] : [DIVERGING, RANGE.signed];
-      drawRow(row.canvas.getContext('2d'), values, table, range, 0, 0, STRIP_WIDTH, ROW_HEIGHT);
+      const scale = row.kind === 'gate' ? UNIT : row.kind === 'cell' ? this.cScale : SIGNED;
+      drawRow(row.canvas.getContext('2d'), values, scale, 0, 0, STRIP_WIDTH, ROW_HEIGHT);
       const mean = values.reduce((sum, v) => sum + (v ?? 0), 0) / Math.max(1, values.length);
-      row.mean.textContent = `mean ${fmt(mean, 2)}`;
+      row.mean.textContent = `mean ${formatNumber(mean, 2)}`;
     }
   }
 }

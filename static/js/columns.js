@@ -5,8 +5,8 @@
  * moving parts (cursor, veil, arrow widths) are network.js's.
  */
 
-import { fmt } from './format.js';
-import { mathText } from './svgtext.js';
+import { formatNumber } from './lib/format.js';
+import { mathText } from './lib/svg.js';
 
 const d3 = window.d3;
 
@@ -57,7 +57,7 @@ export function drawColumns(svg, model, arch, g) {
     .attr('class', 'column').attr('data-step', (t) => t)
     .attr('transform', (t) => `translate(${g.left(t)},0)`);
   columns.append('title').text((t) => `step ${t + 1}: input ${trace.labels[t]}, output ${model.predictions[t].label}`
-    + (model.counted[t] ? `, target ${trace.target_labels[t]}, L_${t + 1} = ${fmt(model.losses[t])}` : ' (no loss here)'));
+    + (model.counted[t] ? `, target ${trace.target_labels[t]}, L_${t + 1} = ${formatNumber(model.losses[t])}` : ' (no loss here)'));
   columns.append('rect').attr('class', 'x-box').attr('x', 3).attr('y', g.xTop)
     .attr('width', g.colW - 6).attr('height', LAYOUT.xBox).attr('rx', 5);
   columns.append('text').attr('class', 'x-label').attr('x', g.colW / 2).attr('y', g.xTop + LAYOUT.xBox / 2 + 5)
@@ -105,7 +105,7 @@ function drawOutputs(model, columns, g, wide) {
     .attr('height', (t) => Math.max(model.counted[t] ? 1 : 0, (model.losses[t] / model.maxLoss) * barMax));
   if (wide) {
     columns.append('text').attr('class', 'loss-value').attr('x', g.colW / 2).attr('y', g.lTop + LAYOUT.lossRow - 1)
-      .text((t) => (model.counted[t] ? fmt(model.losses[t], 2) : ''));
+      .text((t) => (model.counted[t] ? formatNumber(model.losses[t], 2) : ''));
   }
 }
 
@@ -147,6 +147,6 @@ export function drawGutter(gutterSvg, model, g) {
 }
 
 function shorten(label, colW) {
-const room = Math.max(1, Math.floor((colW - 8) / LAYOUT.labelPx));
-return label.length <= room ? label : `${label.slice(0, Math.max(1, room - 1))}…`;
+  const room = Math.max(1, Math.floor((colW - 8) / LAYOUT.labelPx));
+  return label.length <= room ? label : `${label.slice(0, Math.max(1, room - 1))}…`;
 }

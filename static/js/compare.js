@@ -8,7 +8,8 @@
  *   | lstm-embedded-reber  · LSTM  · 5,191 weights | ▥▥▥ -> ▥▥▥ -> ▥▥▥ ... |
  */
 
-import { el, fmt, fmtInt } from './format.js';
+import { el } from './lib/dom.js';
+import { formatInt, formatNumber } from './lib/format.js';
 import { NetworkView } from './network.js';
 
 export class CompareView {
@@ -85,8 +86,8 @@ export class CompareView {
       el('div', { class: 'compare-name' }, el('strong', { text: entry.name }),
         el('button', { class: 'icon-button', type: 'button', title: `Stop comparing ${entry.name}`, text: '×', onclick: () => this.handlers.onRemove(entry.name) })),
       el('div', { class: 'compare-meta', text: detail ? `${arch?.title ?? detail.config.architecture} · H = ${detail.config.hidden_size}` : 'loading…' }),
-      detail ? el('div', { class: 'compare-meta', text: `${fmtInt(catalog.parameters(detail))} weights · ${fmtInt(detail.total_steps)} steps trained` }) : null,
-      entry.model ? el('div', { class: 'compare-meta', text: `L = ${fmt(entry.model.trace.loss)} on this input` }) : null,
+      detail ? el('div', { class: 'compare-meta', text: `${formatInt(catalog.parameters(detail))} weights · ${formatInt(detail.total_steps)} steps trained` }) : null,
+      entry.model ? el('div', { class: 'compare-meta', text: `L = ${formatNumber(entry.model.trace.loss)} on this input` }) : null,
       entry.error ? el('div', { class: 'compare-error', role: 'alert', text: entry.error }) : null,
     ].filter(Boolean)); // replaceChildren would print a null as the text "null"
   }
@@ -108,9 +109,9 @@ export class CompareView {
       el('thead', {}, el('tr', {}, ['model', 'cell', 'weights', 'training speed', 'L on this input'].map((h) => el('th', { text: h })))),
       el('tbody', {}, rows.map((r) => el('tr', { 'data-model': r.name },
         el('td', { text: r.name }), el('td', { text: r.arch }),
-        bar(r.weights, maxWeights, fmtInt(r.weights)),
-        bar(r.speed, maxSpeed, r.speed ? `${fmtInt(r.speed)} steps/s` : 'not measured'),
-        el('td', { text: fmt(r.loss) })))),
+        bar(r.weights, maxWeights, formatInt(r.weights)),
+        bar(r.speed, maxSpeed, r.speed ? `${formatInt(r.speed)} steps/s` : 'not measured'),
+        el('td', { text: formatNumber(r.loss) })))),
     );
   }
 }

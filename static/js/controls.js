@@ -4,7 +4,8 @@
  * the compare picker and the panel chips. Each writes the state, nothing else.
  */
 
-import { el, fmtInt } from './format.js';
+import { el } from './lib/dom.js';
+import { formatInt } from './lib/format.js';
 import { PANELS } from './panels.js';
 import { MAX_COMPARE } from './state.js';
 
@@ -58,8 +59,8 @@ export class Controls {
     if (detail) {
       const arch = this.catalog.arch(detail.config.architecture);
       const speed = this.catalog.speed(detail);
-      this.meta.textContent = [arch?.title, `H = ${detail.config.hidden_size}`, `${fmtInt(this.catalog.parameters(detail))} weights`,
-        detail.total_steps ? `trained ${fmtInt(detail.total_steps)} steps${speed ? ` at ${fmtInt(speed)} steps/s` : ''}` : 'untrained',
+      this.meta.textContent = [arch?.title, `H = ${detail.config.hidden_size}`, `${formatInt(this.catalog.parameters(detail))} weights`,
+        detail.total_steps ? `trained ${formatInt(detail.total_steps)} steps${speed ? ` at ${formatInt(speed)} steps/s` : ''}` : 'untrained',
         detail.task.title].filter(Boolean).join(' · ');
       this.meta.title = detail.note ?? arch?.summary ?? '';
     }

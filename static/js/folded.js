@@ -11,9 +11,10 @@
  * copy h_{t-1} as unit strips, and the output.
  */
 
-import { el } from './format.js';
-import { DIVERGING, RANGE, drawRow, sizeCanvas } from './palette.js';
-import { mathText } from './svgtext.js';
+import { multiplicative } from './catalog.js';
+import { SIGNED, drawRow } from './lib/color.js';
+import { el, sizeCanvas } from './lib/dom.js';
+import { arrowHead, mathText } from './lib/svg.js';
 
 const d3 = window.d3;
 
@@ -26,8 +27,6 @@ export const FOLDED = Object.freeze({
   output: { x: 60, y: 196, w: 116, h: 40 },
   strip: 12, // height of the mini unit strips
 });
-
-const CELL_NAMES = { lstm: 'LSTM cell', gru: 'GRU cell', second_order: 'second-order' };
 
 export class FoldedView {
   constructor(container) {
@@ -57,16 +56,14 @@ export class FoldedView {
     const svg = this.svg;
     svg.selectAll('*').remove();
     const id = `fold-head-${Math.random().toString(36).slice(2, 7)}`;
-    svg.append('defs').append('marker').attr('id', id).attr('class', 'head head-fwd').attr('viewBox', '0 0 10 10')
-      .attr('refX', 9).attr('refY', 5).attr('markerWidth', 7).attr('markerHeight', 7)
-      .attr('markerUnits', 'userSpaceOnUse').attr('orient', 'auto')
-      .append('path').attr('d', 'M0,0 L10,5 L0,10 z');
+    arrowHead(svg.append('defs'), id, 'head head-fwd', 7);
     const { x, context, hidden, output } = FOLDED;
-    const gated = CELL_NAMES[arch?.id];
+    const second = multiplicative(arch);
+    // what computes h_t, when it is more than one matrix and a tanh
+    const cellName = arch?.gate_names.length ? `${arch.title} cell` : second ? 'second-order' : '';
     const hasCell = Boolean(model.trace.c);
     const arrow = (d, cls = '') => svg.append('path').attr('class', `arrow ${cls}`).attr('d', d).attr('marker-end', `url(#${id})`);
     const label = (px, py, text, cls = 'w-label') => svg.append('text').attr('class', cls).attr('x', px).attr('y', py).call(mathText, text);
-    const second = arch?.id === 'second_order';
 
     arrow(`M${x.x + x.w / 2},${x.y + x.h} L${hidden.x + 40},${hidden.y - 2}`);
     arrow(`M${context.x + context.w / 2},${context.y + context.h} L${hidden.x + hidden.w - 40},${hidden.y - 2}`);
@@ -94,7 +91,7 @@ export class FoldedView {
     box(output, 'fold-y');
     label(x.x + 8, x.y + 16, 'x_t', 'fold-name');
     label(context.x + 8, context.y + 16, hasCell ? 'context h, c' : 'context h_{t-1}', 'fold-name');
-    label(hidden.x + 8, hidden.y + 16, gated ? `h_t · ${gated}` : 'h_t', 'fold-name');
+    label(hidden.x + 8, hidden.y + 16, cellName ? `h_t · ${cellName}` : 'h_t', 'fold-name');
     label(output.x + 8, output.y + 16, 'y_t', 'fold-name');
     this.xValue = svg.append('text').attr('class', 'fold-value').attr('x', x.x + x.w - 8).attr('y', x.y + 30).attr('text-anchor', 'end');
     this.yValue = svg.append('text').attr('class', 'fold-value').attr('x', output.x + output.w - 8).attr('y', output.y + 30).attr('text-anchor', 'end');
@@ -117,7 +114,7 @@ export class FoldedView {
     this.stepLabel.text(`folded · at step ${step + 1}`);
     const width = Number(this.hCanvas.dataset.width);
     const previous = step > 0 ? trace.h[step - 1] : trace.h[0].map(() => 0);
-    drawRow(this.hCanvas.getContext('2d'), trace.h[step], DIVERGING, RANGE.signed, 0, 0, width, FOLDED.strip);
-    drawRow(this.contextCanvas.getContext('2d'), previous, DIVERGING, RANGE.signed, 0, 0, Number(this.contextCanvas.dataset.width), FOLDED.strip);
+    drawRow(this.hCanvas.getContext('2d'), trace.h[step], SIGNED, 0, 0, width, FOLDED.strip);
+    drawRow(this.contextCanvas.getContext('2d'), previous, SIGNED, 0, 0, Number(this.contextCanvas.dataset.width), FOLDED.strip);
   }
 }

@@ -4,7 +4,7 @@
  * under the box with the offending symbol, word or number marked.
  */
 
-import { el, escapeHTML } from './format.js';
+import { el } from './lib/dom.js';
 
 const RETRACE_DELAY_MS = 350; // wait for a pause in typing before tracing
 const HINTS = { symbols: 'symbols', words: 'a sentence', numbers: 'numbers' }; // what the task reads
@@ -91,8 +91,8 @@ export class InputBox {
     this.error.replaceChildren(el('span', { class: 'input-error-text', text: message }));
     if (span) {
       const [start, end] = span;
-      const shown = el('code', { class: 'input-echo', html:
-        `${escapeHTML(text.slice(0, start))}<mark data-role="error-mark">${escapeHTML(text.slice(start, end))}</mark>${escapeHTML(text.slice(end))}` });
+      const shown = el('code', { class: 'input-echo' }, text.slice(0, start),
+        el('mark', { 'data-role': 'error-mark', text: text.slice(start, end) }), text.slice(end));
       this.error.prepend(shown); // not setSelectionRange: it would move the caret of someone typing
     }
     this.error.hidden = false;

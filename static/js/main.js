@@ -13,9 +13,9 @@ import { Catalog } from './catalog.js';
 import { CellView } from './cell.js';
 import { CompareView } from './compare.js';
 import { Controls } from './controls.js';
-import { mathHTML } from './format.js';
 import { FoldedView } from './folded.js';
 import { InputBox } from './inputbox.js';
+import { setMath } from './lib/dom.js';
 import { NetworkView, columnWidth } from './network.js';
 import { PanelHost } from './panels.js';
 import { PlaybackView } from './playback.js';
@@ -224,15 +224,15 @@ function render(views, changed) {
   views.training.update({ open: s.drawer === 'train', name: s.model, detail: main.detail, input: s.input });
   const missing = s.tour !== null && !catalog.has(CHAPTERS[s.tour]?.model) ? CHAPTERS[s.tour]?.model : null;
   views.tour.update({ chapter: s.tour, missing });
-  $('network-caption').innerHTML = networkCaption(arch, model);
+  setMath($('network-caption'), networkCaption(arch, model));
   return null;
 }
 
 function networkCaption(arch, model) {
   if (!model) return '';
   const shared = Object.keys(arch?.shared_matrices ?? {}).join(', ');
-  return mathHTML(`One column per step (${model.T}); the same ${shared} at every step; `
-    + `L = L_1 + … + L_${model.T} = ${model.trace.loss === null ? '∞' : model.trace.loss.toPrecision(3)}.`);
+  return `One column per step (${model.T}); the same ${shared} at every step; `
+    + `L = L_1 + … + L_${model.T} = ${model.trace.loss === null ? '∞' : model.trace.loss.toPrecision(3)}.`;
 }
 
 boot();

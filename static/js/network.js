@@ -16,10 +16,11 @@
  * restyles the arrows, so playback costs a few attribute writes per frame.
  */
 
-import { el } from './format.js';
-import { DIVERGING, RANGE, drawColumn, matrixImage, maxAbs, sizeCanvas } from './palette.js';
+import { multiplicative } from './catalog.js';
 import { LAYOUT, SUM_GAUGE, drawAxis, drawColumns, drawGutter } from './columns.js';
-import { mathText } from './svgtext.js';
+import { SIGNED, drawColumn, matrixImage, symmetricScaleOf } from './lib/color.js';
+import { el, sizeCanvas } from './lib/dom.js';
+import { arrowHead, mathText } from './lib/svg.js';
 
 export { LAYOUT };
 
@@ -109,19 +110,14 @@ export class NetworkView {
     this.model = model;
     this.arch = arch;
     const g = (this.g = geometry(model, colW, this.compact));
-    const { trace, T } = model;
+    const { T } = model;
     this.svg.selectAll('*').remove();
     this.svg.attr('width', g.width).attr('height', g.height).attr('data-steps', T);
     this.stage.style.width = `${g.width}px`;
     this.stage.style.height = `${g.height}px`;
     this.drawStrips(model, g);
     const defs = this.svg.append('defs');
-    for (const kind of ['fwd', 'bwd']) {
-      defs.append('marker').attr('id', `head-${kind}-${this.uid()}`).attr('class', `head head-${kind}`)
-        .attr('viewBox', '0 0 10 10').attr('refX', 9).attr('refY', 5)
-        .attr('markerUnits', 'userSpaceOnUse').attr('markerWidth', 8).attr('markerHeight', 8).attr('orient', 'auto')
-        .append('path').attr('d', 'M0,0 L10,5 L0,10 z');
-    }
+    for (const kind of ['fwd', 'bwd']) arrowHead(defs, `head-${kind}-${this.uid()}`, `head head-${kind}`, 8);
     drawAxis(this.svg, g, T);
     ({ columns: this.columns, outArrows: this.outArrows } = drawColumns(this.svg, model, arch, g));
     this.drawRecurrence(model, arch, g);
@@ -143,9 +139,8 @@ export class NetworkView {
   drawStrips(model, g) {
     const context = sizeCanvas(this.canvas, g.width, g.height);
     const offset = (g.colW - g.stripW) / 2;
-    const hImage = matrixImage(model.trace.h, DIVERGING, RANGE.signed);
-    const cScale = model.trace.c ? maxAbs(model.trace.c, 1) : 1;
-    const cImage = model.trace.c ? matrixImage(model.trace.c, DIVERGING, [-cScale, cScale]) : null;
+    const hImage = matrixImage(model.trace.h, SIGNED);
+    const cImage = model.trace.c ? matrixImage(model.trace.c, symmetricScaleOf(model.trace.c)) : null;
     for (let t = 0; t < model.T; t += 1) {
       drawColumn(context, hImage, t, g.left(t) + offset, g.hTop, g.stripW, g.stripH);
       if (cImage) drawColumn(context, cImage, t, g.left(t) + offset, g.cTop, g.stripW, g.stripH);
@@ -169,7 +164,7 @@ export class NetworkView {
         .attr('text-anchor', 'end').call(mathText, `${row.kind}_0`);
     }
     if (g.colW >= LAYOUT.textColumn) {
-      const name = Object.keys(arch?.shared_matrices ?? {}).includes('W_hh') ? 'W_hh' : 'W·x_t';
+      const name = arch && !multiplicative(arch) ? 'W_hh' : 'W·x_t';
       group.selectAll('text.w-rec').data(d3.range(1, model.T)).join('text').attr('class', 'w-label w-rec')
         .attr('x', (t) => g.left(t)).attr('y', g.hTop + g.stripH / 2 - 8).attr('text-anchor', 'middle')
         .call(mathText, name);

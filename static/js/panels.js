@@ -7,13 +7,9 @@
  * load leaves a note in its panel instead of breaking the page.
  */
 
-import { el, mathHTML } from './format.js';
-
-const OUTPUT_EQUATIONS = {
-  bce: 'y_t = σ(W_hy h_t + b_y);  L_t = −Σ_k [z_k log y_k + (1 − z_k) log(1 − y_k)]',
-  cross_entropy: 'y_t = softmax(W_hy h_t + b_y);  L_t = −log y_t[target_t]',
-  mse: 'y_t = W_hy h_t + b_y;  L_t = (y_t − target_t)²',
-};
+import { GATE_WORDS, gateTitle } from './catalog.js';
+import { el, setMath } from './lib/dom.js';
+import { LOSS_EQUATIONS } from './tracemodel.js';
 
 /** Every panel: id, title, one-line caption, equation(ctx), view module and class, props(ctx). */
 export const PANELS = [
@@ -31,7 +27,7 @@ export const PANELS = [
     props: ({ model, step, mode }) => {
       const common = { step, colLabels: model.trace.labels, fade: fadeOf(mode), maxPlotHeight: 160 };
       const gates = Object.entries(model.trace.gates ?? {}).map(([name, matrix]) => ({ ...common, matrix,
-        title: GATE_TITLES[name] ?? name, domain: SIGNED_GATES.includes(name) ? [-1, 1] : [0, 1], valueLabel: name }));
+        title: gateTitle(name), domain: GATE_WORDS[name]?.signed ? [-1, 1] : [0, 1], valueLabel: name }));
       if (model.trace.c) gates.push({ ...common, matrix: model.trace.c, title: 'c_t — cell state', symmetric: true, valueLabel: 'c_t' });
       return gates;
     },
@@ -57,22 +53,19 @@ export const PANELS = [
   {
     id: 'outputs', title: 'Outputs at this step', view: ['outputs', 'OutputsView'],
     caption: 'What the network says comes next, against what may (or does) come next.',
-    equation: ({ model }) => OUTPUT_EQUATIONS[model.trace.loss_kind] ?? '',
+    equation: ({ model }) => LOSS_EQUATIONS[model.trace.loss_kind] ?? '',
     props: ({ model, step }) => ({ trace: model.trace, step }),
   },
   {
     id: 'weights', title: 'Weights', view: ['weights', 'WeightsView'], needsWeights: true,
     caption: 'The learnt matrices, one set shared by every step: red positive, blue negative.',
     equation: ({ arch }) => Object.keys(arch?.shared_matrices ?? {}).join(', ') + ' — the same at every step',
-    props: ({ weights }) => ({ tensors: weights?.tensors ?? {} }),
+    props: ({ weights, arch }) => ({ tensors: weights?.tensors ?? {},
+      gates: (arch?.gate_names ?? []).map((name) => [name, GATE_WORDS[name]?.title ?? 'gate']) }),
   },
 ];
 
-const SIGNED_GATES = ['g', 'n']; // tanh candidates in [-1, 1]; the other gates are sigmoids in [0, 1]
 const fadeOf = (mode) => (mode === 'backward' ? 'before' : 'after'); // dim the steps the pass has not reached
-
-const GATE_TITLES = { i: 'i — input gate', f: 'f — forget gate', g: 'g — candidate', o: 'o — output gate',
-  r: 'r — reset gate', z: 'z — update gate', n: 'n — candidate' };
 
 export const PANEL_IDS = PANELS.map((panel) => panel.id);
 const byId = Object.fromEntries(PANELS.map((panel) => [panel.id, panel]));
@@ -129,7 +122,7 @@ export class PanelHost {
       el('header', { class: 'panel-head' },
         el('h3', { text: spec.title }),
         el('button', { class: 'icon-button', type: 'button', title: `Close ${spec.title}`, text: '×', onclick: () => this.onClose(spec.id) })),
-      el('p', { class: 'caption', html: mathHTML(spec.caption) }),
+      el('p', { class: 'caption', math: spec.caption }),
       equation, body);
     const panel = { section, body, equation, views: [], ViewClass: null, key: null };
     loadView(spec.view).then((ViewClass) => {
@@ -143,7 +136,7 @@ export class PanelHost {
   feed(spec, panel, ctx, stepOnly) {
     if (!panel.ViewClass) return;
     if (spec.needsWeights && stepOnly) return; // weights do not change with the step
-    if (!stepOnly) panel.equation.innerHTML = mathHTML(spec.equation(ctx));
+    if (!stepOnly) setMath(panel.equation, spec.equation(ctx));
     let props = spec.props(ctx);
     if (!spec.multi) props = [props];
     if (spec.multi && props.length === 0) {

@@ -9,7 +9,9 @@
  * state.step; the views redraw from the state.
  */
 
-import { el, fmt, mathHTML } from './format.js';
+import { el } from './lib/dom.js';
+import { formatNumber } from './lib/format.js';
+import { icon } from './lib/svg.js';
 import { SPEEDS } from './state.js';
 
 export const KEYS = Object.freeze({
@@ -40,8 +42,6 @@ const BUTTONS = [
   ['last', 'last', 'Last step of the pass (End)'],
 ];
 
-const icon = (name) => `<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"><path d="${ICONS[name]}"/></svg>`;
-
 export class PlaybackView {
   constructor(container, state) {
     this.state = state;
@@ -49,8 +49,8 @@ export class PlaybackView {
     this.playing = false;
     this.frame = null;
     this.buttons = Object.fromEntries(BUTTONS.map(([action, glyph, title]) => [action,
-      el('button', { class: `pb-button pb-${action}`, type: 'button', title, 'aria-label': title, 'data-action': action, html: icon(glyph),
-        onclick: () => this.act(action) })]));
+      el('button', { class: `pb-button pb-${action}`, type: 'button', title, 'aria-label': title, 'data-action': action,
+        onclick: () => this.act(action) }, icon(ICONS[glyph]))]));
     this.scrubber = el('input', { class: 'pb-scrubber', type: 'range', min: 0, max: 0, value: 0, 'aria-label': 'step',
       oninput: () => this.go(Number(this.scrubber.value)) });
     this.stepLabel = el('span', { class: 'pb-step', 'data-role': 'step' });
@@ -80,7 +80,7 @@ export class PlaybackView {
     this.stepLabel.textContent = this.T ? `step ${step + 1} / ${this.T}` : 'no trace';
     for (const button of this.modeButtons) button.classList.toggle('on', button.dataset.mode === mode);
     if (Number(this.speed.value) !== speed) this.speed.value = speed;
-    this.readout.innerHTML = model ? readout(model, step, mode, source) : '';
+    this.readout.replaceChildren(...(model ? readout(model, step, mode, source) : []));
     this.root.dataset.mode = mode;
   }
 
@@ -134,7 +134,7 @@ export class PlaybackView {
     const atEnd = backward ? this.state.get('step') <= 0 : this.state.get('step') >= this.T - 1;
     if (atEnd) this.go(backward ? this.backwardStart() : 0);
     this.playing = true;
-    this.buttons.toggle.innerHTML = icon('pause');
+    this.buttons.toggle.replaceChildren(icon(ICONS.pause));
     this.root.classList.add('playing');
     let last = performance.now();
     let owed = 0; // fractional steps carried between frames
@@ -160,24 +160,26 @@ export class PlaybackView {
     this.frame = null;
     if (!this.playing) return;
     this.playing = false;
-    this.buttons.toggle.innerHTML = icon('play');
+    this.buttons.toggle.replaceChildren(icon(ICONS.play));
     this.root.classList.remove('playing');
   }
 }
 
-/** The pass in words and numbers at step t. */
+/** The pass in words and numbers at step t, as the readout's child nodes. */
 function readout(model, step, mode, source) {
+  const label = (text) => el('span', { class: 'ro-label', text });
+  const note = (text) => el('span', { class: 'ro-note', text });
   if (mode === 'backward') {
     const s = model.resolveSource(source);
-    const reach = model.reach(s);
     const from = s === -1 ? 'L' : `L_${s + 1}`;
-    const note = s === -1 ? 'all of L' : `the error of step ${s + 1}`;
-    const value = s !== -1 && step > s ? `0 <span class="ro-note">(step ${step + 1} comes after step ${s + 1}: L_${s + 1} does not depend on it)</span>` : `<b>${fmt(reach[step])}</b>`;
-    return `<span class="ro-label">BPTT</span> ${mathHTML(`‖∂${from}/∂h_${step + 1}‖`)} = ${value}`
-      + ` <span class="ro-note">gradient of ${note} reaching step ${step + 1}</span>`;
+    const value = s !== -1 && step > s
+      ? ['0 ', el('span', { class: 'ro-note', math: `(step ${step + 1} comes after step ${s + 1}: L_${s + 1} does not depend on it)` })]
+      : [el('b', { text: formatNumber(model.reach(s)[step]) })];
+    return [label('BPTT'), ' ', el('span', { math: `‖∂${from}/∂h_${step + 1}‖` }), ' = ', ...value, ' ',
+      note(`gradient of ${s === -1 ? 'all of L' : `the error of step ${s + 1}`} reaching step ${step + 1}`)];
   }
   const terms = step === 0 ? 'L_1' : step === 1 ? 'L_1 + L_2' : `L_1 + … + L_${step + 1}`;
-  const total = model.cumLoss[model.T - 1];
-  return `<span class="ro-label">Loss</span> ${mathHTML(terms)} = <b data-role="loss-sum">${fmt(model.cumLoss[step])}</b>`
-    + ` <span class="ro-note">of L = ${fmt(total)} over ${model.T} steps</span>`;
+  return [label('Loss'), ' ', el('span', { math: terms }), ' = ',
+    el('b', { 'data-role': 'loss-sum', text: formatNumber(model.cumLoss[step]) }), ' ',
+    note(`of L = ${formatNumber(model.cumLoss[model.T - 1])} over ${model.T} steps`)];
 }

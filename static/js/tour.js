@@ -1,11 +1,11 @@
 /**
  * tour.js — a guided way through the explorer for a newcomer, in the order of
- * the subject (DESIGN.md): each chapter opens a model, an input, a pass and
+ * the subject (docs/design.md): each chapter opens a model, an input, a pass and
  * the panels that show the point, and says in a few sentences what to look
  * at. Leaving the tour keeps the view, to explore from there.
  */
 
-import { el, mathHTML } from './format.js';
+import { el, setMath } from './lib/dom.js';
 
 const END = 'end'; // a chapter's step: 'end' is the start of the pass (see main.js), otherwise a 0-based index
 // An embedded Reber string whose long-range symbol (the P at step 2) must be predicted at step 22.
@@ -101,7 +101,7 @@ export class TourView {
     this.chapter = chapter;
     this.counter.textContent = `Tour · ${chapter + 1} of ${CHAPTERS.length}`;
     this.title.textContent = spec.title;
-    this.text.innerHTML = mathHTML(spec.text);
+    setMath(this.text, spec.text);
     this.note.hidden = !missing;
     this.note.textContent = missing ? `The model ${missing} is not in the store: run python -m app.demo_models to make it.` : '';
     this.prev.disabled = chapter === 0;

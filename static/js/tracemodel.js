@@ -3,9 +3,16 @@
  * trace: per-step predictions against targets, the running loss
  * L_1 + ... + L_t, and the gradient norms that BPTT sends back.
  *
- * Trace (DESIGN.md): arrays time first, T steps, H hidden units, O outputs;
+ * Trace (docs/design.md): arrays time first, T steps, H hidden units, O outputs;
  * grad_flow[s][t] = ||dL_s/dh_t|| for t <= s.
  */
+
+/** The read-out and the loss of one step, by the trace's loss_kind (z: the target). */
+export const LOSS_EQUATIONS = {
+  bce: 'y_t = σ(W_hy h_t + b_y);   L_t = −Σ_k [z_k log y_k + (1 − z_k) log(1 − y_k)]',
+  cross_entropy: 'y_t = softmax(W_hy h_t + b_y);   L_t = −log y_t[z_t]',
+  mse: 'y_t = W_hy h_t + b_y;   L_t = Σ_k (y_k − z_k)²',
+};
 
 // An mse output counts as right when this close to its target (the adding task's own tolerance).
 export const MSE_TOLERANCE = 0.04;

@@ -1,6 +1,7 @@
 """Browser tests: a real uvicorn server and a real headless Chromium, driven by Playwright.
 
-    server_url         the base URL of a live server on a free port, serving a
+    server_url         the base URL of a live dev server (UNROLLED_DEV=1: it serves the
+                       developer page static/dev/panels.html) on a free port, serving a
                        temporary copy of models/ (plus quick stand-ins for any
                        missing demo model and an LSTM with H = 128; demo_store.py)
     page               a fresh 1280x800 page; the test fails on any console error
@@ -87,7 +88,8 @@ def model_dir(tmp_path_factory) -> Path:
 def server_url(model_dir, tmp_path_factory):
     port = _free_port()
     log_path = tmp_path_factory.mktemp("server") / "uvicorn.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "UNROLLED_MODELS_DIR": str(model_dir), "UNROLLED_DEVICE": "cpu"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "UNROLLED_MODELS_DIR": str(model_dir), "UNROLLED_DEVICE": "cpu",
+           "UNROLLED_DEV": "1"}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)],

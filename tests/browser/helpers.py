@@ -6,6 +6,8 @@ import os
 import shutil
 from pathlib import Path
 
+import httpx
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -14,6 +16,12 @@ def open_page(page, server_url: str, query: str = "") -> None:
     page.goto(f"{server_url}/{query}")
     page.wait_for_selector("body[data-ready='1']")
     page.wait_for_selector(".network-body .net[data-status='ready']")
+
+
+def probe_trace(server_url: str, name: str) -> dict:
+    """The trace the server computes for a model on its task's probe input (what the page opens with)."""
+    detail = httpx.get(f"{server_url}/api/models/{name}").json()
+    return httpx.post(f"{server_url}/api/models/{name}/trace", json={"input": detail["task"]["probe_text"]}).json()
 
 
 def update_docs() -> bool:
@@ -26,12 +34,10 @@ def copy_to_docs(path: Path, name: str) -> None:
 
 
 def record_page_figure(prefix: str, line: str) -> Path:
-    """Write a measured figure into the "Page" section of docs/benchmarks.md (docs/ui.md while
-    that file does not exist), replacing the line that starts with `prefix`."""
+    """Write a measured figure into the "Page" section of docs/benchmarks.md, replacing the
+    line that starts with `prefix`."""
     path = ROOT / "docs" / "benchmarks.md"
-    if not path.exists():
-        path = ROOT / "docs" / "ui.md"
-    text = path.read_text() if path.exists() else "# Page\n"
+    text = path.read_text()
     lines = text.split("\n")
     for i, old in enumerate(lines):
         if old.startswith(prefix):

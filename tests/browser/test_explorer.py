@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from app.demo_models import RECIPES
-from tests.browser.helpers import copy_to_docs, open_page, record_page_figure, update_docs
+from tests.browser.helpers import copy_to_docs, open_page, probe_trace, record_page_figure, update_docs
 
 FIRST_SCREEN_BUDGET_MS = 1000  # "interactive in under 1 s on localhost"
 NETWORK = ".network-body .net"  # the main unrolled view (compare rows hold more)
-
-
-def probe_trace(server_url: str, name: str) -> dict:
-    detail = httpx.get(f"{server_url}/api/models/{name}").json()
-    return httpx.post(f"{server_url}/api/models/{name}/trace", json={"input": detail["task"]["probe_text"]}).json()
 
 
 def cursor_step(page) -> int:

@@ -1,25 +1,23 @@
-"""The panel views (static/js/views/) on their standalone demo page, static/dev/panels.html.
+"""The panel views (static/js/views/) on their developer page, static/dev/panels.html.
 
-The demo page renders every view from static/dev/sample-trace.json (traces and
-weights of small trained models) and a synthetic T = 200, H = 128 trace, and
-exposes window.devPanels (views, load, setStep, setMode) for these tests. The
-live server of conftest.py serves it at /static/dev/panels.html; the `page`
+The page renders every view from the probe traces and weights of the demo models,
+asked of the live dev server of conftest.py (UNROLLED_DEV=1 serves /static/dev),
+and from a synthetic T = 200, H = 128 trace, and exposes window.devPanels (views,
+load, setStep, setMode) for these tests. The tests ask the server for the same
+traces (`sample`), so page and test read what the engine computes now. The `page`
 fixture fails a test on any console error.
 """
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from app.core.tasks.reber import legal_next
-from tests.browser.helpers import ROOT
+from tests.browser.helpers import ROOT, probe_trace
 
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"  # where conftest.py's screenshot fixture saves
 
 DEV_PAGE = "/static/dev/panels.html"
-SAMPLE = json.loads((ROOT / "static" / "dev" / "sample-trace.json").read_text())
 # Stepping redraws only the highlight layers: the mean cost of one step of the
 # whole demo page (ten views) must leave most of a 16.7 ms frame free (measured: ~0.5 ms).
 STEP_BUDGET_MS = 8.0
@@ -43,7 +41,7 @@ def element_shot(page, selector: str, name: str) -> None:
     page.locator(selector).screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
-def open_dev(page, server_url, trace="elman_reber"):
+def open_dev(page, server_url, trace="elman-reber"):
     page.goto(f"{server_url}{DEV_PAGE}?trace={trace}")
     page.wait_for_function("window.devPanels && window.devPanels.ready")
     page.wait_for_timeout(100)  # one frame for ResizeObserver-driven layouts
@@ -62,17 +60,17 @@ def wait_for_weights(page, tensor, count, part="figure"):
 def test_dev_page_renders_every_view_without_errors(page, server_url, screenshot):
     open_dev(page, server_url)
     for box in ("hidden", "gradh", "gradnorm", "gradflow", "outputs", "weights", "logedge", "skipped"):
-        panel = page.locator(f"#{box} .unr-panel").first
+        panel = page.locator(f"#{box} .view").first
         assert panel.is_visible(), box
-        assert panel.locator(".unr-panel__title").inner_text().strip(), f"{box} has no title"
+        assert panel.locator(".view-title").inner_text().strip(), f"{box} has no title"
     # Every drawn heatmap has a header, a legend with numbers, and a canvas of real size.
-    assert page.locator("#hidden .unr-panel__equation").inner_text().startswith("h")
-    assert page.locator("#hidden .unr-legend__tick").count() >= 3
-    box = page.locator("#hidden canvas.unr-matrix__base").bounding_box()
+    assert page.locator("#hidden .view-equation").inner_text().startswith("h")
+    assert page.locator("#hidden .legend-tick").count() >= 3
+    box = page.locator("#hidden canvas.matrix-base").bounding_box()
     assert box["width"] > 200 and box["height"] > 100
     page.evaluate("devPanels.setStep(3)")
     screenshot("panels-elman-reber", full_page=True)
-    for trace in ("lstm_embedded_reber", "second_order_reber", "elman_sine", "lstm_fluent", "gru_copy", "synthetic"):
+    for trace in ("lstm-embedded-reber", "second-order-reber", "gru-adding", "lstm-fluent", "synthetic"):
         page.evaluate(f"devPanels.load('{trace}')")
         page.evaluate("devPanels.setStep(5)")
     page.evaluate("devPanels.setMode('backward')")
@@ -82,8 +80,8 @@ def test_dev_page_renders_every_view_without_errors(page, server_url, screenshot
       const v = devPanels.views;
       [v.hidden, v.gradh, v.gradnorm, v.gradflow, v.outputs, v.loss, v.weights, v.logedge, v.skipped, ...v.gates].forEach((view) => view.reset());
     }""")
-    page.evaluate("devPanels.load('lstm_embedded_reber')")
-    assert page.get_attribute("#gradflow .unr-panel", "data-state") == "drawn"
+    page.evaluate("devPanels.load('lstm-embedded-reber')")
+    assert page.get_attribute("#gradflow .view", "data-state") == "drawn"
     assert page.locator("#weights figure[data-gate]").count() == 8
 
 
@@ -121,7 +119,7 @@ def test_heatmap_has_a_cell_per_step_and_unit_and_the_highlight_moves(page, serv
 
 def test_log_scale_chart_handles_zeros_and_nulls(page, server_url, screenshot):
     open_dev(page, server_url)
-    keys = page.locator("#logedge .unr-chart__keys").inner_text()
+    keys = page.locator("#logedge .plot-keys").inner_text()
     assert "exactly 0" in keys and "not finite" in keys
     # The axis is built from the positive values only and the line is drawn.
     domain = page.evaluate("devPanels.views.logedge.layout.d")
@@ -139,94 +137,93 @@ def test_log_scale_chart_handles_zeros_and_nulls(page, server_url, screenshot):
     domain = page.evaluate("devPanels.views.logedge.layout.d")
     assert 0 < domain["ylo"] < domain["yhi"]
     # The trace's own ||dL/dh_t|| has an exact 0 at the unscored last step.
-    assert "exactly 0" in page.locator("#gradnorm .unr-chart__keys").inner_text()
+    assert "exactly 0" in page.locator("#gradnorm .plot-keys").inner_text()
     element_shot(page, "#gradnorm", "linechart-gradnorm")
     screenshot("linechart-edge-cases")
 
 
 def test_gradflow_says_plainly_when_it_was_skipped(page, server_url, screenshot):
     open_dev(page, server_url)
-    message = page.locator("#skipped .unr-panel__message")
+    message = page.locator("#skipped .view-message")
     assert message.is_visible()
     assert "Skipped" in message.inner_text() and "long sequences" in message.inner_text()
-    assert page.get_attribute("#skipped .unr-panel", "data-state") == "skipped"
+    assert page.get_attribute("#skipped .view", "data-state") == "skipped"
     # The drawn one: a T x T lower triangle; null switches it to the message and back.
-    assert page.get_attribute("#gradflow .unr-panel", "data-state") == "drawn"
-    assert page.get_attribute("#gradflow .unr-matrix", "data-rows") == str(SAMPLE["traces"]["elman_reber"]["steps"])
+    assert page.get_attribute("#gradflow .view", "data-state") == "drawn"
+    assert page.get_attribute("#gradflow .matrix", "data-rows") == str(probe_trace(server_url, "elman-reber")["steps"])
     page.evaluate("devPanels.views.gradflow.update({ gradFlow: null, step: 0, mode: 'forward' })")
-    assert page.locator("#gradflow .unr-panel__message").is_visible()
+    assert page.locator("#gradflow .view-message").is_visible()
     page.evaluate("devPanels.setStep(2)")
-    assert not page.locator("#gradflow .unr-panel__message").is_visible()
-    assert page.get_attribute("#gradflow .unr-panel", "data-state") == "drawn"
+    assert not page.locator("#gradflow .view-message").is_visible()
+    assert page.get_attribute("#gradflow .view", "data-state") == "drawn"
     element_shot(page, "#skipped", "gradflow-skipped")
     element_shot(page, "#gradflow", "gradflow-elman-reber")
 
 
 def test_outputs_mark_the_legal_next_symbols_of_a_reber_string(page, server_url, screenshot):
-    open_dev(page, server_url, "elman_reber")
-    trace = SAMPLE["traces"]["elman_reber"]
+    open_dev(page, server_url, "elman-reber")
+    trace = probe_trace(server_url, "elman-reber")
     labels = trace["labels"]
     for t in range(trace["steps"]):
         page.evaluate(f"devPanels.setStep({t})")
         marked = set(page.eval_on_selector_all(
-            "#outputs .unr-bar[data-target='1']:not([hidden])", "bars => bars.map(b => b.dataset.symbol)"))
-        shown = page.eval_on_selector_all("#outputs .unr-bar:not([hidden])", "bars => bars.map(b => b.dataset.symbol)")
+            "#outputs .symbol-bar[data-target='1']:not([hidden])", "bars => bars.map(b => b.dataset.symbol)"))
+        shown = page.eval_on_selector_all("#outputs .symbol-bar:not([hidden])", "bars => bars.map(b => b.dataset.symbol)")
         assert shown == trace["symbols"]  # one bar per symbol, in output order
         if trace["loss_mask"][t] > 0:
             assert marked == legal_next("".join(labels[: t + 1])), f"step {t + 1}"
         else:
             assert marked == set()
-            assert "no loss" in page.locator("#outputs .unr-outputs__status").inner_text()
+            assert "no loss" in page.locator("#outputs .outputs-status").inner_text()
     page.evaluate("devPanels.setStep(1)")
-    assert page.locator("#outputs .unr-bar.is-target .unr-bar__mark").first.inner_text() == "✓"
+    assert page.locator("#outputs .symbol-bar.is-target .symbol-bar-mark").first.inner_text() == "✓"
     element_shot(page, "#outputs", "outputs-reber")
 
     # A word vocabulary (cross-entropy): the true next word alone is marked, among the likeliest.
-    page.evaluate("devPanels.load('lstm_fluent')")
-    fluent = SAMPLE["traces"]["lstm_fluent"]
+    page.evaluate("devPanels.load('lstm-fluent')")
+    fluent = probe_trace(server_url, "lstm-fluent")
     page.evaluate("devPanels.setStep(4)")
-    marked = page.eval_on_selector_all("#outputs .unr-bar[data-target='1']:not([hidden])", "bars => bars.map(b => b.dataset.symbol)")
+    marked = page.eval_on_selector_all("#outputs .symbol-bar[data-target='1']:not([hidden])", "bars => bars.map(b => b.dataset.symbol)")
     assert marked == [fluent["target_labels"][4]]
     element_shot(page, "#outputs", "outputs-fluent")
 
     # Regression: the output against the target as a chart, no bars.
-    page.evaluate("devPanels.load('elman_sine')")
-    assert page.get_attribute("#outputs .unr-panel", "data-kind") == "values"
-    assert page.locator("#outputs .unr-outputs__chart canvas").first.is_visible()
+    page.evaluate("devPanels.load('gru-adding')")
+    assert page.get_attribute("#outputs .view", "data-kind") == "values"
+    assert page.locator("#outputs .outputs-chart canvas").first.is_visible()
     element_shot(page, "#outputs", "outputs-sine")
 
 
-@pytest.mark.parametrize(("trace", "gates"), [("lstm_embedded_reber", ["i", "f", "g", "o"]), ("gru_copy", ["r", "z", "n"])])
+@pytest.mark.parametrize(("trace", "gates"), [("lstm-embedded-reber", ["i", "f", "g", "o"]), ("gru-adding", ["r", "z", "n"])])
 def test_weights_label_the_gate_blocks(page, server_url, trace, gates):
     open_dev(page, server_url, trace)
     wait_for_weights(page, "rnn.weight_hh_l0", len(gates))
     for tensor in ("rnn.weight_ih_l0", "rnn.weight_hh_l0"):
         group = page.locator(f"#weights [data-tensor='{tensor}']")
         assert page.eval_on_selector_all(f"#weights [data-tensor='{tensor}'] figure", "fs => fs.map(f => f.dataset.gate)") == gates
-        labels = group.locator(".unr-weights__label").all_inner_texts()
+        labels = group.locator(".weights-label").all_inner_texts()
         assert any("forget gate" in label for label in labels) == ("f" in gates)
         assert any("update gate" in label for label in labels) == ("z" in gates)
-    roles = page.locator("#weights .unr-weights__role").all_inner_texts()
+    roles = page.locator("#weights .weights-role").all_inner_texts()
     assert [role.replace("\n", "") for role in roles] == ["Wxh", "Whh", "Why"]  # subscripts are <sub> elements
     element_shot(page, "#weights", f"weights-{trace}")
 
 
 def test_second_order_weights_show_one_slice_per_input_symbol(page, server_url):
-    open_dev(page, server_url, "second_order_reber")
-    symbols_count = len(SAMPLE["traces"]["second_order_reber"]["symbols"])
-    wait_for_weights(page, "rnn.weight", symbols_count, "figure")
-    slices = page.locator("#weights [data-tensor='rnn.weight'] .unr-weights__label").all_inner_texts()
-    symbols = SAMPLE["traces"]["second_order_reber"]["symbols"]
+    open_dev(page, server_url, "second-order-reber")
+    symbols = probe_trace(server_url, "second-order-reber")["symbols"]
+    wait_for_weights(page, "rnn.weight", len(symbols), "figure")
+    slices = page.locator("#weights [data-tensor='rnn.weight'] .weights-label").all_inner_texts()
     assert [s.replace("\n", "").replace(" ", "") for s in slices] == [f"xt={s}" for s in symbols]
     element_shot(page, "#weights", "weights-second-order")
 
 
 def test_weights_redraw_is_throttled_while_training(page, server_url):
-    open_dev(page, server_url, "elman_reber")
+    open_dev(page, server_url, "elman-reber")
     page.wait_for_timeout(400)
     result = page.evaluate("""() => new Promise((resolve) => {
       const view = devPanels.views.weights;
-      const tensors = devPanels.bundle.weights.elman_reber;
+      const tensors = devPanels.bundle.weights['elman-reber'];
       const before = view.draws;
       for (let n = 0; n < 30; n += 1) view.update({ tensors, title: `update ${n}` });
       const soon = view.draws;
@@ -238,13 +235,13 @@ def test_weights_redraw_is_throttled_while_training(page, server_url):
 
 
 def test_heatmap_hover_names_the_cell_click_selects_the_step_and_nulls_are_hatched(page, server_url):
-    open_dev(page, server_url, "elman_reber")
+    open_dev(page, server_url, "elman-reber")
     layout = page.evaluate("devPanels.views.hidden.canvas.layout")
-    box = page.locator("#hidden canvas.unr-matrix__overlay").bounding_box()
+    box = page.locator("#hidden canvas.matrix-overlay").bounding_box()
     x = box["x"] + layout["left"] + 5.5 * layout["cellW"]  # column 5 (0-based), step t = 6
     y = box["y"] + layout["top"] + 2.5 * layout["cellH"]  # unit 3
     page.mouse.move(x, y)
-    tooltip = page.locator("#hidden .unr-tooltip")
+    tooltip = page.locator("#hidden .tooltip")
     assert tooltip.is_visible()
     text = tooltip.inner_text()
     assert "6" in text and "(X)" in text and "unit" in text and "3" in text
@@ -254,10 +251,10 @@ def test_heatmap_hover_names_the_cell_click_selects_the_step_and_nulls_are_hatch
 
     # An exploded trace sends non-finite numbers as null: those cells are hatched and the legend says so.
     page.evaluate("""() => {
-      const h = devPanels.bundle.traces.elman_reber.h.map((row, t) => row.map((v, u) => (t === 2 && u < 4 ? null : v)));
+      const h = devPanels.bundle.traces['elman-reber'].h.map((row, t) => row.map((v, u) => (t === 2 && u < 4 ? null : v)));
       devPanels.views.hidden.update({ matrix: h, step: 5, title: 'with nulls' });
     }""")
-    assert "no value" in page.locator("#hidden .unr-legend__notes").inner_text()
+    assert "no value" in page.locator("#hidden .legend-notes").inner_text()
     grey = page.evaluate("""() => {
       const c = devPanels.views.hidden.canvas;
       const { left, top, cellW, cellH } = c.layout;

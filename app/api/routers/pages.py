@@ -1,8 +1,10 @@
 """The explorer page at "/", its static files at /static and the browser libraries at /vendor.
 
-    GET /              templates/index.html (Jinja2)
-    GET /static/...    static/ (the page's own ES modules and CSS)
-    GET /vendor/...    node_modules/ (D3, pinned in package-lock.json, installed by `npm ci`)
+    GET /                     templates/index.html (Jinja2)
+    GET /static/...           static/ (the page's own ES modules and CSS)
+    GET /static/dev/...       the developer pages (static/dev/panels.html: every panel view on
+                              traces of the store's models), only when settings.dev (UNROLLED_DEV=1)
+    GET /vendor/d3/dist/...   node_modules/d3/dist (D3, pinned in package-lock.json, installed by `npm ci`)
 
 Nothing is fetched from the internet at run time: D3 comes from the npm
 registry once, at set-up, and is served from here.
@@ -11,9 +13,10 @@ registry once, at set-up, and is served from here.
 from __future__ import annotations
 
 import logging
+import os
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -25,7 +28,9 @@ log = logging.getLogger(__name__)
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "static"
 VENDOR_DIR = PROJECT_ROOT / "node_modules"
-D3_SCRIPT = "d3/dist/d3.min.js"  # the one vendor file the page loads, relative to /vendor
+D3_DIST = "d3/dist"  # the one vendor folder the page loads from (node_modules also holds the dev tools)
+D3_SCRIPT = f"{D3_DIST}/d3.min.js"  # relative to /vendor
+DEV_FOLDER = "dev"  # static/dev: developer pages, served only by a dev server
 
 router = APIRouter(tags=["page"], include_in_schema=False)
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -40,10 +45,23 @@ def index(request: Request) -> HTMLResponse:
     )
 
 
-def mount_static(app: FastAPI) -> None:
-    """Mount /static and /vendor. check_dir=False: the API still starts when
-    node_modules/ has not been installed yet; the page then says what to run."""
-    app.mount("/static", StaticFiles(directory=str(STATIC_DIR), check_dir=False), name="static")
-    app.mount("/vendor", StaticFiles(directory=str(VENDOR_DIR), check_dir=False), name="vendor")
+class PageFiles(StaticFiles):
+    """static/, with its dev/ folder answered 404 unless `dev` is on."""
+
+    def __init__(self, *, dev: bool, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.dev = dev
+
+    async def get_response(self, path: str, scope) -> Response:
+        if not self.dev and (path == DEV_FOLDER or path.startswith(DEV_FOLDER + os.sep)):
+            raise HTTPException(status_code=404)
+        return await super().get_response(path, scope)
+
+
+def mount_static(app: FastAPI, dev: bool = False) -> None:
+    """Mount /static (static/dev only when `dev`) and D3 under /vendor. check_dir=False: the
+    API still starts when node_modules/ has not been installed yet; the page then says what to run."""
+    app.mount("/static", PageFiles(directory=str(STATIC_DIR), check_dir=False, dev=dev), name="static")
+    app.mount(f"/vendor/{D3_DIST}", StaticFiles(directory=str(VENDOR_DIR / D3_DIST), check_dir=False), name="vendor")
     if not (VENDOR_DIR / D3_SCRIPT).is_file():
         log.warning("node_modules/%s is missing: run `make setup` (npm ci) for the page's D3", D3_SCRIPT)

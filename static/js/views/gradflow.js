@@ -16,7 +16,9 @@
  *   s = 4        ·   ·   ▪   ■
  */
 
-import { ColorLegend, PanelFrame, formatNumber, logScaleOf, sameItems } from './colors.js';
+import { logScaleOf } from '../lib/color.js';
+import { formatNumber } from '../lib/format.js';
+import { ColorLegend, PanelFrame, sameItems } from './widgets.js';
 import { MatrixCanvas } from './matrix.js';
 
 const DEFAULT_TITLE = 'Gradient flow: whose error reaches where';
@@ -47,7 +49,7 @@ function flatten(gradFlow) {
 export class GradFlowView {
   constructor(container, options = {}) {
     this.options = options;
-    this.frame = new PanelFrame(container, { className: 'unr-gradflow', header: options.header !== false });
+    this.frame = new PanelFrame(container, { className: 'gradflow', header: options.header !== false });
     this.canvas = new MatrixCanvas(this.frame.body, {
       square: true,
       maxPlotHeight: options.maxPlotHeight ?? MAX_PLOT_HEIGHT,
@@ -102,7 +104,7 @@ export class GradFlowView {
       rows: T, cols: T, values, scale, blank: below,
       colLabels: labels, rowTitle: 'error of step s', colTitle: 'reaches step t',
     });
-    const notes = [{ kind: 'low', text: `palest: ≤ ${formatNumber(scale.domain[0], 2)} or 0` }];
+    const notes = [{ swatch: scale.css(scale.domain[0]), text: `palest: ≤ ${formatNumber(scale.domain[0], 2)} or 0` }];
     if (values.some(Number.isNaN)) notes.push({ kind: 'null', text: 'not finite (exploded)' });
     this.legend.update(scale, { label: '‖∂L_s/∂h_t‖, log scale', notes });
     this.drawn = gradFlow;

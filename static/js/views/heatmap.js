@@ -4,7 +4,9 @@
  * step outlined.
  */
 
-import { ColorLegend, ColorScale, PanelFrame, autoScale, formatNumber, sameItems } from './colors.js';
+import { ColorScale, autoScale } from '../lib/color.js';
+import { formatNumber } from '../lib/format.js';
+import { ColorLegend, PanelFrame, sameItems } from './widgets.js';
 import { MatrixCanvas } from './matrix.js';
 
 /** Time-first [T][H] (nulls allowed) -> Float32Array laid out units x time (H rows, T cols). */
@@ -28,7 +30,7 @@ export function unitsByTime(matrix) {
 export class HeatmapView {
   constructor(container, options = {}) {
     this.options = options;
-    this.frame = new PanelFrame(container, { className: 'unr-heatmap', header: options.header !== false });
+    this.frame = new PanelFrame(container, { className: 'heatmap', header: options.header !== false });
     this.canvas = new MatrixCanvas(this.frame.body, {
       maxPlotHeight: options.maxPlotHeight,
       describe: (row, col, value) => this.describe(row, col, value),

@@ -5,48 +5,19 @@
  * ||dL/dh_t|| over time on a log axis, where the vanishing gradient is a
  * straight slope down to the left.
  *
- * Cheap by construction: a full redraw walks each series once, collapsing
- * points that land on the same pixel column to their min and max; moving only
- * the step redraws the transparent marker layer on top.
- * On a log axis, zeros and non-finite values (null) cannot be placed: the line
+ * The base canvas is drawn by lineplot.js; moving only the step redraws the
+ * transparent marker layer on top. On a log axis, zeros and non-finite values (null) cannot be placed: the line
  * breaks there and a mark on the bottom edge (zero) or top edge (not finite)
  * says so, with a note in the legend.
  */
 
-import { PanelFrame, SERIES_COLORS, Tooltip, element, formatNumber, linearTicks, logTicks, readTheme, sameItems, setMathText } from './colors.js';
+import { el, readTheme, sizeCanvas } from '../lib/dom.js';
+import { formatNumber } from '../lib/format.js';
+import { PAD, drawPlot, plotLayout, prepareSeries, sameSeries } from './lineplot.js';
+import { PanelFrame, Tooltip, sameItems } from './widgets.js';
 
-const FONT_PX = 13;
 const DEFAULT_HEIGHT = 220;
-const DOTS_BELOW = 60; // series with fewer points than this also get a dot per point
-const PAD = { top: 12, right: 16 };
-
-/** ||row|| for each row of a time-first matrix; null where the row holds a non-finite value. */
-export function rowNorms(matrix) {
-  if (!Array.isArray(matrix)) return [];
-  return matrix.map((row) => {
-    let sum = 0;
-    for (const v of row) {
-      if (v === null || !Number.isFinite(v)) return null;
-      sum += v * v;
-    }
-    return Math.sqrt(sum);
-  });
-}
-
-function sameSeries(a, b) {
-  if (a === b) return true;
-  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-  return a.every((s, k) => {
-    const t = b[k];
-    if (s.name !== t.name || s.color !== t.color || s.style !== t.style || s.dashed !== t.dashed) return false;
-    const p = s.points ?? [];
-    const q = t.points ?? [];
-    if (p === q) return true;
-    if (p.length !== q.length) return false;
-    for (let i = 0; i < p.length; i += 1) if (p[i][0] !== q[i][0] || p[i][1] !== q[i][1]) return false;
-    return true;
-  });
-}
+const MARKER_FILL = '#ffffff'; // the marker's dots: hollow on any line colour
 
 /** Index of the point whose x is nearest to x (points sorted by x). */
 function nearest(points, x) {
@@ -67,14 +38,13 @@ function nearest(points, x) {
 export class LineChartView {
   constructor(container, options = {}) {
     this.options = options;
-    this.frame = new PanelFrame(container, { className: 'unr-linechart', header: options.header !== false });
-    this.wrap = element('div', 'unr-chart');
-    this.base = element('canvas', 'unr-chart__base');
-    this.overlay = element('canvas', 'unr-chart__overlay');
-    this.wrap.append(this.base, this.overlay);
+    this.frame = new PanelFrame(container, { className: 'linechart', header: options.header !== false });
+    this.base = el('canvas', { class: 'plot-base' });
+    this.overlay = el('canvas', { class: 'plot-overlay' });
+    this.wrap = el('div', { class: 'plot' }, this.base, this.overlay);
     this.frame.body.append(this.wrap);
     this.tooltip = new Tooltip(this.wrap);
-    this.keys = element('div', 'unr-chart__keys');
+    this.keys = el('div', { class: 'plot-keys' });
     this.frame.legend.append(this.keys);
     this.props = null;
     this.hoverX = null;
@@ -109,189 +79,33 @@ export class LineChartView {
     for (const canvas of [this.base, this.overlay]) canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
   }
 
-  /** Sorted, cleaned copies of the series; counts of points a log axis cannot place. */
-  prepare() {
-    const { series = [], logY = false } = this.props;
-    const notes = { zero: 0, missing: 0 };
-    const prepared = series.map((s, k) => {
-      const points = (s.points ?? []).filter((p) => p && Number.isFinite(p[0])).slice().sort((a, b) => a[0] - b[0]);
-      for (const [, y] of points) {
-        if (y === null || y === undefined || !Number.isFinite(y)) notes.missing += 1;
-        else if (logY && y <= 0) notes.zero += 1;
-      }
-      return { ...s, points, color: s.color ?? SERIES_COLORS[k % SERIES_COLORS.length] };
-    });
-    return { prepared, notes };
-  }
-
-  domains(prepared) {
-    const { logY = false, xDomain, yDomain, step } = this.props;
-    let [xlo, xhi, ylo, yhi] = [Infinity, -Infinity, Infinity, -Infinity];
-    for (const s of prepared) for (const [x, y] of s.points) {
-      xlo = Math.min(xlo, x); xhi = Math.max(xhi, x);
-      if (y !== null && Number.isFinite(y) && (!logY || y > 0)) { ylo = Math.min(ylo, y); yhi = Math.max(yhi, y); }
-    }
-    if (Number.isFinite(step)) { xlo = Math.min(xlo, step); xhi = Math.max(xhi, step); }
-    if (xDomain) [xlo, xhi] = xDomain;
-    if (xlo === Infinity) [xlo, xhi] = [0, 1];
-    if (xhi <= xlo) xhi = xlo + 1;
-    if (yDomain) [ylo, yhi] = yDomain;
-    else if (ylo === Infinity) [ylo, yhi] = logY ? [0.1, 1] : [0, 1];
-    else if (logY) {
-      ylo = 10 ** Math.floor(Math.log10(ylo) + 1e-9);
-      yhi = 10 ** Math.ceil(Math.log10(yhi) - 1e-9);
-      if (yhi <= ylo) yhi = ylo * 10;
-    } else {
-      if (ylo >= 0 && ylo <= 0.5 * yhi) ylo = 0; // magnitudes read best from zero
-      const pad = (yhi - ylo || Math.abs(yhi) || 1) * 0.06;
-      ylo = ylo === 0 ? 0 : ylo - pad;
-      yhi += pad;
-    }
-    return { xlo, xhi, ylo, yhi };
-  }
-
   draw() {
-    const { logY = false, xLabel = '', yLabel = '' } = this.props;
-    const { prepared, notes } = this.prepare();
+    const { prepared, notes } = prepareSeries(this.props);
     this.prepared = prepared;
-    const d = this.domains(prepared);
     this.theme = readTheme(this.wrap);
-    const { font, fg, muted, grid } = this.theme;
-    const context = this.base.getContext('2d');
-    context.font = `${FONT_PX}px ${font}`;
-    const yTicks = logY ? logTicks(d.ylo, d.yhi, 6) : linearTicks(d.ylo, d.yhi, 5);
-    const tickWidth = Math.max(...yTicks.map((v) => context.measureText(formatNumber(v, 2)).width));
-    const left = tickWidth + 10 + (yLabel ? FONT_PX + 10 : 0);
-    const bottom = FONT_PX + 10 + (xLabel ? FONT_PX + 8 : 0);
     this.width = this.wrap.clientWidth || 400;
     const height = this.options.height ?? DEFAULT_HEIGHT;
-    const plotW = Math.max(40, this.width - left - PAD.right);
-    const plotH = Math.max(40, height - PAD.top - bottom);
-    const toY = logY
-      ? (y) => PAD.top + plotH * (1 - (Math.log10(y) - Math.log10(d.ylo)) / (Math.log10(d.yhi) - Math.log10(d.ylo)))
-      : (y) => PAD.top + plotH * (1 - (y - d.ylo) / (d.yhi - d.ylo));
-    const toX = (x) => left + plotW * (x - d.xlo) / (d.xhi - d.xlo);
-    this.layout = { left, plotW, plotH, toX, toY, d };
-    const dpr = window.devicePixelRatio || 1;
-    for (const canvas of [this.base, this.overlay]) {
-      canvas.width = Math.round(this.width * dpr);
-      canvas.height = Math.round(height * dpr);
-      canvas.style.width = `${this.width}px`;
-      canvas.style.height = `${height}px`;
-      canvas.getContext('2d').setTransform(dpr, 0, 0, dpr, 0, 0);
-    }
+    this.layout = plotLayout(this.base.getContext('2d'), this.props, prepared, this.width, height, this.theme);
+    for (const canvas of [this.base, this.overlay]) sizeCanvas(canvas, this.width, height);
     this.wrap.style.height = `${height}px`;
-    context.font = `${FONT_PX}px ${font}`;
-    // Grid and ticks.
-    context.strokeStyle = grid;
-    context.fillStyle = muted;
-    context.lineWidth = 1;
-    context.textAlign = 'right';
-    context.textBaseline = 'middle';
-    for (const v of yTicks) {
-      const y = Math.round(toY(v)) + 0.5;
-      context.beginPath(); context.moveTo(left, y); context.lineTo(left + plotW, y); context.stroke();
-      context.fillText(formatNumber(v, 2), left - 6, y);
-    }
-    const integerX = prepared.every((s) => s.points.every((p) => Number.isInteger(p[0])));
-    const xTicks = linearTicks(d.xlo, d.xhi, Math.max(2, Math.floor(plotW / 70))).filter((v) => !integerX || Number.isInteger(v));
-    context.textAlign = 'center';
-    context.textBaseline = 'top';
-    for (const v of xTicks) context.fillText(formatNumber(v, 3), toX(v), PAD.top + plotH + 5);
-    context.strokeStyle = muted;
-    context.beginPath(); context.moveTo(left + 0.5, PAD.top); context.lineTo(left + 0.5, PAD.top + plotH + 0.5); context.lineTo(left + plotW, PAD.top + plotH + 0.5); context.stroke();
-    context.fillStyle = fg;
-    context.font = `600 ${FONT_PX + 1}px ${font}`;
-    if (xLabel) { context.textBaseline = 'bottom'; context.fillText(xLabel, left + plotW / 2, height - 1); }
-    if (yLabel) {
-      context.save();
-      context.translate(FONT_PX, PAD.top + plotH / 2);
-      context.rotate(-Math.PI / 2);
-      context.textBaseline = 'middle';
-      context.fillText(yLabel + (logY ? ' (log)' : ''), 0, 0);
-      context.restore();
-    }
-    context.save();
-    context.beginPath(); context.rect(left, PAD.top - 4, plotW, plotH + 8); context.clip();
-    for (const s of prepared) this.drawSeries(context, s);
-    context.restore();
-    this.drawUnplaceable(context, prepared);
+    drawPlot(this.base.getContext('2d'), this.layout, this.props, prepared, this.theme);
     const empty = prepared.every((s) => s.points.length === 0);
     this.frame.showMessage(empty ? (this.props.emptyMessage ?? 'No points yet.') : '');
     this.drawKeys(prepared, notes);
     this.drawOverlay();
   }
 
-  drawSeries(context, s) {
-    const { toX, toY } = this.layout;
-    const logY = this.props.logY;
-    const placeable = (y) => y !== null && y !== undefined && Number.isFinite(y) && (!logY || y > 0);
-    const style = s.style ?? (s.points.length < DOTS_BELOW ? 'both' : 'line');
-    context.strokeStyle = context.fillStyle = s.color;
-    context.lineWidth = 2.25;
-    context.lineJoin = 'round';
-    if (style !== 'dots') {
-      context.setLineDash(s.dashed ? [6, 4] : []);
-      context.beginPath();
-      let open = false;
-      let column = null; // pixel column being collapsed to its min/max
-      let low = 0;
-      let high = 0;
-      const flush = () => { if (column !== null && high - low > 0.5) { context.moveTo(column, low); context.lineTo(column, high); context.moveTo(column, low); } };
-      for (const [x, y] of s.points) {
-        if (!placeable(y)) { flush(); column = null; open = false; continue; }
-        const px = toX(x);
-        const py = toY(y);
-        if (open && column !== null && Math.floor(px) === Math.floor(column)) { low = Math.min(low, py); high = Math.max(high, py); continue; }
-        flush();
-        if (open) context.lineTo(px, py); else context.moveTo(px, py);
-        open = true;
-        column = px; low = high = py;
-      }
-      flush();
-      context.stroke();
-      context.setLineDash([]);
-    }
-    if (style !== 'line') {
-      for (const [x, y] of s.points) {
-        if (!placeable(y)) continue;
-        context.beginPath(); context.arc(toX(x), toY(y), 3.5, 0, 2 * Math.PI); context.fill();
-      }
-    }
-  }
-
-  /** Marks on the edges for points a log axis cannot place (0) or that are not finite (null). */
-  drawUnplaceable(context, prepared) {
-    const { toX, plotH } = this.layout;
-    for (const s of prepared) {
-      context.fillStyle = context.strokeStyle = s.color;
-      for (const [x, y] of s.points) {
-        const px = toX(x);
-        if (y === null || y === undefined || !Number.isFinite(y)) {
-          context.lineWidth = 2;
-          context.beginPath(); context.moveTo(px - 4, PAD.top - 4); context.lineTo(px + 4, PAD.top + 4);
-          context.moveTo(px + 4, PAD.top - 4); context.lineTo(px - 4, PAD.top + 4); context.stroke();
-        } else if (this.props.logY && y <= 0) {
-          const base = PAD.top + plotH;
-          context.beginPath(); context.moveTo(px - 5, base - 9); context.lineTo(px + 5, base - 9); context.lineTo(px, base - 1); context.fill();
-        }
-      }
-    }
-  }
-
   drawKeys(prepared, notes) {
     const items = prepared.filter((s) => s.name).map((s) => {
-      const key = element('span', 'unr-chart__key');
-      const look = s.style === 'dots' ? ' unr-chart__swatch--dots' : s.dashed ? ' unr-chart__swatch--dashed' : '';
-      const swatch = element('i', `unr-chart__swatch${look}`);
+      const key = el('span', { class: 'plot-key' });
+      const look = s.style === 'dots' ? ' dots' : s.dashed ? ' dashed' : '';
+      const swatch = el('i', { class: `plot-swatch${look}` });
       swatch.style.setProperty('--swatch', s.color);
-      const name = element('span');
-      setMathText(name, s.name);
-      key.append(swatch, name);
+      key.append(swatch, el('span', { math: s.name }));
       return key;
     });
-    if (notes.zero) items.push(element('span', 'unr-chart__note', `▾ ${notes.zero} exactly 0 (below any log axis)`));
-    if (notes.missing) items.push(element('span', 'unr-chart__note', `× ${notes.missing} not finite (no value)`));
+    if (notes.zero) items.push(el('span', { class: 'plot-note', text: `▾ ${notes.zero} exactly 0 (below any log axis)` }));
+    if (notes.missing) items.push(el('span', { class: 'plot-note', text: `× ${notes.missing} not finite (no value)` }));
     this.keys.replaceChildren(...items);
   }
 
@@ -318,7 +132,7 @@ export class LineChartView {
       if (!s.points.length) continue;
       const [px0, y] = s.points[nearest(s.points, x)];
       if (px0 !== x || y === null || !Number.isFinite(y) || (this.props.logY && y <= 0)) continue;
-      context.fillStyle = '#fff';
+      context.fillStyle = MARKER_FILL;
       context.strokeStyle = s.color;
       context.lineWidth = 2.5;
       context.beginPath(); context.arc(px, toY(y), 5, 0, 2 * Math.PI); context.fill(); context.stroke();

@@ -16,17 +16,16 @@
  *         ✓           ✓                            <- legal / true next
  */
 
-import { PanelFrame, element, formatNumber, setMathText } from './colors.js';
+import { SERIES_COLORS } from '../lib/color.js';
+import { el, setMath } from '../lib/dom.js';
+import { formatNumber } from '../lib/format.js';
+import { LOSS_EQUATIONS } from '../tracemodel.js';
+import { PanelFrame } from './widgets.js';
 import { LineChartView } from './linechart.js';
 
 const MAX_BARS = 24; // more symbols than this (a word vocabulary): show the likeliest and the targets
 const TOP_BARS = 12;
 const COLUMN_BARS = 12; // up to this many short symbols stand as columns; more, or words, lie as rows
-const EQUATIONS = {
-  bce: 'y_t = σ(W_hy h_t + b_y);   L_t = −Σ_k [z_k log y_k + (1 − z_k) log(1 − y_k)]',
-  cross_entropy: 'y_t = softmax(W_hy h_t + b_y);   L_t = −log y_t[z_t]',
-  mse: 'y_t = W_hy h_t + b_y;   L_t = Σ_k (y_k − z_k)²',
-};
 const CAPTIONS = {
   bce: 'Each bar: how likely the network thinks that symbol comes next. Dashed boxes and ✓ mark the symbols the grammar allows next (target z_k = 1).',
   cross_entropy: 'Each bar: the probability the network gives each next symbol. The dashed box and ✓ mark the true next symbol z_t.',
@@ -49,10 +48,10 @@ function targetIndices(trace, t) {
 export class OutputsView {
   constructor(container, options = {}) {
     this.options = options;
-    this.frame = new PanelFrame(container, { className: 'unr-outputs', header: options.header !== false });
-    this.status = element('p', 'unr-outputs__status');
-    this.bars = element('div', 'unr-bars');
-    this.chartBox = element('div', 'unr-outputs__chart');
+    this.frame = new PanelFrame(container, { className: 'outputs', header: options.header !== false });
+    this.status = el('p', { class: 'outputs-status' });
+    this.bars = el('div', { class: 'symbol-bars' });
+    this.chartBox = el('div', { class: 'outputs-chart' });
     this.frame.body.append(this.status, this.bars, this.chartBox);
     this.pool = [];
     this.chart = null;
@@ -70,7 +69,7 @@ export class OutputsView {
     this.frame.setText({
       title: props.title ?? 'Output at this step',
       caption: props.caption ?? CAPTIONS[kind] ?? '',
-      equation: props.equation ?? EQUATIONS[kind] ?? '',
+      equation: props.equation ?? LOSS_EQUATIONS[kind] ?? '',
     });
     this.frame.showMessage('');
     const t = Math.max(0, Math.min(trace.y.length - 1, step));
@@ -97,7 +96,7 @@ export class OutputsView {
     }
     parts.push(scored ? `L_t = ${formatNumber(trace.losses?.[t])}` : 'no loss at this step');
     const text = parts.join('   ·   ');
-    if (this.status.dataset.text !== text) setMathText(this.status, text);
+    setMath(this.status, text);
   }
 
   /** Bars for the symbols to show at step t: all of them, or for a big vocabulary the likeliest and the targets. */
@@ -136,33 +135,27 @@ export class OutputsView {
     });
     this.bars.dataset.count = String(indices.length);
     const rows = indices.length > COLUMN_BARS || indices.some((k) => String(trace.symbols?.[k] ?? k).length > 3);
-    this.bars.classList.toggle('unr-bars--rows', rows);
+    this.bars.classList.toggle('rows', rows);
     const note = size > indices.length ? `Showing the ${indices.length} likeliest of ${size} symbols (and any target).` : '';
     if (this.bars.dataset.note !== note) {
       this.bars.dataset.note = note;
-      this.frame.legend.replaceChildren(...(note ? [element('span', 'unr-outputs__note', note)] : []), this.keyLegend(word));
+      this.frame.legend.replaceChildren(...(note ? [el('span', { class: 'outputs-note', text: note })] : []), this.keyLegend(word));
     }
   }
 
   keyLegend(word) {
-    const key = element('span', 'unr-outputs__keys');
-    const bar = element('span', 'unr-outputs__key');
-    bar.append(element('i', 'unr-outputs__swatch unr-outputs__swatch--bar'), document.createTextNode('network\u2019s y_t'));
-    const ghost = element('span', 'unr-outputs__key');
-    ghost.append(element('i', 'unr-outputs__swatch unr-outputs__swatch--target'), document.createTextNode(`✓ ${word} (target 1)`));
-    key.append(bar, ghost);
-    return key;
+    return el('span', { class: 'outputs-keys' },
+      el('span', { class: 'outputs-key' }, el('i', { class: 'outputs-swatch fill' }), 'network\u2019s y_t'),
+      el('span', { class: 'outputs-key' }, el('i', { class: 'outputs-swatch target' }), `✓ ${word} (target 1)`));
   }
 
   makeBar() {
-    const root = element('div', 'unr-bar');
-    const value = element('span', 'unr-bar__value');
-    const track = element('div', 'unr-bar__track');
-    const fill = element('div', 'unr-bar__fill');
-    track.append(element('div', 'unr-bar__ghost'), fill);
-    const symbol = element('span', 'unr-bar__symbol');
-    const mark = element('span', 'unr-bar__mark');
-    root.append(value, track, symbol, mark);
+    const value = el('span', { class: 'symbol-bar-value' });
+    const fill = el('div', { class: 'symbol-bar-fill' });
+    const track = el('div', { class: 'symbol-bar-track' }, el('div', { class: 'symbol-bar-ghost' }), fill);
+    const symbol = el('span', { class: 'symbol-bar-symbol' });
+    const mark = el('span', { class: 'symbol-bar-mark' });
+    const root = el('div', { class: 'symbol-bar' }, value, track, symbol, mark);
     this.bars.append(root);
     return { root, value, fill, symbol, mark };
   }
@@ -202,7 +195,7 @@ function regressionSeries(trace) {
       const value = trace.target?.[t]?.[k];
       if (trace.loss_mask?.[t] > 0 && value !== undefined) targets.push([t + 1, value]);
     });
-    series.push({ name: `target${suffix}`, style: 'dots', points: targets, color: '#d55e00' });
+    series.push({ name: `target${suffix}`, style: 'dots', points: targets, color: SERIES_COLORS[1] });
   }
   return series;
 }

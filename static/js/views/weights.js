@@ -1,6 +1,6 @@
 /**
  * weights.js — WeightsView: every weight matrix of a model as a small
- * heatmap, labelled with its role in DESIGN.md's equations, on one shared
+ * heatmap, labelled with its role in the cell's equations (docs/design.md), on one shared
  * diverging scale so matrices can be compared with each other.
  *
  *   rnn.weight_ih_l0  (G·H, I)  -> W_xh, split into the G gate blocks
@@ -9,14 +9,17 @@
  *   shortcut.weight   (O, I)    -> W_xy
  *   rnn.weight        (H, H, I) -> second order: one H x H slice per input symbol
  *
- * torch stacks an LSTM's gates as i, f, g, o and a GRU's as r, z, n along
- * the first axis; G = rows / H tells which family it is when no architecture
- * is given. While a model trains, update() may be called for every streamed
+ * torch stacks a gated cell's blocks along the first axis in the order of
+ * the architecture's gate_names (GET /api/architectures: i, f, g, o for an
+ * LSTM), which the caller passes as props.gates. While a model trains, update() may be called for every streamed
  * step: drawing is throttled to a few times a second, the last call winning.
  */
 
-import { ColorLegend, PanelFrame, autoScale, element, formatNumber, setMathText } from './colors.js';
+import { autoScale } from '../lib/color.js';
+import { el } from '../lib/dom.js';
+import { formatNumber } from '../lib/format.js';
 import { MatrixCanvas } from './matrix.js';
+import { ColorLegend, PanelFrame } from './widgets.js';
 
 const THROTTLE_MS = 300;
 const TARGET_BLOCK_PX = 256; // the longest side of any block, before clamping the cell size
@@ -24,10 +27,6 @@ const MIN_CELL = 1;
 const MAX_CELL = 16;
 const LABELLED_CELL = 15;
 const LABELLED_MAX = 32;
-const GATES = {
-  4: [['i', 'input gate'], ['f', 'forget gate'], ['g', 'candidate'], ['o', 'output gate']],
-  3: [['r', 'reset gate'], ['z', 'update gate'], ['n', 'candidate']],
-};
 const ROLES = {
   'rnn.weight_ih_l0': { role: 'W_xh', what: 'input x_t → hidden', rowTitle: 'to unit', colTitle: 'from x' },
   'rnn.weight_hh_l0': { role: 'W_hh', what: 'hidden h_{t−1} → hidden: the context loop', rowTitle: 'to unit', colTitle: 'from previous h' },
@@ -45,7 +44,7 @@ function flat2d(data, rows, cols) {
 }
 
 /** The blocks to draw, grouped by tensor: [{name, role, what, shape, blocks: [{label, rows, cols, values, ...}]}]. */
-export function weightBlocks(tensors, { inputSymbols = null, outputSymbols = null } = {}) {
+export function weightBlocks(tensors, { inputSymbols = null, outputSymbols = null, gates = [] } = {}) {
   const hidden = tensors['rnn.weight_hh_l0']?.shape?.[1] ?? tensors['rnn.weight']?.shape?.[0] ?? null;
   const names = Object.keys(tensors).filter((n) => n in ROLES).sort((a, b) => ORDER.indexOf(a) - ORDER.indexOf(b));
   return names.map((name) => {
@@ -65,8 +64,8 @@ export function weightBlocks(tensors, { inputSymbols = null, outputSymbols = nul
     const values = flat2d(data, rows, cols);
     const colLabels = name.endsWith('ih_l0') || name === 'shortcut.weight' ? inputSymbols : null;
     const rowLabels = name.startsWith('readout') || name === 'shortcut.weight' ? outputSymbols : null;
-    const gates = hidden && name.startsWith('rnn.') ? GATES[rows / hidden] : null;
-    if (!gates) {
+    const split = hidden && name.startsWith('rnn.') && gates.length > 1 && rows === gates.length * hidden;
+    if (!split) {
       group.blocks.push({ label: '', rows, cols, values, colLabels, rowLabels, rowTitle: info.rowTitle, colTitle: info.colTitle });
       return group;
     }
@@ -84,14 +83,15 @@ export function weightBlocks(tensors, { inputSymbols = null, outputSymbols = nul
 
 /**
  * props: tensors ({name: {shape, data}} as GET /api/models/{name}/weights sends),
- * inputSymbols, outputSymbols (to label columns / rows), title, caption, equation.
+ * inputSymbols, outputSymbols (to label columns / rows), gates ([[name, title]] of a gated cell, in
+ * torch's block order), title, caption, equation.
  * options: header (false to leave it to the page), throttleMs.
  */
 export class WeightsView {
   constructor(container, options = {}) {
     this.options = options;
-    this.frame = new PanelFrame(container, { className: 'unr-weights', header: options.header !== false });
-    this.groups = element('div', 'unr-weights__groups');
+    this.frame = new PanelFrame(container, { className: 'weights', header: options.header !== false });
+    this.groups = el('div', { class: 'weights-groups' });
     this.frame.body.append(this.groups);
     this.legend = new ColorLegend(this.frame.legend);
     this.canvases = [];
@@ -158,26 +158,15 @@ export class WeightsView {
     // Symbol labels need room: small labelled matrices get cells wide enough to name each column.
     if (blocks.some((b) => b.colLabels || b.rowLabels) && longest <= LABELLED_MAX) cellSize = Math.max(cellSize, LABELLED_CELL);
     for (const group of groups) {
-      const section = element('div', 'unr-weights__group');
-      section.dataset.tensor = group.name;
-      const head = element('div', 'unr-weights__head');
-      const role = element('span', 'unr-weights__role');
-      const what = element('span', 'unr-weights__what');
-      setMathText(role, group.role);
-      setMathText(what, group.what);
-      head.append(role, what);
+      const section = el('div', { class: 'weights-group', 'data-tensor': group.name });
       const gates = group.gates ? `, gate blocks ${group.gates} stacked in torch's order` : '';
-      head.append(element('span', 'unr-weights__name', `${group.name}  (${group.shape.join(' × ')}${gates})`));
-      const row = element('div', 'unr-weights__blocks');
-      section.append(head, row);
+      const row = el('div', { class: 'weights-blocks' });
+      section.append(el('div', { class: 'weights-head' },
+        el('span', { class: 'weights-role', math: group.role }), el('span', { class: 'weights-what', math: group.what }),
+        el('span', { class: 'weights-name', text: `${group.name}  (${group.shape.join(' × ')}${gates})` })), row);
       for (const block of group.blocks) {
-        const figure = element('figure', 'unr-weights__block');
-        if (block.gate) figure.dataset.gate = block.gate;
-        if (block.label) {
-          const caption = element('figcaption', 'unr-weights__label');
-          setMathText(caption, block.label);
-          figure.append(caption);
-        }
+        const figure = el('figure', { class: 'weights-block', 'data-gate': block.gate },
+          block.label ? el('figcaption', { class: 'weights-label', math: block.label }) : null);
         const canvas = new MatrixCanvas(figure, { fit: false, cellSize, describe: (r, c, v) => describe(canvas.block, r, c, v) });
         this.canvases.push(canvas);
         row.append(figure);

@@ -1,0 +1,90 @@
+/**
+ * buildform.js — "Build a new model" in the training drawer: a cell family and
+ * its activation, the hidden size, the seed, a task and the options of its
+ * options_spec, and a free name; Create posts the model (POST /api/models).
+ */
+
+import { api } from './api.js';
+import { el, field } from './lib/dom.js';
+
+const number = (attributes) => el('input', { type: 'number', ...attributes });
+
+export class BuildForm {
+  /** catalog: the page's Catalog; onCreated(name) once the model exists. */
+  constructor({ catalog, onCreated }) {
+    this.catalog = catalog;
+    this.onCreated = onCreated;
+    this.name = el('input', { type: 'text', 'data-field': 'name', pattern: '[a-z0-9][a-z0-9_\\-]{0,63}', required: true });
+    this.arch = el('select', { 'data-field': 'architecture', onchange: () => this.archChanged() });
+    this.activation = el('select', { 'data-field': 'activation' });
+    this.hidden = number({ 'data-field': 'hidden_size', min: 1, max: 512, value: 16 });
+    this.task = el('select', { 'data-field': 'task', onchange: () => this.taskChanged() });
+    this.seed = number({ 'data-field': 'seed', min: 0, value: 0 });
+    this.options = el('div', { class: 'task-options' });
+    this.error = el('div', { class: 'form-error', role: 'alert', hidden: true });
+    this.createButton = el('button', { class: 'button', type: 'submit', text: 'Create model' });
+    const form = el('form', { class: 'build-form', onsubmit: (event) => { event.preventDefault(); this.create(); } },
+      el('div', { class: 'field-grid' },
+        field('Cell', this.arch), field('Activation', this.activation),
+        field('Hidden units H', this.hidden), field('Seed', this.seed),
+        field('Task', this.task), field('Name', this.name)),
+      this.options, this.error, this.createButton);
+    this.root = el('details', { class: 'build' }, el('summary', { text: 'Build a new model' }), form);
+    fill(this.arch, [...catalog.architectures.values()].map((a) => [a.id, a.title]));
+    fill(this.task, [...catalog.tasks.values()].map((t) => [t.id, t.title]));
+    this.archChanged();
+    this.taskChanged();
+  }
+
+  archChanged() {
+    const arch = this.catalog.arch(this.arch.value);
+    fill(this.activation, (arch?.activations ?? ['tanh']).map((a) => [a, a]));
+    this.suggestName();
+  }
+
+  taskChanged() {
+    const task = this.catalog.tasks.get(this.task.value);
+    this.options.replaceChildren(...(task?.options_spec ?? []).map((spec) => {
+      const input = spec.kind === 'str'
+        ? el('textarea', { 'data-option': spec.name, rows: 3, text: String(spec.default) })
+        : number({ 'data-option': spec.name, value: spec.default, step: spec.kind === 'int' ? 1 : 'any',
+          min: spec.minimum ?? undefined, max: spec.maximum ?? undefined });
+      input.dataset.kind = spec.kind;
+      return field(spec.name.replace(/_/g, ' '), input, spec.description);
+    }));
+    this.suggestName();
+  }
+
+  suggestName() {
+    const base = `${this.arch.value}-${this.task.value}`.replace(/_/g, '-');
+    let name = base;
+    for (let n = 2; this.catalog.summary(name); n += 1) name = `${base}-${n}`;
+    this.name.value = name;
+  }
+
+  async create() {
+    const options = {};
+    for (const input of this.options.querySelectorAll('[data-option]')) {
+      options[input.dataset.option] = input.dataset.kind === 'str' ? input.value : Number(input.value);
+    }
+    const spec = { name: this.name.value.trim(), architecture: this.arch.value, task: this.task.value,
+      hidden_size: Number(this.hidden.value), seed: Number(this.seed.value), activation: this.activation.value, task_options: options };
+    this.error.hidden = true;
+    this.createButton.disabled = true;
+    try {
+      await api.createModel(spec);
+      await this.catalog.refreshModels();
+      this.root.open = false;
+      this.onCreated(spec.name);
+    } catch (error) {
+      this.error.textContent = error.detail ?? String(error);
+      this.error.hidden = false;
+    } finally {
+      this.createButton.disabled = false;
+    }
+  }
+}
+
+function fill(select, pairs) {
+  select.replaceChildren(...pairs.map(([value, text]) => el('option', { value, text })));
+}
