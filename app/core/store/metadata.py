@@ -77,6 +77,8 @@ class Warmup:
 
 @dataclass
 class ModelMetadata:
+    """Everything stored about a model but its weights; the training flow updates it in place."""
+
     config: ModelConfig
     task: TaskSpec | None
     seed: int | None = 0  # of the initial weights
