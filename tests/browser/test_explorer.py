@@ -74,7 +74,10 @@ def test_step_controls_move_the_highlight_and_the_accumulated_loss(page, server_
 
 def test_backward_mode_shows_gradients_as_arrow_widths(page, server_url, screenshot):
     open_page(page, server_url, "?model=lstm-embedded-reber")
-    widths = lambda: page.eval_on_selector_all(f"{NETWORK} line.rec-h", "lines => lines.map(l => getComputedStyle(l).strokeWidth)")
+
+    def widths():
+        return page.eval_on_selector_all(f"{NETWORK} line.rec-h", "ls => ls.map(l => getComputedStyle(l).strokeWidth)")
+
     assert len(set(widths())) == 1  # forward: every arrow alike
     page.keyboard.press("b")
     assert page.get_attribute(NETWORK, "data-mode") == "backward"

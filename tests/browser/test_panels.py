@@ -47,11 +47,18 @@ def open_dev(page, server_url, trace="elman-reber"):
     page.wait_for_timeout(100)  # one frame for ResizeObserver-driven layouts
 
 
+def shown_symbols(page, extra: str = "") -> list[str]:
+    """The symbols of the output bars on screen (those matching `extra` too), in order."""
+    bars = f"#outputs .symbol-bar{extra}:not([hidden])"
+    return page.eval_on_selector_all(bars, "bars => bars.map(b => b.dataset.symbol)")
+
+
 def wait_for_weights(page, tensor, count, part="figure"):
     """The weights view redraws at most every 300 ms (it is throttled for live
     training), so wait for the model's tensor to be drawn before reading it."""
     page.wait_for_function(
-        "([tensor, count, part]) => document.querySelectorAll(`#weights [data-tensor='${tensor}'] ${part}`).length >= count",
+        "([tensor, count, part]) =>"
+        " document.querySelectorAll(`#weights [data-tensor='${tensor}'] ${part}`).length >= count",
         arg=[tensor, count, part],
         timeout=5000,
     )
@@ -78,7 +85,8 @@ def test_dev_page_renders_every_view_without_errors(page, server_url, screenshot
     # reset() empties every view, and a view that was reset draws again on the next update.
     page.evaluate("""() => {
       const v = devPanels.views;
-      [v.hidden, v.gradh, v.gradnorm, v.gradflow, v.outputs, v.loss, v.weights, v.logedge, v.skipped, ...v.gates].forEach((view) => view.reset());
+      const views = [v.hidden, v.gradh, v.gradnorm, v.gradflow, v.outputs, v.loss, v.weights, v.logedge, v.skipped];
+      [...views, ...v.gates].forEach((view) => view.reset());
     }""")
     page.evaluate("devPanels.load('lstm-embedded-reber')")
     assert page.get_attribute("#gradflow .view", "data-state") == "drawn"
@@ -128,7 +136,9 @@ def test_log_scale_chart_handles_zeros_and_nulls(page, server_url, screenshot):
       const canvas = devPanels.views.logedge.base;
       const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
       let blue = 0;
-      for (let i = 0; i < data.length; i += 4) if (data[i] < 30 && Math.abs(data[i + 1] - 114) < 30 && data[i + 2] > 150) blue += 1;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i] < 30 && Math.abs(data[i + 1] - 114) < 30 && data[i + 2] > 150) blue += 1;
+      }
       return blue;
     }""") > 50
     # Only zeros and nulls: nothing to place, and still no error and a finite axis.
@@ -166,9 +176,8 @@ def test_outputs_mark_the_legal_next_symbols_of_a_reber_string(page, server_url,
     labels = trace["labels"]
     for t in range(trace["steps"]):
         page.evaluate(f"devPanels.setStep({t})")
-        marked = set(page.eval_on_selector_all(
-            "#outputs .symbol-bar[data-target='1']:not([hidden])", "bars => bars.map(b => b.dataset.symbol)"))
-        shown = page.eval_on_selector_all("#outputs .symbol-bar:not([hidden])", "bars => bars.map(b => b.dataset.symbol)")
+        marked = set(shown_symbols(page, "[data-target='1']"))
+        shown = shown_symbols(page)
         assert shown == trace["symbols"]  # one bar per symbol, in output order
         if trace["loss_mask"][t] > 0:
             assert marked == legal_next("".join(labels[: t + 1])), f"step {t + 1}"
@@ -183,7 +192,7 @@ def test_outputs_mark_the_legal_next_symbols_of_a_reber_string(page, server_url,
     page.evaluate("devPanels.load('lstm-fluent')")
     fluent = probe_trace(server_url, "lstm-fluent")
     page.evaluate("devPanels.setStep(4)")
-    marked = page.eval_on_selector_all("#outputs .symbol-bar[data-target='1']:not([hidden])", "bars => bars.map(b => b.dataset.symbol)")
+    marked = shown_symbols(page, "[data-target='1']")
     assert marked == [fluent["target_labels"][4]]
     element_shot(page, "#outputs", "outputs-fluent")
 
@@ -194,13 +203,16 @@ def test_outputs_mark_the_legal_next_symbols_of_a_reber_string(page, server_url,
     element_shot(page, "#outputs", "outputs-sine")
 
 
-@pytest.mark.parametrize(("trace", "gates"), [("lstm-embedded-reber", ["i", "f", "g", "o"]), ("gru-adding", ["r", "z", "n"])])
+@pytest.mark.parametrize(
+    ("trace", "gates"), [("lstm-embedded-reber", ["i", "f", "g", "o"]), ("gru-adding", ["r", "z", "n"])]
+)
 def test_weights_label_the_gate_blocks(page, server_url, trace, gates):
     open_dev(page, server_url, trace)
     wait_for_weights(page, "rnn.weight_hh_l0", len(gates))
     for tensor in ("rnn.weight_ih_l0", "rnn.weight_hh_l0"):
         group = page.locator(f"#weights [data-tensor='{tensor}']")
-        assert page.eval_on_selector_all(f"#weights [data-tensor='{tensor}'] figure", "fs => fs.map(f => f.dataset.gate)") == gates
+        figures = f"#weights [data-tensor='{tensor}'] figure"
+        assert page.eval_on_selector_all(figures, "fs => fs.map(f => f.dataset.gate)") == gates
         labels = group.locator(".weights-label").all_inner_texts()
         assert any("forget gate" in label for label in labels) == ("f" in gates)
         assert any("update gate" in label for label in labels) == ("z" in gates)
@@ -251,7 +263,8 @@ def test_heatmap_hover_names_the_cell_click_selects_the_step_and_nulls_are_hatch
 
     # An exploded trace sends non-finite numbers as null: those cells are hatched and the legend says so.
     page.evaluate("""() => {
-      const h = devPanels.bundle.traces['elman-reber'].h.map((row, t) => row.map((v, u) => (t === 2 && u < 4 ? null : v)));
+      const trace = devPanels.bundle.traces['elman-reber'];
+      const h = trace.h.map((row, t) => row.map((v, u) => (t === 2 && u < 4 ? null : v)));
       devPanels.views.hidden.update({ matrix: h, step: 5, title: 'with nulls' });
     }""")
     assert "no value" in page.locator("#hidden .legend-notes").inner_text()
@@ -262,7 +275,9 @@ def test_heatmap_hover_names_the_cell_click_selects_the_step_and_nulls_are_hatch
       const data = c.base.getContext('2d').getImageData(Math.round((left + 2 * cellW) * dpr), Math.round(top * dpr),
         Math.round(cellW * dpr), Math.round(4 * cellH * dpr)).data;
       let neutral = 0;
-      for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i] - data[i + 2]) < 12 && Math.abs(data[i] - data[i + 1]) < 12) neutral += 1;
+      for (let i = 0; i < data.length; i += 4) {
+        if (Math.abs(data[i] - data[i + 2]) < 12 && Math.abs(data[i] - data[i + 1]) < 12) neutral += 1;
+      }
       return neutral / (data.length / 4);
     }""")
     assert grey > 0.9  # hatched grey, not a colour of the scale

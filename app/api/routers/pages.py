@@ -38,11 +38,9 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(
-        request,
-        "index.html",
-        {"version": __version__, "d3_src": f"/vendor/{D3_SCRIPT}", "d3_missing": not (VENDOR_DIR / D3_SCRIPT).is_file()},
-    )
+    d3_missing = not (VENDOR_DIR / D3_SCRIPT).is_file()
+    context = {"version": __version__, "d3_src": f"/vendor/{D3_SCRIPT}", "d3_missing": d3_missing}
+    return templates.TemplateResponse(request, "index.html", context)
 
 
 class PageFiles(StaticFiles):
