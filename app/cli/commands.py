@@ -11,7 +11,6 @@ import argparse
 import json
 import logging
 import sys
-from dataclasses import replace
 
 from app.cli.common import CliError, load_settings, open_store
 from app.cli.progress import duration
@@ -61,9 +60,7 @@ def command_list(args: argparse.Namespace) -> int:
     if not entries:
         print(f"no models in {store.root}")
         return 0
-    # table.model_rows reads documents (dicts); ListingEntry now carries ModelMetadata.
-    documents = [replace(entry, metadata=entry.metadata and entry.metadata.to_document()) for entry in entries]
-    print("\n".join(model_rows(documents)))
+    print("\n".join(model_rows(entries)))
     return 0
 
 

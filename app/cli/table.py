@@ -116,25 +116,21 @@ def model_rows(entries) -> list[str]:
     headers = ["name", "architecture", "task", "hidden", "params", "steps", "loss", "metric", "problem"]
     rows = []
     for entry in entries:
-        meta = entry.metadata or {}
-        config = meta.get("config") or {}
-        task = meta.get("task") or {}
-        history = meta.get("history") or []
-        last = history[-1] if history and isinstance(history[-1], dict) else {}
+        metadata = entry.metadata  # ModelMetadata, or None when the entry could not be read
+        if metadata is None:
+            rows.append([entry.name, "?", "?", "?", "?", "?", "", "", entry.error or ""])
+            continue
+        point = metadata.last_point
         rows.append([
             entry.name,
-            str(config.get("architecture", "?")),
-            str(task.get("id", "?")),
-            str(config.get("hidden_size", "?")),
-            str(meta.get("parameter_count", "?")),
-            str(meta.get("total_steps", "?")),
-            number(_float(last.get("loss"))) if last else "",
-            number(_float(last.get("metric")), 3) if last else "",
+            metadata.config.architecture,
+            metadata.task.id if metadata.task else "?",
+            str(metadata.config.hidden_size),
+            str(metadata.parameter_count),
+            str(metadata.total_steps),
+            number(point.loss) if point else "",
+            number(point.metric, 3) if point else "",
             entry.error or "",
         ])
     right = [False, False, False, True, True, True, True, True, False]
     return render(headers, rows, right)
-
-
-def _float(value) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

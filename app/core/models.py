@@ -58,9 +58,14 @@ def build_model(
 def create_model(store: ModelStore, **kwargs) -> LoadedModel:
     """build_model and store it; ModelExists when the name is taken."""
     loaded = build_model(**kwargs)
+    store_new(store, loaded)
+    return loaded
+
+
+def store_new(store: ModelStore, loaded: LoadedModel) -> None:
+    """Store a built model under its name for the first time; ModelExists when the name is taken."""
     store.create(loaded.name, loaded.metadata, tensors_of(loaded.model))
     loaded.metadata = store.load_metadata(loaded.name)
-    return loaded
 
 
 def load_model(store: ModelStore, name: str, device: torch.device | str = "cpu") -> LoadedModel:

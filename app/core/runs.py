@@ -39,7 +39,7 @@ from collections.abc import Callable
 
 import torch
 
-from app.core.models import LoadedModel, create_model, load_model, save_model
+from app.core.models import LoadedModel, build_model, load_model, save_model, store_new
 from app.core.run_description import (
     IncompleteModelSpec,
     ModelSpec,
@@ -81,8 +81,12 @@ def run_training(
     stop = stop if stop is not None else StopFlag()
     request = description.request
     loaded, created = _open(store, description, device)
+    # Everything that can refuse the run is checked before a new model is stored,
+    # so a refused run leaves nothing behind.
     task = _training_task(loaded, description.warmup_options)
     probe = task.encode(request.probe) if request.probe is not None else None
+    if created:  # stored before its first step, so an interrupted run has somewhere to go
+        store_new(store, loaded)
     first_step = loaded.total_steps
     config = request.train_config(first_step)
     run = _Run(store, loaded, config, stop, task if description.warmup_options is not None else None)
@@ -107,7 +111,7 @@ def run_training(
 
 
 def _open(store: ModelStore, description: RunDescription, device) -> tuple[LoadedModel, bool]:
-    """(the model, whether it was created now)."""
+    """(the model, whether it is new: built here and not yet stored)."""
     name, spec = description.model, description.create
     store.validate_name(name)
     if spec is None or store.exists(name):
@@ -119,8 +123,8 @@ def _open(store: ModelStore, description: RunDescription, device) -> tuple[Loade
     if missing:
         raise IncompleteModelSpec(name, missing)
     try:
-        loaded = create_model(
-            store, name=name, architecture=spec.architecture, task_id=spec.task, hidden_size=spec.hidden_size,
+        loaded = build_model(
+            name=name, architecture=spec.architecture, task_id=spec.task, hidden_size=spec.hidden_size,
             seed=spec.seed, activation=spec.activation, task_options=spec.task_options,
         )
     except ValueError as error:  # unknown architecture or task, a bad option, a size the architecture refuses

@@ -19,6 +19,7 @@ from app.core.runs import (
     run_training,
 )
 from app.core.store import ModelStore, Warmup
+from app.core.tasks import TaskInputError
 from app.core.train import StopFlag
 
 SPEC = ModelSpec("elman", "reber", 4)
@@ -146,6 +147,15 @@ def test_continuing_checks_the_spec_and_creating_needs_one(store):
     assert refused.value.missing == ["architecture", "hidden_size"] and not store.exists("new")
     with pytest.raises(RunRefused, match="nope"):
         train(store, name="new", spec=ModelSpec("nope", "reber", 4))
+
+
+def test_a_run_refused_for_its_probe_or_warm_up_leaves_no_model_behind(store):
+    with pytest.raises(TaskInputError, match="'Q'"):
+        train(store, name="new", probe="BTQ")
+    description = RunDescription("new", RunRequest(steps=2), SPEC, warmup_options={"max_length": 0})
+    with pytest.raises(ValueError):
+        run_training(store, description, "cpu")
+    assert not store.exists("new")
 
 
 @pytest.mark.parametrize("bad", [{"steps": 0}, {"learning_rate": -1.0}, {"optimizer": "lbfgs"},

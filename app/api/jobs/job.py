@@ -22,7 +22,8 @@ from datetime import datetime, timezone
 
 from app.api.jobs.events import end_event, progress_event, status_event, trace_event
 from app.core.store import thin_history
-from app.core.train import Progress, TrainConfig
+from app.core.run_description import RunRequest
+from app.core.train import Progress
 
 log = logging.getLogger(__name__)
 
@@ -86,16 +87,15 @@ class Subscription:
 class Job:
     """A training job as clients see it; the thread running it reports here, streams read here."""
 
-    def __init__(self, model: str, request: dict, train_config: TrainConfig, first_step: int, probe=None):
+    def __init__(self, model: str, request: dict, run_request: RunRequest, first_step: int):
         self.id = secrets.token_hex(6)
         self.model = model
         self.request = dict(request)  # the config as the client sent it, shown in the Job resource
-        self.train_config = train_config
-        self.probe = probe  # a tasks.Sequence to trace instead of the task's probe, or None
+        self.run_request = run_request  # what the training run is handed (app.core.runs)
         self.status = "queued"
         self.first_step = first_step
         self.step = first_step
-        self.steps = first_step + train_config.steps
+        self.steps = first_step + run_request.steps
         self.loss = self.metric = self.grad_norm = self.steps_per_s = None
         self.created_at = utc_now()
         self.started_at: str | None = None
@@ -177,7 +177,7 @@ class Job:
             self.status = "running"
             self.started_at = utc_now()
             self.first_step = self.step = first_step
-            self.steps = first_step + self.train_config.steps
+            self.steps = first_step + self.run_request.steps
             return True
 
     def report_progress(self, progress: Progress) -> None:

@@ -19,7 +19,7 @@ import torch
 from app.api.jobs.job import Job
 from app.api.jobs.runner import MODEL_DELETED, run_job
 from app.core.store import ModelStore
-from app.core.train import TrainConfig
+from app.core.run_description import RunRequest
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class JobRegistry:
 
     # ----- starting ------------------------------------------------------------
 
-    def submit(self, model: str, request: dict, train_config: TrainConfig, first_step: int, probe=None) -> Job:
+    def submit(self, model: str, request: dict, run_request: RunRequest, first_step: int) -> Job:
         """Start training `model` on a new thread; ModelBusy or TooManyJobs when it cannot start."""
         with self._lock:
             if self._closed:
@@ -99,7 +99,7 @@ class JobRegistry:
                     f"{running} training jobs are already running, the most this server runs at once; "
                     "wait for one to end or cancel one"
                 )
-            job = Job(model, request, train_config, first_step, probe)
+            job = Job(model, request, run_request, first_step)
             self._jobs[job.id] = job
             self._forget_old()
             thread = threading.Thread(
@@ -108,7 +108,7 @@ class JobRegistry:
             )
             self._threads[job.id] = thread
             thread.start()
-        log.info("job %s: %d steps of %s queued", job.id, train_config.steps, model)
+        log.info("job %s: %d steps of %s queued", job.id, run_request.steps, model)
         return job
 
     def _run(self, job: Job) -> None:
