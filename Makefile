@@ -11,7 +11,7 @@ CHROMIUM := /usr/bin/chromium
 # elsewhere add  --index-url https://download.pytorch.org/whl/cpu  or set TORCH_SPEC.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: run test bench setup browser screenshot clean
+.PHONY: run test lint format bench setup browser screenshot clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -41,7 +41,19 @@ browser:
 run: $(STAMP) $(NODE_STAMP)
 	$(PY) -m app serve
 
-test: $(STAMP) $(NODE_STAMP) browser
+# Lint first: ruff (rules and format, pyproject.toml) over the Python, eslint
+# (eslint.config.js) over the page's JavaScript. A finding fails the run.
+lint: $(STAMP) $(NODE_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	npm run --silent lint
+
+# Apply ruff's safe fixes and its formatting.
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: lint browser
 	$(PY) -m pytest -q
 
 # Refresh docs/screenshot.png (the first screen at 1280x800) and the page's frame time in the docs.

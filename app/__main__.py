@@ -49,18 +49,29 @@ def build_parser() -> Parser:
     train.add_argument("--task", help=f"one of {', '.join(TASKS)} (new models)")
     train.add_argument("--hidden-size", type=int, help="hidden units H (new models)")
     train.add_argument("--activation", help="cell nonlinearity, tanh or relu where offered (new models; default tanh)")
-    train.add_argument("--task-option", action="append", default=[], metavar="KEY=VALUE",
-                       help="a task option, e.g. max_length=30 (repeatable; new models)")
+    train.add_argument(
+        "--task-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a task option, e.g. max_length=30 (repeatable; new models)",
+    )
     train.add_argument("--steps", type=int, required=True, help="optimizer steps to run")
     train.add_argument("--batch-size", type=int, default=32)
     train.add_argument("--learning-rate", type=float, default=0.01)
     train.add_argument("--optimizer", choices=list(OPTIMIZERS), default="adam")
-    train.add_argument("--clip-norm", type=parse_clip_norm, default=1.0,
-                       help="clip the gradient norm to this; 0 or 'none' for no clipping (default 1.0)")
+    train.add_argument(
+        "--clip-norm",
+        type=parse_clip_norm,
+        default=1.0,
+        help="clip the gradient norm to this; 0 or 'none' for no clipping (default 1.0)",
+    )
     train.add_argument("--tbptt", type=int, help="truncated BPTT: backpropagate at most K steps")
-    train.add_argument("--seed", type=int,
-                       help="initialises a new model and seeds the batches (default 0; a continued run "
-                            "draws fresh batches)")
+    train.add_argument(
+        "--seed",
+        type=int,
+        help="initialises a new model and seeds the batches (default 0; a continued run draws fresh batches)",
+    )
     train.set_defaults(handler=command_train)
 
     trace = sub.add_parser("trace", help="run one sequence forward and back, step by step")

@@ -56,21 +56,71 @@ class Recipe:
 
 RECIPES = (
     Recipe("elman-reber", "elman", "reber", 16, 600, note="An Elman net that has learnt the Reber grammar."),
-    Recipe("second-order-reber", "second_order", "reber", 8, 600,
-           note="A second-order net: each symbol picks its own recurrent matrix, like the automaton's transitions."),
-    Recipe("lstm-embedded-reber", "lstm", "embedded_reber", 32, 3000, learning_rate=0.005,
-           note="An LSTM that carries the second symbol across the inner string."),
-    Recipe("elman-embedded-reber", "elman", "embedded_reber", 32, 3000, learning_rate=0.005,
-           note="An Elman net trained just as long. Compare how much gradient reaches back across the inner string."),
-    Recipe("lstm-copy", "lstm", "copy", 32, 12000, task_options={"lag": 30, "length": 3, "n_symbols": 4},
-           note="An LSTM that recalls three symbols after 30 blank steps."),
-    Recipe("elman-copy", "elman", "copy", 32, 12000, task_options={"lag": 30, "length": 3, "n_symbols": 4},
-           note="An Elman net trained just as long on the same recall task: it stays at chance (vanishing gradient)."),
-    Recipe("gru-adding", "gru", "adding", 32, 3000, learning_rate=0.005, task_options={"length": 30},
-           note="A GRU solving the adding problem (Hochreiter & Schmidhuber 1997)."),
-    Recipe("lstm-fluent", "lstm", "fluent", 64, 3000, learning_rate=0.005,
-           warmup_options={"distance": 0}, warmup_steps=1500,
-           note="An LSTM that remembers the country until it must say the language (trained small-distance first)."),
+    Recipe(
+        "second-order-reber",
+        "second_order",
+        "reber",
+        8,
+        600,
+        note="A second-order net: each symbol picks its own recurrent matrix, like the automaton's transitions.",
+    ),
+    Recipe(
+        "lstm-embedded-reber",
+        "lstm",
+        "embedded_reber",
+        32,
+        3000,
+        learning_rate=0.005,
+        note="An LSTM that carries the second symbol across the inner string.",
+    ),
+    Recipe(
+        "elman-embedded-reber",
+        "elman",
+        "embedded_reber",
+        32,
+        3000,
+        learning_rate=0.005,
+        note="An Elman net trained just as long. Compare how much gradient reaches back across the inner string.",
+    ),
+    Recipe(
+        "lstm-copy",
+        "lstm",
+        "copy",
+        32,
+        12000,
+        task_options={"lag": 30, "length": 3, "n_symbols": 4},
+        note="An LSTM that recalls three symbols after 30 blank steps.",
+    ),
+    Recipe(
+        "elman-copy",
+        "elman",
+        "copy",
+        32,
+        12000,
+        task_options={"lag": 30, "length": 3, "n_symbols": 4},
+        note="An Elman net trained just as long on the same recall task: it stays at chance (vanishing gradient).",
+    ),
+    Recipe(
+        "gru-adding",
+        "gru",
+        "adding",
+        32,
+        3000,
+        learning_rate=0.005,
+        task_options={"length": 30},
+        note="A GRU solving the adding problem (Hochreiter & Schmidhuber 1997).",
+    ),
+    Recipe(
+        "lstm-fluent",
+        "lstm",
+        "fluent",
+        64,
+        3000,
+        learning_rate=0.005,
+        warmup_options={"distance": 0},
+        warmup_steps=1500,
+        note="An LSTM that remembers the country until it must say the language (trained small-distance first).",
+    ),
 )
 
 
@@ -83,15 +133,21 @@ def held_out_metric(loaded, seed: int = 12345, size: int = 512) -> float:
 
 def recipe_runs(recipe: Recipe) -> list[RunDescription]:
     """The recipe as runs of app.core.runs: the warm-up if it has one, then the training proper."""
-    spec = ModelSpec(recipe.architecture, recipe.task, recipe.hidden_size, seed=recipe.seed,
-                     task_options=recipe.task_options)
-    request = RunRequest(steps=recipe.steps, batch_size=recipe.batch_size, learning_rate=recipe.learning_rate,
-                         seed=recipe.seed)
+    spec = ModelSpec(
+        recipe.architecture, recipe.task, recipe.hidden_size, seed=recipe.seed, task_options=recipe.task_options
+    )
+    request = RunRequest(
+        steps=recipe.steps, batch_size=recipe.batch_size, learning_rate=recipe.learning_rate, seed=recipe.seed
+    )
     runs = [RunDescription(recipe.name, request, create=spec)]
     if recipe.warmup_options is not None:
         # The easier task takes a bolder step size.
-        warmup = RunRequest(steps=recipe.warmup_steps, batch_size=recipe.batch_size,
-                            learning_rate=2 * recipe.learning_rate, seed=recipe.seed)
+        warmup = RunRequest(
+            steps=recipe.warmup_steps,
+            batch_size=recipe.batch_size,
+            learning_rate=2 * recipe.learning_rate,
+            seed=recipe.seed,
+        )
         runs.insert(0, RunDescription(recipe.name, warmup, create=spec, warmup_options=recipe.warmup_options))
     return runs
 
@@ -137,8 +193,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app.demo_models", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "models")
     parser.add_argument("--only", nargs="*", help="train only these recipes")
-    parser.add_argument("--measure-only", action="store_true",
-                        help="only re-measure the training speed of stored demo models")
+    parser.add_argument(
+        "--measure-only", action="store_true", help="only re-measure the training speed of stored demo models"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args.out.mkdir(parents=True, exist_ok=True)

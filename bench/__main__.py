@@ -7,8 +7,8 @@ import json
 
 import torch
 
-from bench import api_speed, cost, trace_speed, train_speed
 from app.core.device import configure_threads
+from bench import api_speed, cost, trace_speed, train_speed
 from bench.timing import machine
 
 SUITES = {"trace": trace_speed.run, "train": train_speed.run, "api": api_speed.run, "cost": cost.run}

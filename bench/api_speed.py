@@ -85,8 +85,10 @@ def run(device: str = "cpu", rounds: int = 3) -> dict:
             body = {"input": LONG_EMBEDDED_REBER, "grad_flow": False}
 
             def in_process():
-                orjson.dumps(trace_document(trace(loaded.model, loaded.task, sequence, grad_flow=False)),
-                             option=orjson.OPT_SERIALIZE_NUMPY)
+                orjson.dumps(
+                    trace_document(trace(loaded.model, loaded.task, sequence, grad_flow=False)),
+                    option=orjson.OPT_SERIALIZE_NUMPY,
+                )
 
             def over_http():
                 response = client.post("/api/models/trace-lstm/trace", json=body)
@@ -100,8 +102,9 @@ def run(device: str = "cpu", rounds: int = 3) -> dict:
                     speeds[watchers].append(_run_job(client, url, "train-a", 1500, watchers))
             alone = statistics.median(speeds[0])
 
-            jobs = [client.post(f"/api/models/{m}/train", json={"steps": 100000}).json()
-                    for m in ("train-b", "train-c")]
+            jobs = [
+                client.post(f"/api/models/{m}/train", json={"steps": 100000}).json() for m in ("train-b", "train-c")
+            ]
             time.sleep(1.0)
             latencies = []
             for _ in range(400):

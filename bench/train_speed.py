@@ -18,16 +18,18 @@ from app.core.train import TrainConfig, Trainer
 from bench.timing import interleaved
 
 
-def run(arch: str = "lstm", hidden: int = 64, steps: int = 60, batch_size: int = 32, rounds: int = 7,
-        device: str = "cpu") -> dict:
+def run(
+    arch: str = "lstm", hidden: int = 64, steps: int = 60, batch_size: int = 32, rounds: int = 7, device: str = "cpu"
+) -> dict:
     task = make_task("embedded_reber")
     rng = random.Random(0)
     batches = [task.batch(batch_size, rng) for _ in range(steps)]
     device_batches = [type(b)(b.x.to(device), b.target.to(device), b.loss_mask.to(device), b.lengths) for b in batches]
     torch.manual_seed(0)
     model = RecurrentModel(ModelConfig(arch, task.input_size, task.output_size, hidden)).to(device)
-    config = TrainConfig(steps=steps, batch_size=batch_size, learning_rate=1e-3, clip_norm=1.0,
-                         report_every=10**9, report_every_s=0.1)
+    config = TrainConfig(
+        steps=steps, batch_size=batch_size, learning_rate=1e-3, clip_norm=1.0, report_every=10**9, report_every_s=0.1
+    )
 
     def bare():
         optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)

@@ -24,7 +24,6 @@ from app.core.models import LoadedModel
 from app.core.store import ModelMetadata, ModelStore, validate_name
 from app.settings import Settings
 
-
 # An HTTPConnection is a request or a WebSocket, so the event stream's route uses these too.
 
 

@@ -66,8 +66,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
         ]
         errors = [{**e, "msg": printable(e["msg"])} for e in errors]
         return JSONResponse({"detail": printable(_describe_validation(exc)), "errors": errors}, status_code=422)

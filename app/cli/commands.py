@@ -48,8 +48,10 @@ def command_trace(args: argparse.Namespace) -> int:
         print(json.dumps(trace_to_plain(result), allow_nan=False))
         return 0
     config = loaded.model.config
-    title = (f"model {loaded.name}: {config.architecture}, hidden size {config.hidden_size}, "
-             f"{loaded.total_steps} steps trained; task {loaded.task.id} ({loaded.task.loss_kind} loss)")
+    title = (
+        f"model {loaded.name}: {config.architecture}, hidden size {config.hidden_size}, "
+        f"{loaded.total_steps} steps trained; task {loaded.task.id} ({loaded.task.loss_kind} loss)"
+    )
     print("\n".join(trace_lines(result, title)))
     return 0
 
@@ -91,8 +93,10 @@ def info_lines(metadata: ModelMetadata) -> list[str]:
     ]
     point = metadata.last_point
     if point is not None:
-        lines.append(f"last report:    step {point.step}, loss {number(point.loss)}, "
-                     f"metric {number(point.metric, 3)}  ({len(metadata.history)} history points)")
+        lines.append(
+            f"last report:    step {point.step}, loss {number(point.loss)}, "
+            f"metric {number(point.metric, 3)}  ({len(metadata.history)} history points)"
+        )
     if last_run is not None:
         settings = ", ".join(f"{k} {v}" for k, v in last_run.config.items())
         lines.append(f"last run:       {last_run.status} at {last_run.finished_at}; {settings}")

@@ -33,8 +33,14 @@ def duration(seconds: float) -> str:
 class ProgressBar:
     """Shows the progress reports of one run of `steps` steps that starts at `first_step`."""
 
-    def __init__(self, steps: int, first_step: int, metric_name: str, stream: TextIO | None = None,
-                 interactive: bool | None = None) -> None:
+    def __init__(
+        self,
+        steps: int,
+        first_step: int,
+        metric_name: str,
+        stream: TextIO | None = None,
+        interactive: bool | None = None,
+    ) -> None:
         self.steps, self.first_step, self.metric_name = steps, first_step, metric_name
         self.stream = stream if stream is not None else sys.stderr
         self.interactive = self.stream.isatty() if interactive is None else interactive
@@ -44,8 +50,14 @@ class ProgressBar:
             console = Console(file=self.stream, force_terminal=True, highlight=False)
             # Redrawn when a report arrives (auto_refresh off): no thread of rich's own
             # beside the trainer's, and nothing drawn between reports.
-            self._bar = Progress(BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                                 console=console, auto_refresh=False, transient=False)
+            self._bar = Progress(
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.description}"),
+                console=console,
+                auto_refresh=False,
+                transient=False,
+            )
             self._task = self._bar.add_task("", total=steps)
 
     def scores(self, progress: TrainProgress) -> str:

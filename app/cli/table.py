@@ -31,24 +31,37 @@ PLAIN_HEAD = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=T
 PLAIN_WIDTH = 1000
 
 
-def render(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool],
-           terminal: bool | None = None) -> list[str]:
+def render(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool], terminal: bool | None = None
+) -> list[str]:
     """Columns padded to their widest cell; `right` aligns numeric columns right.
 
     terminal: draw for a terminal (bold header, rule) or as plain text; None asks
     whether stdout is one.
     """
     terminal = sys.stdout.isatty() if terminal is None else terminal
-    table = Table(box=box.SIMPLE_HEAD if terminal else PLAIN_HEAD, show_edge=False, pad_edge=False,
-                  header_style="bold" if terminal else "", padding=(0, 1))
+    table = Table(
+        box=box.SIMPLE_HEAD if terminal else PLAIN_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        header_style="bold" if terminal else "",
+        padding=(0, 1),
+    )
     for header, align_right in zip(headers, right, strict=False):
         table.add_column(header, justify="right" if align_right else "left", no_wrap=not terminal)
     for row in rows:
         table.add_row(*row)
     width = shutil.get_terminal_size().columns if terminal else PLAIN_WIDTH
     text = io.StringIO()
-    Console(file=text, force_terminal=terminal, no_color=not terminal, width=width, highlight=False,
-            emoji=False, markup=False).print(table)
+    Console(
+        file=text,
+        force_terminal=terminal,
+        no_color=not terminal,
+        width=width,
+        highlight=False,
+        emoji=False,
+        markup=False,
+    ).print(table)
     return [line.rstrip() for line in text.getvalue().splitlines()]
 
 
@@ -121,16 +134,18 @@ def model_rows(entries) -> list[str]:
             rows.append([entry.name, "?", "?", "?", "?", "?", "", "", entry.error or ""])
             continue
         point = metadata.last_point
-        rows.append([
-            entry.name,
-            metadata.config.architecture,
-            metadata.task.id if metadata.task else "?",
-            str(metadata.config.hidden_size),
-            str(metadata.parameter_count),
-            str(metadata.total_steps),
-            number(point.loss) if point else "",
-            number(point.metric, 3) if point else "",
-            entry.error or "",
-        ])
+        rows.append(
+            [
+                entry.name,
+                metadata.config.architecture,
+                metadata.task.id if metadata.task else "?",
+                str(metadata.config.hidden_size),
+                str(metadata.parameter_count),
+                str(metadata.total_steps),
+                number(point.loss) if point else "",
+                number(point.metric, 3) if point else "",
+                entry.error or "",
+            ]
+        )
     right = [False, False, False, True, True, True, True, True, False]
     return render(headers, rows, right)

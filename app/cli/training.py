@@ -77,8 +77,13 @@ def _typed(option, raw: str):
 def run_request(args: argparse.Namespace) -> RunRequest:
     try:
         return RunRequest(
-            steps=args.steps, batch_size=args.batch_size, learning_rate=args.learning_rate, optimizer=args.optimizer,
-            clip_norm=args.clip_norm, tbptt=args.tbptt, seed=0 if args.seed is None else args.seed,
+            steps=args.steps,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            optimizer=args.optimizer,
+            clip_norm=args.clip_norm,
+            tbptt=args.tbptt,
+            seed=0 if args.seed is None else args.seed,
             report_every_s=REPORT_EVERY_S,
         )
     except ValueError as error:
@@ -92,8 +97,14 @@ def model_spec(store: ModelStore, args: argparse.Namespace) -> ModelSpec:
     if task_id is None and args.task_option and store.exists(args.name):
         task_id = store.load_metadata(args.name).task.id
     options = parse_task_options(task_id, args.task_option) if task_id in TASKS else {}
-    return ModelSpec(architecture=args.architecture, task=args.task, hidden_size=args.hidden_size,
-                     activation=args.activation, seed=0 if args.seed is None else args.seed, task_options=options)
+    return ModelSpec(
+        architecture=args.architecture,
+        task=args.task,
+        hidden_size=args.hidden_size,
+        activation=args.activation,
+        seed=0 if args.seed is None else args.seed,
+        task_options=options,
+    )
 
 
 def run_interruptibly(work: Callable[[], RunOutcome], stop: StopFlag) -> tuple[RunOutcome, int | None]:
@@ -164,8 +175,14 @@ def command_train(args: argparse.Namespace) -> int:
         shown["bar"] = ProgressBar(start.steps, start.first_step, start.metric_name)
 
     def train() -> RunOutcome:
-        return run_training(store, description, device, on_start=on_start,
-                            on_progress=lambda progress: shown["bar"].update(progress), stop=stop)
+        return run_training(
+            store,
+            description,
+            device,
+            on_start=on_start,
+            on_progress=lambda progress: shown["bar"].update(progress),
+            stop=stop,
+        )
 
     try:
         outcome, stopped_by = run_interruptibly(train, stop)

@@ -44,8 +44,9 @@ def build_model(
     the architecture refuses) with a message for a person."""
     task = make_task(task_id, task_options or {})
     arch = get_architecture(architecture)
-    config = ModelConfig(architecture, task.input_size, task.output_size, hidden_size,
-                         activation or arch.activations[0])
+    config = ModelConfig(
+        architecture, task.input_size, task.output_size, hidden_size, activation or arch.activations[0]
+    )
     arch.check(config)
     # Initialise from the model's own seed, without touching the global RNG state.
     with torch.random.fork_rng(devices=[]):

@@ -67,11 +67,17 @@ class RunRequest:
     def train_config(self, first_step: int) -> TrainConfig:
         """The Trainer's config for a model that has taken `first_step` steps already."""
         config = TrainConfig(
-            steps=self.steps, batch_size=self.batch_size, learning_rate=self.learning_rate,
-            optimizer=self.optimizer, clip_norm=self.clip_norm, tbptt=self.tbptt,
+            steps=self.steps,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            optimizer=self.optimizer,
+            clip_norm=self.clip_norm,
+            tbptt=self.tbptt,
             seed=self.seed + first_step,
-            report_every=max(1, self.steps // REPORTS_PER_RUN), report_every_s=self.report_every_s,
-            trace_every=0, trace_every_s=self.trace_every_s,
+            report_every=max(1, self.steps // REPORTS_PER_RUN),
+            report_every_s=self.report_every_s,
+            trace_every=0,
+            trace_every_s=self.trace_every_s,
         )
         config.check()
         return config

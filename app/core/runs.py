@@ -57,8 +57,16 @@ log = logging.getLogger(__name__)
 
 # The plain data of a run lives in run_description; callers import it from here too.
 __all__ = [
-    "MODEL_DELETED", "IncompleteModelSpec", "ModelSpec", "RunDescription", "RunOutcome", "RunRefused", "RunRequest",
-    "RunStart", "StopFlag", "run_training",
+    "MODEL_DELETED",
+    "IncompleteModelSpec",
+    "ModelSpec",
+    "RunDescription",
+    "RunOutcome",
+    "RunRefused",
+    "RunRequest",
+    "RunStart",
+    "StopFlag",
+    "run_training",
 ]
 
 SAVE_EVERY_S = 10.0  # a crash or a kill loses at most this much training
@@ -96,8 +104,9 @@ def run_training(
             on_progress(report)
         run.check_in(trainer)
 
-    trainer = Trainer(loaded.model, task, config, progress, on_trace, first_step=first_step, probe=probe,
-                      stop_flag=stop)
+    trainer = Trainer(
+        loaded.model, task, config, progress, on_trace, first_step=first_step, probe=probe, stop_flag=stop
+    )
     if on_start is not None:
         on_start(RunStart(loaded.name, created, first_step, config.steps, task.metric_name, str(device)))
     log.info("training %s on %s from step %d", loaded.name, device, first_step)
@@ -124,8 +133,13 @@ def _open(store: ModelStore, description: RunDescription, device) -> tuple[Loade
         raise IncompleteModelSpec(name, missing)
     try:
         loaded = build_model(
-            name=name, architecture=spec.architecture, task_id=spec.task, hidden_size=spec.hidden_size,
-            seed=spec.seed, activation=spec.activation, task_options=spec.task_options,
+            name=name,
+            architecture=spec.architecture,
+            task_id=spec.task,
+            hidden_size=spec.hidden_size,
+            seed=spec.seed,
+            activation=spec.activation,
+            task_options=spec.task_options,
         )
     except ValueError as error:  # unknown architecture or task, a bad option, a size the architecture refuses
         raise RunRefused(str(error)) from None
@@ -136,8 +150,12 @@ def _open(store: ModelStore, description: RunDescription, device) -> tuple[Loade
 def _check_matches(loaded: LoadedModel, spec: ModelSpec) -> None:
     """A stored model cannot change shape or task: a spec that says otherwise is refused."""
     config = loaded.model.config
-    stored = {"architecture": config.architecture, "task": loaded.task.id, "hidden_size": config.hidden_size,
-              "activation": config.activation}
+    stored = {
+        "architecture": config.architecture,
+        "task": loaded.task.id,
+        "hidden_size": config.hidden_size,
+        "activation": config.activation,
+    }
     for key, value in stored.items():
         given = getattr(spec, key)
         if given is not None and given != value:
@@ -165,8 +183,9 @@ def _training_task(loaded: LoadedModel, warmup_options: dict | None) -> Task:
 class _Run:
     """Folds a run's history and time into the model's metadata and saves it: now and then, and at the end."""
 
-    def __init__(self, store: ModelStore, loaded: LoadedModel, config: TrainConfig, stop: StopFlag,
-                 warmup_task: Task | None):
+    def __init__(
+        self, store: ModelStore, loaded: LoadedModel, config: TrainConfig, stop: StopFlag, warmup_task: Task | None
+    ):
         self.store, self.loaded, self.config, self.stop = store, loaded, config, stop
         self.warmup_task = warmup_task
         self.first_step = loaded.total_steps
@@ -201,14 +220,23 @@ class _Run:
         now = time.perf_counter()
         # Folded in before writing and counted at once: after a failed write they stay
         # in the metadata in memory, and the next save must not add them twice.
-        self._fold(trainer.history[self.folded:], now - self.mark, status, self.first_step + trainer.step)
+        self._fold(trainer.history[self.folded :], now - self.mark, status, self.first_step + trainer.step)
         self.folded, self.mark = len(trainer.history), now
         save_model(self.store, self.loaded)
 
     def finish(self, trainer: Trainer, result: TrainResult) -> RunOutcome:
         def outcome(status: str, reason: str = "", saved: bool = False, deleted: bool = False) -> RunOutcome:
-            return RunOutcome(self.loaded.name, status, reason, self.first_step, result.steps_done, saved, deleted,
-                              time.perf_counter() - self.started, result.history[-1] if result.history else None)
+            return RunOutcome(
+                self.loaded.name,
+                status,
+                reason,
+                self.first_step,
+                result.steps_done,
+                saved,
+                deleted,
+                time.perf_counter() - self.started,
+                result.history[-1] if result.history else None,
+            )
 
         if self.deleted:
             return outcome("cancelled", MODEL_DELETED, deleted=True)
@@ -238,9 +266,15 @@ class _Run:
             status=status,
             finished_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             steps_per_s=points[-1].steps_per_s if points else None,
-            config={"steps": config.steps, "batch_size": config.batch_size, "learning_rate": config.learning_rate,
-                    "optimizer": config.optimizer, "clip_norm": config.clip_norm, "tbptt": config.tbptt,
-                    "seed": config.seed},
+            config={
+                "steps": config.steps,
+                "batch_size": config.batch_size,
+                "learning_rate": config.learning_rate,
+                "optimizer": config.optimizer,
+                "clip_norm": config.clip_norm,
+                "tbptt": config.tbptt,
+                "seed": config.seed,
+            },
         )
         if self.warmup_task is not None:
             steps = self.warmup_steps_before + total_steps - self.first_step

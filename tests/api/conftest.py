@@ -11,11 +11,13 @@ a second client whose Settings differ (small limits, say).
 
 from __future__ import annotations
 
+import threading
 from contextlib import ExitStack
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app.core import runs
 from app.core.store import ModelStore
 from app.main import create_app
 from app.settings import Settings
@@ -55,8 +57,9 @@ def make_client(tmp_path):
         yield make
 
 
-def create_model(client: TestClient, name: str = "m", architecture: str = "elman", task: str = "reber",
-                 hidden_size: int = 8, **extra) -> dict:
+def create_model(
+    client: TestClient, name: str = "m", architecture: str = "elman", task: str = "reber", hidden_size: int = 8, **extra
+) -> dict:
     """POST /api/models and return the created model's detail; fails the test on anything but 201."""
     body = {"name": name, "architecture": architecture, "task": task, "hidden_size": hidden_size, **extra}
     response = client.post("/api/models", json=body)
@@ -72,3 +75,19 @@ def make_model(client):
         return create_model(client, name, architecture, task, hidden_size, **extra)
 
     return make
+
+
+@pytest.fixture
+def held_jobs(monkeypatch) -> threading.Event:
+    """Jobs stay queued (before loading their model) until the test sets the event, so a
+    test can look at a job, or connect to it, before its first step however fast it trains."""
+    release = threading.Event()
+    load_model = runs.load_model
+
+    def load_when_released(*args, **kwargs):
+        release.wait(30)
+        return load_model(*args, **kwargs)
+
+    monkeypatch.setattr(runs, "load_model", load_when_released)
+    yield release
+    release.set()

@@ -37,8 +37,9 @@ def test_every_event_a_job_streams_matches_its_schema(client, make_model):
 
 def test_each_builder_makes_its_schemas_event():
     job = Job("m", {"steps": 3}, TrainConfig(steps=3), first_step=0)
-    point = Progress(step=1, steps=3, loss=float("nan"), metric=0.5, grad_norm=1.0, steps_per_s=9.0,
-                     elapsed_s=0.1).to_dict()
+    point = Progress(
+        step=1, steps=3, loss=float("nan"), metric=0.5, grad_norm=1.0, steps_per_s=9.0, elapsed_s=0.1
+    ).to_dict()
     loaded = build_model("m", "gru", "reber", 3)
     document = trace_document(trace(loaded.model, loaded.task, make_task("reber").encode("BTXSE")))
     built = {

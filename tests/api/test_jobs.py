@@ -8,13 +8,11 @@ shutdown at teardown).
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 from fastapi.testclient import TestClient
 
-from app.core import runs
 from app.main import create_app
 from app.settings import Settings
 from tests.api.conftest import create_model
@@ -59,30 +57,21 @@ def model(make_model) -> str:
     return "m"
 
 
-@pytest.fixture
-def held_jobs(monkeypatch) -> threading.Event:
-    """Jobs stay queued (before loading their model) until the test sets the event, so a
-    test can look at a job, or connect to it, before its first step however fast it trains."""
-    release = threading.Event()
-    load_model = runs.load_model
-
-    def load_when_released(*args, **kwargs):
-        release.wait(30)
-        return load_model(*args, **kwargs)
-
-    monkeypatch.setattr(runs, "load_model", load_when_released)
-    yield release
-    release.set()
-
-
 def test_train_answers_202_with_the_job(client, model, held_jobs):
     job = train(client, steps=3, batch_size=2, learning_rate=0.05, optimizer="sgd")
     assert job["model"] == "m" and job["status"] == "queued"
     assert (job["step"], job["steps"], job["first_step"]) == (0, 3, 0)
     assert job["created_at"].endswith("Z") and job["finished_at"] is None and job["reason"] == ""
     assert job["config"] == {
-        "steps": 3, "batch_size": 2, "learning_rate": 0.05, "optimizer": "sgd", "clip_norm": 1.0,
-        "tbptt": None, "seed": 0, "trace_every_s": 0.5, "probe": None,
+        "steps": 3,
+        "batch_size": 2,
+        "learning_rate": 0.05,
+        "optimizer": "sgd",
+        "clip_norm": 1.0,
+        "tbptt": None,
+        "seed": 0,
+        "trace_every_s": 0.5,
+        "probe": None,
     }
     assert job["id"] and job["started_at"] is None
     assert job["loss"] is job["metric"] is job["grad_norm"] is job["steps_per_s"] is None

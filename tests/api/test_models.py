@@ -27,7 +27,9 @@ def files_under(root) -> list[str]:
 def weights_json(client, name: str) -> dict[str, torch.Tensor]:
     response = client.get(f"/api/models/{name}/weights")
     assert response.status_code == 200, response.text
-    return {key: torch.tensor(value["data"]).reshape(value["shape"]) for key, value in response.json()["tensors"].items()}
+    return {
+        key: torch.tensor(value["data"]).reshape(value["shape"]) for key, value in response.json()["tensors"].items()
+    }
 
 
 def raw_safetensors(header: dict, data: bytes = b"") -> bytes:
@@ -41,8 +43,13 @@ def raw_safetensors(header: dict, data: bytes = b"") -> bytes:
 def test_create_list_detail_delete(client, settings):
     detail = create_model(client, "reber-lstm", architecture="lstm", task="reber", hidden_size=8, seed=3)
     assert detail["name"] == "reber-lstm"
-    assert detail["config"] == {"architecture": "lstm", "input_size": 7, "output_size": 7,
-                                "hidden_size": 8, "activation": "tanh"}
+    assert detail["config"] == {
+        "architecture": "lstm",
+        "input_size": 7,
+        "output_size": 7,
+        "hidden_size": 8,
+        "activation": "tanh",
+    }
     task = detail["task"]
     assert task["id"] == "reber" and task["symbols"] == ["B", "T", "P", "S", "X", "V", "E"]
     assert task["loss_kind"] == "bce" and task["mode"] == "many_to_many" and task["probe_text"] == "BTSSXXTVVE"
@@ -57,11 +64,20 @@ def test_create_list_detail_delete(client, settings):
 
     assert client.get("/api/models/reber-lstm").json() == detail
     listing = client.get("/api/models").json()
-    assert listing == [{
-        "name": "reber-lstm", "architecture": "lstm", "task": "reber", "hidden_size": 8,
-        "parameter_count": detail["parameter_count"], "total_steps": 0, "updated_at": detail["updated_at"],
-        "last_loss": None, "last_metric": None, "error": None,
-    }]
+    assert listing == [
+        {
+            "name": "reber-lstm",
+            "architecture": "lstm",
+            "task": "reber",
+            "hidden_size": 8,
+            "parameter_count": detail["parameter_count"],
+            "total_steps": 0,
+            "updated_at": detail["updated_at"],
+            "last_loss": None,
+            "last_metric": None,
+            "error": None,
+        }
+    ]
 
     assert client.delete("/api/models/reber-lstm").status_code == 204
     assert client.get("/api/models/reber-lstm").status_code == 404
@@ -101,7 +117,9 @@ def test_concurrent_creates_of_one_name_give_exactly_one_201(client):
 @pytest.mark.parametrize("name", BAD_NAMES)
 def test_bad_name_on_create_is_422_and_writes_nothing(client, settings, tmp_path, name):
     before = files_under(tmp_path)
-    response = client.post("/api/models", json={"name": name, "architecture": "elman", "task": "reber", "hidden_size": 4})
+    response = client.post(
+        "/api/models", json={"name": name, "architecture": "elman", "task": "reber", "hidden_size": 4}
+    )
     assert response.status_code == 422
     assert "name" in response.json()["detail"]
     assert files_under(tmp_path) == before
@@ -118,11 +136,18 @@ def test_bad_name_in_path_is_422_or_404_never_500(client, path):
 
 
 INVALID_CREATES = [
-    ({"architecture": "transformer"}, "transformer"), ({"task": "chess"}, "chess"),
-    ({"task_options": {"depth": 3}}, "depth"), ({"task_options": {"max_length": 10**9}}, "max_length"),
-    ({"task_options": {"max_length": "long"}}, "max_length"), ({"task_options": [1, 2]}, "task_options"),
-    ({"activation": "sigmoid"}, "sigmoid"), ({"hidden_size": 0}, "hidden_size"), ({"hidden_size": 513}, "hidden_size"),
-    ({"hidden_size": "big"}, "hidden_size"), ({"seed": -1}, "seed"), ({"seed": 2**70}, "seed"),
+    ({"architecture": "transformer"}, "transformer"),
+    ({"task": "chess"}, "chess"),
+    ({"task_options": {"depth": 3}}, "depth"),
+    ({"task_options": {"max_length": 10**9}}, "max_length"),
+    ({"task_options": {"max_length": "long"}}, "max_length"),
+    ({"task_options": [1, 2]}, "task_options"),
+    ({"activation": "sigmoid"}, "sigmoid"),
+    ({"hidden_size": 0}, "hidden_size"),
+    ({"hidden_size": 513}, "hidden_size"),
+    ({"hidden_size": "big"}, "hidden_size"),
+    ({"seed": -1}, "seed"),
+    ({"seed": 2**70}, "seed"),
     ({"colour": "red"}, "colour"),
 ]
 
@@ -136,11 +161,20 @@ def test_invalid_create_is_422_naming_the_problem(client, change, named):
     assert client.get("/api/models").json() == []
 
 
-@pytest.mark.parametrize("content", [
-    b"", b"{", b"[]", b"null", b'{"name": 5}', b"\xff\xfe",
-    b'{"name": "m", "architecture": "elman", "task": "reber", "hidden_size": 4, "task_options": {"\\ud800": 1}}',
-    b'{"name": "m", "architecture": "elman", "task": "text", "hidden_size": 4, "task_options": {"text": "\\ud800"}}',
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"{",
+        b"[]",
+        b"null",
+        b'{"name": 5}',
+        b"\xff\xfe",
+        b'{"name": "m", "architecture": "elman", "task": "reber", "hidden_size": 4, "task_options": {"\\ud800": 1}}',
+        b'{"name": "m", "architecture": "elman", "task": "text", "hidden_size": 4, '
+        b'"task_options": {"text": "\\ud800"}}',
+    ],
+)
 def test_malformed_create_body_is_422(client, content):
     response = client.post("/api/models", content=content, headers={"content-type": "application/json"})
     assert response.status_code == 422
@@ -170,8 +204,12 @@ def test_delete_cancels_a_training_job_first(client, make_model):
 
 
 # The torch.nn module each family's "rnn." tensors must match, for input 7 and hidden 5.
-TORCH_CORES = {"elman": torch.nn.RNN(7, 5), "shortcut": torch.nn.RNN(7, 5), "lstm": torch.nn.LSTM(7, 5),
-               "gru": torch.nn.GRU(7, 5)}
+TORCH_CORES = {
+    "elman": torch.nn.RNN(7, 5),
+    "shortcut": torch.nn.RNN(7, 5),
+    "lstm": torch.nn.LSTM(7, 5),
+    "gru": torch.nn.GRU(7, 5),
+}
 
 
 @pytest.mark.parametrize("architecture", sorted(ARCHITECTURES))
@@ -204,8 +242,9 @@ def test_checkpoint_download_is_loadable_safetensors_equal_to_the_weights(client
 def test_import_round_trip_gives_identical_weights(client, make_model):
     original = make_model("m", architecture="lstm", task="fluent", hidden_size=6, task_options={"distance": 2})
     data = client.get("/api/models/m/checkpoint").content
-    response = client.post("/api/models/copy/checkpoint", content=data,
-                           headers={"content-type": "application/octet-stream"})
+    response = client.post(
+        "/api/models/copy/checkpoint", content=data, headers={"content-type": "application/octet-stream"}
+    )
     assert response.status_code == 201, response.text
     copy = response.json()
     assert copy["name"] == "copy" and copy["config"] == original["config"] and copy["task"] == original["task"]
@@ -215,7 +254,9 @@ def test_import_round_trip_gives_identical_weights(client, make_model):
     for name in source:
         assert torch.equal(copied[name], source[name]), name
     # the same trace from both
-    traced = [client.post(f"/api/models/{n}/trace", json={"input": "i speak fluent french"}).json() for n in ("m", "copy")]
+    traced = [
+        client.post(f"/api/models/{n}/trace", json={"input": "i speak fluent french"}).json() for n in ("m", "copy")
+    ]
     assert traced[0]["h"] == traced[1]["h"]
 
 
@@ -235,7 +276,7 @@ def test_import_onto_a_taken_name_is_409_unless_overwrite(client, make_model):
 
 def hostile_uploads(valid: bytes) -> dict[str, bytes]:
     length = struct.unpack("<Q", valid[:8])[0]
-    header, data = json.loads(valid[8:8 + length]), valid[8 + length:]
+    header, data = json.loads(valid[8 : 8 + length]), valid[8 + length :]
     strings = header["__metadata__"]
 
     def with_header(**changes) -> bytes:
@@ -246,8 +287,12 @@ def hostile_uploads(valid: bytes) -> dict[str, bytes]:
     huge = {"dtype": "F32", "shape": [10**6, 10**6], "data_offsets": [0, 4 * 10**12]}
     surrogate_task = json.dumps({"id": "reber", "options": {"\ud800": 1}})  # quoted back by the error message
     return {
-        "pickle": pickle.dumps({"weights": [1.0, 2.0]}), "torch.save": buffer.getvalue(),
-        "garbage": os.urandom(2048), "empty": b"", "truncated": valid[:-10], "header only": valid[:8 + length],
+        "pickle": pickle.dumps({"weights": [1.0, 2.0]}),
+        "torch.save": buffer.getvalue(),
+        "garbage": os.urandom(2048),
+        "empty": b"",
+        "truncated": valid[:-10],
+        "header only": valid[: 8 + length],
         "huge shapes": with_header(**{"rnn.weight_hh_l0": huge}),
         "huge header length": struct.pack("<Q", 2**62) + b"{}",
         "header not an object": raw_safetensors([1, 2]),  # type: ignore[arg-type]
@@ -262,8 +307,9 @@ def test_hostile_uploads_are_422_and_store_nothing(client, make_model, settings)
     valid = client.get("/api/models/m/checkpoint").content
     before = files_under(settings.models_dir)
     for label, data in hostile_uploads(valid).items():
-        response = client.post("/api/models/evil/checkpoint", content=data,
-                               headers={"content-type": "application/octet-stream"})
+        response = client.post(
+            "/api/models/evil/checkpoint", content=data, headers={"content-type": "application/octet-stream"}
+        )
         assert response.status_code == 422, (label, response.text)
         assert response.json()["detail"], label
         assert files_under(settings.models_dir) == before, label
@@ -272,8 +318,9 @@ def test_hostile_uploads_are_422_and_store_nothing(client, make_model, settings)
 
 def test_upload_over_the_body_limit_is_413(make_client):
     small = make_client(max_body_bytes=1000)
-    response = small.post("/api/models/big/checkpoint", content=b"\0" * 5000,
-                          headers={"content-type": "application/octet-stream"})
+    response = small.post(
+        "/api/models/big/checkpoint", content=b"\0" * 5000, headers={"content-type": "application/octet-stream"}
+    )
     assert response.status_code == 413
     assert small.get("/api/models").json() == []
 
@@ -298,8 +345,15 @@ def test_a_corrupt_model_lists_with_its_error_while_others_list(client, make_mod
 
 def test_odd_but_valid_metadata_never_breaks_the_listing(client, make_model, store):
     make_model("m")
-    store.update_metadata("m", {"history": [{"step": 5, "loss": "low"}, "junk", {"step": 9, "loss": 0.5, "metric": 0.8}],
-                                "training_time_s": "long", "last_training": [1], "seed": None})
+    store.update_metadata(
+        "m",
+        {
+            "history": [{"step": 5, "loss": "low"}, "junk", {"step": 9, "loss": 0.5, "metric": 0.8}],
+            "training_time_s": "long",
+            "last_training": [1],
+            "seed": None,
+        },
+    )
     [entry] = client.get("/api/models").json()
     assert entry["last_loss"] == 0.5 and entry["last_metric"] == 0.8 and entry["error"] is None
     detail = client.get("/api/models/m").json()

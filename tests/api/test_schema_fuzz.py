@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from schemathesis.specs.openapi import checks as openapi_checks
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi import checks as openapi_checks
 
 from app.main import create_app
 from app.settings import Settings
@@ -19,9 +19,7 @@ from tests.api.conftest import create_model
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory):
     # Small limits keep any training job the fuzzer starts short.
-    config = Settings.from_env(
-        models_dir=tmp_path_factory.mktemp("fuzz") / "models", max_train_steps=20, max_jobs=1
-    )
+    config = Settings.from_env(models_dir=tmp_path_factory.mktemp("fuzz") / "models", max_train_steps=20, max_jobs=1)
     app = create_app(config)
     with TestClient(app) as client:  # runs the lifespan: store, device, jobs
         create_model(client, "m", architecture="lstm", task="reber", hidden_size=4)

@@ -7,6 +7,7 @@ Subscription whose messages are never taken.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 
@@ -15,14 +16,31 @@ import pytest
 from starlette.websockets import WebSocketDisconnect
 
 from app.api.jobs import job as job_module
-
 from tests.api.conftest import create_model
-from tests.api.test_jobs import LONG, held_jobs, train, wait_for_end, wait_for_progress  # noqa: F401 (a fixture)
+from tests.api.test_jobs import LONG, train, wait_for_end, wait_for_progress
 
 FINAL = ("done", "cancelled", "failed")
 TRACE_FIELDS = {
-    "architecture", "task", "steps", "labels", "x", "h", "c", "gates", "logits", "y", "target",
-    "loss_mask", "loss_kind", "losses", "loss", "grad_h", "grad_c", "grad_x", "grad_flow", "nonfinite",
+    "architecture",
+    "task",
+    "steps",
+    "labels",
+    "x",
+    "h",
+    "c",
+    "gates",
+    "logits",
+    "y",
+    "target",
+    "loss_mask",
+    "loss_kind",
+    "losses",
+    "loss",
+    "grad_h",
+    "grad_c",
+    "grad_x",
+    "grad_flow",
+    "nonfinite",
 }
 PROGRESS_FIELDS = {"type", "step", "steps", "loss", "metric", "grad_norm", "steps_per_s", "elapsed_s", "eta_s"}
 
@@ -258,7 +276,7 @@ def test_progress_arrives_about_ten_times_a_second_and_traces_every_interval(cli
         client.post(f"/api/jobs/{job['id']}/cancel")
         messages += read_to_end(ws)
     progress = of_type(messages, "progress")[:25]
-    gaps = sorted(b["elapsed_s"] - a["elapsed_s"] for a, b in zip(progress, progress[1:]))
+    gaps = sorted(b["elapsed_s"] - a["elapsed_s"] for a, b in itertools.pairwise(progress))
     assert gaps[len(gaps) // 2] <= 0.15, gaps
     seconds = progress[-1]["elapsed_s"] - progress[0]["elapsed_s"]
     assert len(of_type(messages, "trace")) >= int(seconds)  # at least one a second

@@ -18,9 +18,34 @@ FLUENT_SENTENCE = "france is where i grew up , but i now live in boston . i spea
 
 # Every field of DESIGN.md's Trace, plus what the API adds.
 TRACE_FIELDS = {
-    "architecture", "task", "steps", "labels", "target_labels", "symbols", "x", "h", "c", "gates", "logits", "y",
-    "target", "loss_mask", "loss_kind", "losses", "loss", "grad_h", "grad_c", "grad_x", "grad_flow", "grad_flow_c",
-    "matrix_grad_norms", "parameter_grad_norms", "nonfinite", "model", "input", "total_steps",
+    "architecture",
+    "task",
+    "steps",
+    "labels",
+    "target_labels",
+    "symbols",
+    "x",
+    "h",
+    "c",
+    "gates",
+    "logits",
+    "y",
+    "target",
+    "loss_mask",
+    "loss_kind",
+    "losses",
+    "loss",
+    "grad_h",
+    "grad_c",
+    "grad_x",
+    "grad_flow",
+    "grad_flow_c",
+    "matrix_grad_norms",
+    "parameter_grad_norms",
+    "nonfinite",
+    "model",
+    "input",
+    "total_steps",
 }
 GATES = {"lstm": ["i", "f", "g", "o"], "gru": ["r", "z", "n"], "elman": [], "shortcut": [], "second_order": []}
 
@@ -40,8 +65,14 @@ def check_shapes(document: dict, steps: int, hidden: int, inputs: int, outputs: 
     assert set(document) == TRACE_FIELDS
     assert document["steps"] == steps
     assert len(document["labels"]) == len(document["target_labels"]) == steps
-    for field, width in [("x", inputs), ("h", hidden), ("logits", outputs), ("y", outputs),
-                         ("grad_h", hidden), ("grad_x", inputs)]:
+    for field, width in [
+        ("x", inputs),
+        ("h", hidden),
+        ("logits", outputs),
+        ("y", outputs),
+        ("grad_h", hidden),
+        ("grad_x", inputs),
+    ]:
         assert np.asarray(document[field]).shape == (steps, width), field
     for field in ("loss_mask", "losses"):
         assert len(document[field]) == steps, field
@@ -133,7 +164,11 @@ def test_http_trace_equals_the_in_process_trace(client, store, architecture):
     for field, value in expected.items():
         if isinstance(value, (list, dict)) and field not in ("labels", "target_labels", "symbols", "nonfinite"):
             got, want = json.dumps(served[field]), json.dumps(value)
-            assert np.allclose(_numbers(served[field]), _numbers(value), atol=1e-6, rtol=0), (field, got[:80], want[:80])
+            assert np.allclose(_numbers(served[field]), _numbers(value), atol=1e-6, rtol=0), (
+                field,
+                got[:80],
+                want[:80],
+            )
         else:
             assert served[field] == pytest.approx(value, abs=1e-6), field
 
@@ -186,7 +221,7 @@ def test_unusable_trace_requests_are_422(client, make_model, body, named):
 @pytest.mark.parametrize("literal", [b"NaN", b"Infinity", b"-Infinity", b"1e400"])
 def test_non_finite_x_is_422(client, make_model, literal):
     make_model("m")
-    body = b'{"x": [[' + literal + b', 0, 0, 0, 0, 0, 0]]}'
+    body = b'{"x": [[' + literal + b", 0, 0, 0, 0, 0, 0]]}"
     response = client.post("/api/models/m/trace", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422 and "x[0][0]" in response.json()["detail"]
 

@@ -88,12 +88,20 @@ def model_dir(tmp_path_factory) -> Path:
 def server_url(model_dir, tmp_path_factory):
     port = _free_port()
     log_path = tmp_path_factory.mktemp("server") / "uvicorn.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "UNROLLED_MODELS_DIR": str(model_dir), "UNROLLED_DEVICE": "cpu",
-           "UNROLLED_DEV": "1"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "UNROLLED_MODELS_DIR": str(model_dir),
+        "UNROLLED_DEVICE": "cpu",
+        "UNROLLED_DEV": "1",
+    }
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + SERVER_START_S
@@ -147,8 +155,13 @@ def page(browser, console_errors):
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.set_default_timeout(READY_TIMEOUT_MS)
-    page.on("console", lambda message: message.type == "error" and console_errors.append(
-        f"console error: {message.text} ({message.location.get('url', '')})"))
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error"
+            and console_errors.append(f"console error: {message.text} ({message.location.get('url', '')})")
+        ),
+    )
     page.on("pageerror", lambda error: console_errors.append(f"uncaught: {error}"))
     yield page
     context.close()

@@ -46,8 +46,14 @@ def fill_store(folder: Path) -> list[str]:
         if recipe.name not in have:
             train_recipe(store, dataclasses.replace(recipe, steps=min(recipe.steps, QUICK_STEPS)))
     if FRAME_MODEL not in have:
-        create_model(store, name=FRAME_MODEL, architecture="lstm", task_id="sine", hidden_size=FRAME_HIDDEN,
-                     task_options={"length": FRAME_STEPS})
+        create_model(
+            store,
+            name=FRAME_MODEL,
+            architecture="lstm",
+            task_id="sine",
+            hidden_size=FRAME_HIDDEN,
+            task_options={"length": FRAME_STEPS},
+        )
     return sorted(entry.name for entry in store.list())
 
 

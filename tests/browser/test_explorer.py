@@ -30,9 +30,12 @@ def test_page_loads_without_console_errors(page, server_url, screenshot):
     path = screenshot("first-screen")
     if update_docs():
         copy_to_docs(path, "screenshot.png")
-        record_page_figure("- First screen", f"- First screen interactive (elman-reber traced and drawn, "
-                           f"measured from navigation start in headless Chromium): **{first_screen_ms:.0f} ms** "
-                           f"(bar: under {FIRST_SCREEN_BUDGET_MS} ms; tests/browser/test_explorer.py).")
+        record_page_figure(
+            "- First screen",
+            f"- First screen interactive (elman-reber traced and drawn, "
+            f"measured from navigation start in headless Chromium): **{first_screen_ms:.0f} ms** "
+            f"(bar: under {FIRST_SCREEN_BUDGET_MS} ms; tests/browser/test_explorer.py).",
+        )
     screenshot("first-screen-full", full_page=True)
 
 

@@ -132,7 +132,8 @@ def test_log_scale_chart_handles_zeros_and_nulls(page, server_url, screenshot):
     # The axis is built from the positive values only and the line is drawn.
     domain = page.evaluate("devPanels.views.logedge.layout.d")
     assert 0 < domain["ylo"] < domain["yhi"]
-    assert page.evaluate("""() => {
+    assert (
+        page.evaluate("""() => {
       const canvas = devPanels.views.logedge.base;
       const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
       let blue = 0;
@@ -140,7 +141,9 @@ def test_log_scale_chart_handles_zeros_and_nulls(page, server_url, screenshot):
         if (data[i] < 30 && Math.abs(data[i + 1] - 114) < 30 && data[i + 2] > 150) blue += 1;
       }
       return blue;
-    }""") > 50
+    }""")
+        > 50
+    )
     # Only zeros and nulls: nothing to place, and still no error and a finite axis.
     page.evaluate("""devPanels.views.logedge.update({ series: [{ name: 'empty', points: [[1, 0], [2, null], [3, 0]] }],
                                                    logY: true, step: 2, xLabel: 'step t', yLabel: 'norm' })""")

@@ -18,15 +18,24 @@ def elman_shapes(config: dict) -> dict[str, tuple[int, ...]]:
         raise KeyError(config["architecture"])
     h, i, o = config["hidden_size"], config["input_size"], config["output_size"]
     return {
-        "rnn.weight_ih_l0": (h, i), "rnn.weight_hh_l0": (h, h), "rnn.bias_ih_l0": (h,),
-        "rnn.bias_hh_l0": (h,), "readout.weight": (o, h), "readout.bias": (o,),
+        "rnn.weight_ih_l0": (h, i),
+        "rnn.weight_hh_l0": (h, h),
+        "rnn.bias_ih_l0": (h,),
+        "rnn.bias_hh_l0": (h,),
+        "readout.weight": (o, h),
+        "readout.bias": (o,),
     }
 
 
 def make_metadata(**extra) -> dict:
     return {
-        "config": {"architecture": "elman", "input_size": INPUT, "output_size": OUTPUT,
-                   "hidden_size": HIDDEN, "activation": "tanh"},
+        "config": {
+            "architecture": "elman",
+            "input_size": INPUT,
+            "output_size": OUTPUT,
+            "hidden_size": HIDDEN,
+            "activation": "tanh",
+        },
         "task": {"id": "reber", "options": {"max_length": 20}},
         "history": [{"step": 10, "loss": 1.5, "metric": 0.25}],
         "total_steps": 10,
@@ -37,8 +46,7 @@ def make_metadata(**extra) -> dict:
 def make_tensors(seed: int = 0, dtype=torch.float32) -> dict[str, torch.Tensor]:
     generator = torch.Generator().manual_seed(seed)
     config = make_metadata()["config"]
-    return {name: torch.randn(shape, generator=generator, dtype=dtype)
-            for name, shape in elman_shapes(config).items()}
+    return {name: torch.randn(shape, generator=generator, dtype=dtype) for name, shape in elman_shapes(config).items()}
 
 
 def raw_safetensors(header: dict, data: bytes = b"", length: int | None = None) -> bytes:
@@ -53,14 +61,20 @@ def temp_files(root) -> list[str]:
 
 def write_model_files(root, name: str, weights_bytes: bytes) -> None:
     """A .json/.safetensors pair written behind the store's back, with a matching sha."""
-    document = {"format_version": 1, "name": name, **make_metadata(),
-                "weights_sha256": hashlib.sha256(weights_bytes).hexdigest()}
+    document = {
+        "format_version": 1,
+        "name": name,
+        **make_metadata(),
+        "weights_sha256": hashlib.sha256(weights_bytes).hexdigest(),
+    }
     (root / f"{name}.safetensors").write_bytes(weights_bytes)
     (root / f"{name}.json").write_text(json.dumps(document))
 
 
 def refuse_decoding(monkeypatch) -> None:
     """Make any decoding of tensor data fail the test (for the no_deserialise fixtures)."""
+
     def refuse(data):
         raise AssertionError("tensor data decoded before the header was refused")
+
     monkeypatch.setattr(safetensors.torch, "load", refuse)

@@ -37,7 +37,9 @@ def fresh_torch_module(arch: str, activation: str) -> nn.Module:
 def test_step_path_equals_torch_nn_with_copied_weights(arch, activation):
     model = make_model(arch, activation)
     reference = fresh_torch_module(arch, activation)
-    reference.load_state_dict({k.removeprefix("rnn."): v for k, v in model.state_dict().items() if k.startswith("rnn.")})
+    reference.load_state_dict(
+        {k.removeprefix("rnn."): v for k, v in model.state_dict().items() if k.startswith("rnn.")}
+    )
     x = torch.randn(T, I, dtype=torch.float64)
     with torch.no_grad():
         record = model.architecture.step_forward(model.rnn, x)
@@ -88,7 +90,14 @@ def test_fast_path_with_carried_state_continues_the_sequence():
 
 def test_exported_names_follow_torch_nn():
     names = {a: set(a_.parameter_shapes(ModelConfig(a, I, O, H)).keys()) for a, a_ in ARCHITECTURES.items()}
-    fused = {"rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0", "readout.weight", "readout.bias"}
+    fused = {
+        "rnn.weight_ih_l0",
+        "rnn.weight_hh_l0",
+        "rnn.bias_ih_l0",
+        "rnn.bias_hh_l0",
+        "readout.weight",
+        "readout.bias",
+    }
     assert names["elman"] == names["lstm"] == names["gru"] == fused
     assert names["shortcut"] == fused | {"shortcut.weight"}
     assert names["second_order"] == {"rnn.weight", "rnn.bias", "readout.weight", "readout.bias"}

@@ -20,8 +20,25 @@ from app.cli import progress as progress_module
 from app.core.store import ModelMetadata, ModelStore
 
 TRACE_FIELDS = (
-    "architecture", "task", "steps", "labels", "x", "h", "c", "gates", "logits", "y", "target",
-    "loss_mask", "loss_kind", "losses", "loss", "grad_h", "grad_c", "grad_x", "grad_flow",
+    "architecture",
+    "task",
+    "steps",
+    "labels",
+    "x",
+    "h",
+    "c",
+    "gates",
+    "logits",
+    "y",
+    "target",
+    "loss_mask",
+    "loss_kind",
+    "losses",
+    "loss",
+    "grad_h",
+    "grad_c",
+    "grad_x",
+    "grad_flow",
     "matrix_grad_norms",
 )
 
@@ -50,8 +67,21 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def train_new(capsys, name="r1", architecture="elman", task="reber", hidden="6", steps="20", *extra):
-    code, out, err = run(capsys, "train", "--name", name, "--architecture", architecture, "--task", task,
-                         "--hidden-size", hidden, "--steps", steps, *extra)
+    code, out, err = run(
+        capsys,
+        "train",
+        "--name",
+        name,
+        "--architecture",
+        architecture,
+        "--task",
+        task,
+        "--hidden-size",
+        hidden,
+        "--steps",
+        steps,
+        *extra,
+    )
     assert code == 0, err
     return out, err
 
@@ -109,47 +139,114 @@ def test_training_again_continues_the_step_count(store_dir, capsys):
 def test_continuing_with_contradicting_flags_is_refused(store_dir, capsys):
     train_new(capsys, "r1", "elman", "reber", "6", "5")
     before = (store_dir / "r1.safetensors").read_bytes()
-    for flags in (["--architecture", "gru"], ["--hidden-size", "7"], ["--task", "adding"],
-                  ["--task-option", "max_length=20"]):
+    for flags in (
+        ["--architecture", "gru"],
+        ["--hidden-size", "7"],
+        ["--task", "adding"],
+        ["--task-option", "max_length=20"],
+    ):
         code, out, err = run(capsys, "train", "--name", "r1", "--steps", "5", *flags)
         assert_user_error(code, out, err, "r1")
     assert (store_dir / "r1.safetensors").read_bytes() == before
 
 
 def test_task_options_are_typed_by_the_task(store_dir, capsys):
-    train_new(capsys, "s1", "gru", "sine", "4", "3", "--task-option", "length=20",
-              "--task-option", "noise=0.1", "--clip-norm", "none")
+    train_new(
+        capsys,
+        "s1",
+        "gru",
+        "sine",
+        "4",
+        "3",
+        "--task-option",
+        "length=20",
+        "--task-option",
+        "noise=0.1",
+        "--clip-norm",
+        "none",
+    )
     meta = metadata(store_dir, "s1")
     assert meta.task.options["length"] == 20 and meta.task.options["noise"] == 0.1
     assert meta.last_training.config["clip_norm"] is None
 
 
-@pytest.mark.parametrize("flags, words", [
-    (["--task-option", "length=abc"], ["length", "whole number"]),
-    (["--task-option", "nope=1"], ["nope", "length"]),
-    (["--task-option", "length"], ["key=value"]),
-    (["--learning-rate", "-1"], ["learning_rate"]),
-])
+@pytest.mark.parametrize(
+    "flags, words",
+    [
+        (["--task-option", "length=abc"], ["length", "whole number"]),
+        (["--task-option", "nope=1"], ["nope", "length"]),
+        (["--task-option", "length"], ["key=value"]),
+        (["--learning-rate", "-1"], ["learning_rate"]),
+    ],
+)
 def test_bad_training_flags_exit_2_before_anything_is_stored(store_dir, capsys, flags, words):
-    code, out, err = run(capsys, "train", "--name", "s1", "--architecture", "elman", "--task", "sine",
-                         "--hidden-size", "4", "--steps", "3", *flags)
+    code, out, err = run(
+        capsys,
+        "train",
+        "--name",
+        "s1",
+        "--architecture",
+        "elman",
+        "--task",
+        "sine",
+        "--hidden-size",
+        "4",
+        "--steps",
+        "3",
+        *flags,
+    )
     assert_user_error(code, out, err, *words)
     assert not list(store_dir.iterdir())
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["train", "--name", "x", "--steps", "3"], ["--architecture", "--task", "--hidden-size"]),
-    (["train", "--name", "x", "--steps", "3", "--architecture", "nope", "--task", "reber",
-      "--hidden-size", "3"], ["nope"]),
-    (["train", "--name", "x", "--steps", "3", "--architecture", "lstm", "--task", "nope",
-      "--hidden-size", "3"], ["nope", "reber"]),
-    (["train", "--name", "x", "--steps", "3", "--architecture", "lstm", "--task", "reber",
-      "--hidden-size", "100000"], ["hidden_size"]),
-    (["train", "--name", "Bad/Name", "--steps", "3", "--architecture", "lstm", "--task", "reber",
-      "--hidden-size", "3"], ["invalid model name"]),
-    (["train", "--steps", "3"], ["--name"]),
-    (["frobnicate"], ["frobnicate"]),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["train", "--name", "x", "--steps", "3"], ["--architecture", "--task", "--hidden-size"]),
+        (
+            ["train", "--name", "x", "--steps", "3", "--architecture", "nope", "--task", "reber", "--hidden-size", "3"],
+            ["nope"],
+        ),
+        (
+            ["train", "--name", "x", "--steps", "3", "--architecture", "lstm", "--task", "nope", "--hidden-size", "3"],
+            ["nope", "reber"],
+        ),
+        (
+            [
+                "train",
+                "--name",
+                "x",
+                "--steps",
+                "3",
+                "--architecture",
+                "lstm",
+                "--task",
+                "reber",
+                "--hidden-size",
+                "100000",
+            ],
+            ["hidden_size"],
+        ),
+        (
+            [
+                "train",
+                "--name",
+                "Bad/Name",
+                "--steps",
+                "3",
+                "--architecture",
+                "lstm",
+                "--task",
+                "reber",
+                "--hidden-size",
+                "3",
+            ],
+            ["invalid model name"],
+        ),
+        (["train", "--steps", "3"], ["--name"]),
+        (["frobnicate"], ["frobnicate"]),
+    ],
+)
 def test_mistakes_on_the_command_line_exit_2_with_one_line(store_dir, capsys, argv, words):
     assert_user_error(*run(capsys, *argv), *words)
 
@@ -169,8 +266,20 @@ def test_a_signal_stops_the_run_saves_it_and_exits_128_plus_signal(store_dir, ca
     monkeypatch.setattr(progress_module.ProgressBar, "update", update_then_signal)
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        code, out, err = run(capsys, "train", "--name", "long", "--architecture", "elman", "--task", "reber",
-                             "--hidden-size", "4", "--steps", "100000")
+        code, out, err = run(
+            capsys,
+            "train",
+            "--name",
+            "long",
+            "--architecture",
+            "elman",
+            "--task",
+            "reber",
+            "--hidden-size",
+            "4",
+            "--steps",
+            "100000",
+        )
     finally:
         signal.signal(signal.SIGINT, previous)
     assert code == status, err
@@ -187,8 +296,20 @@ def test_a_signal_stops_the_run_saves_it_and_exits_128_plus_signal(store_dir, ca
 def test_a_diverged_run_is_reported_and_not_saved(store_dir, capsys):
     train_new(capsys, "d1", "elman", "sine", "8", "3", "--activation", "relu")
     before = (store_dir / "d1.safetensors").read_bytes()
-    code, out, err = run(capsys, "train", "--name", "d1", "--steps", "30", "--learning-rate", "1e30",
-                         "--clip-norm", "none", "--optimizer", "sgd")
+    code, out, err = run(
+        capsys,
+        "train",
+        "--name",
+        "d1",
+        "--steps",
+        "30",
+        "--learning-rate",
+        "1e30",
+        "--clip-norm",
+        "none",
+        "--optimizer",
+        "sgd",
+    )
     assert code == 2 and "error: training failed: the loss became non-finite" in err
     assert "Traceback" not in err
     assert (store_dir / "d1.safetensors").read_bytes() == before
@@ -229,11 +350,14 @@ def test_trace_json_has_the_design_fields_and_a_consistent_loss(store_dir, capsy
     assert code == 0 and json.loads(out)["grad_flow"] is None
 
 
-@pytest.mark.parametrize("task, text", [
-    ("copy", "abc"),  # cross_entropy: an argmax symbol and its probability
-    ("adding", "0.1 0.5* 0.2 0.9*"),  # mse, many-to-one: only the last step counts
-    ("sine", "0 0.5 0.87 1"),  # mse, many-to-many: the last step has no next value
-])
+@pytest.mark.parametrize(
+    "task, text",
+    [
+        ("copy", "abc"),  # cross_entropy: an argmax symbol and its probability
+        ("adding", "0.1 0.5* 0.2 0.9*"),  # mse, many-to-one: only the last step counts
+        ("sine", "0 0.5 0.87 1"),  # mse, many-to-many: the last step has no next value
+    ],
+)
 def test_trace_reads_each_loss_kind(store_dir, capsys, task, text):
     train_new(capsys, "m1", "gru", task, "4", "2")
     code, out, err = run(capsys, "trace", "m1", text)

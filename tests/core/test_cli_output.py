@@ -42,11 +42,16 @@ def test_progress_into_a_pipe_is_plain_lines():
 
 
 def test_a_plain_table_aligns_columns_under_a_row_of_dashes():
-    lines = render(["t", "input", "L_t"], [["1", "B", "0.1234"], ["10", "TT", "12.5"]], [True, False, True],
-                   terminal=False)
+    lines = render(
+        ["t", "input", "L_t"], [["1", "B", "0.1234"], ["10", "TT", "12.5"]], [True, False, True], terminal=False
+    )
     assert set(lines[1]) == {"-"}
-    assert [line.split() for line in lines] == [["t", "input", "L_t"], ["-" * len(lines[1])],
-                                               ["1", "B", "0.1234"], ["10", "TT", "12.5"]]
+    assert [line.split() for line in lines] == [
+        ["t", "input", "L_t"],
+        ["-" * len(lines[1])],
+        ["1", "B", "0.1234"],
+        ["10", "TT", "12.5"],
+    ]
     # numbers right-aligned: the last characters of each numeric column line up
     assert lines[2].endswith("0.1234") and lines[3].endswith("  12.5")
     assert all("\x1b" not in line for line in lines)

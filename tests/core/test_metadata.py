@@ -49,8 +49,10 @@ def test_every_shipped_model_loads_and_a_save_through_the_store_loses_nothing(tm
     # The shipped header lists its __metadata__ in hash-map order, a new save sorts it: same content, new sha.
     after.pop("weights_sha256"), before.pop("weights_sha256")
     assert after == before
-    with (safe_open(tmp_path / f"{name}.safetensors", "pt") as saved,
-          safe_open(SHIPPED / f"{name}.safetensors", "pt") as shipped):
+    with (
+        safe_open(tmp_path / f"{name}.safetensors", "pt") as saved,
+        safe_open(SHIPPED / f"{name}.safetensors", "pt") as shipped,
+    ):
         assert saved.metadata() == shipped.metadata() and saved.keys() == shipped.keys()
         assert all(torch.equal(saved.get_tensor(key), shipped.get_tensor(key)) for key in saved.keys())
 
@@ -66,20 +68,30 @@ def test_fields_are_typed():
 
 def document(**changes) -> dict:
     base = {
-        "format_version": 1, "name": "m",
+        "format_version": 1,
+        "name": "m",
         "config": {"architecture": "elman", "input_size": 7, "output_size": 7, "hidden_size": 4, "activation": "tanh"},
-        "task": {"id": "reber", "options": {}}, "total_steps": 3, "history": [],
+        "task": {"id": "reber", "options": {}},
+        "total_steps": 3,
+        "history": [],
         "weights_sha256": "0" * 64,
     }
     return {**base, **changes}
 
 
 def test_odd_values_read_as_absent_and_unknown_keys_are_kept():
-    metadata = ModelMetadata.from_document(document(
-        history=[{"step": 1, "loss": "low"}, "junk", {"step": True}, {"step": 2, "loss": 0.5, "metric": 1}],
-        training_time_s="long", last_training=[1], seed=None, speed={"steps_per_s": 3.0}, note=7,
-        warmup={"steps": 5}, mine={"kept": True},
-    ))
+    metadata = ModelMetadata.from_document(
+        document(
+            history=[{"step": 1, "loss": "low"}, "junk", {"step": True}, {"step": 2, "loss": 0.5, "metric": 1}],
+            training_time_s="long",
+            last_training=[1],
+            seed=None,
+            speed={"steps_per_s": 3.0},
+            note=7,
+            warmup={"steps": 5},
+            mine={"kept": True},
+        )
+    )
     assert metadata.history == [HistoryPoint(1, None, None), HistoryPoint(2, 0.5, 1)]
     assert metadata.training_time_s == 0.0 and metadata.last_training is None and metadata.seed is None
     assert metadata.speed is None and metadata.note is None and metadata.warmup is None

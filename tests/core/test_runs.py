@@ -40,8 +40,9 @@ def store(tmp_path) -> ModelStore:
 
 def train(store, steps=12, name="m", spec=SPEC, **options):
     hooks = {key: options.pop(key) for key in ("on_start", "on_progress", "on_trace", "stop") if key in options}
-    return run_training(store, RunDescription(name, RunRequest(steps=steps, batch_size=4, **options), spec), "cpu",
-                        **hooks)
+    return run_training(
+        store, RunDescription(name, RunRequest(steps=steps, batch_size=4, **options), spec), "cpu", **hooks
+    )
 
 
 def sha(store, name="m") -> str:
@@ -136,8 +137,12 @@ def test_a_long_run_is_saved_now_and_then(store, monkeypatch):
 def test_continuing_checks_the_spec_and_creating_needs_one(store):
     train(store, steps=2)
     before = sha(store)
-    for spec in (ModelSpec("gru"), ModelSpec(hidden_size=5), ModelSpec(task="adding"),
-                 ModelSpec(task_options={"max_length": 20})):
+    for spec in (
+        ModelSpec("gru"),
+        ModelSpec(hidden_size=5),
+        ModelSpec(task="adding"),
+        ModelSpec(task_options={"max_length": 20}),
+    ):
         with pytest.raises(RunRefused, match="'m'"):
             train(store, spec=spec)
     assert sha(store) == before
@@ -158,8 +163,10 @@ def test_a_run_refused_for_its_probe_or_warm_up_leaves_no_model_behind(store):
     assert not store.exists("new")
 
 
-@pytest.mark.parametrize("bad", [{"steps": 0}, {"learning_rate": -1.0}, {"optimizer": "lbfgs"},
-                                 {"report_every_s": 0.0}, {"trace_every_s": -1.0}])
+@pytest.mark.parametrize(
+    "bad",
+    [{"steps": 0}, {"learning_rate": -1.0}, {"optimizer": "lbfgs"}, {"report_every_s": 0.0}, {"trace_every_s": -1.0}],
+)
 def test_a_bad_request_cannot_be_made(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):
         RunRequest(**{"steps": 5, **bad})

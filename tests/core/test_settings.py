@@ -23,8 +23,12 @@ GOOD = [
     ("UNROLLED_MAX_MODELS", "10", "max_models", 10),
     ("UNROLLED_MAX_BODY_BYTES", "1024", "max_body_bytes", 1024),
     ("UNROLLED_MAX_WS_MESSAGE_BYTES", "2048", "max_ws_message_bytes", 2048),
-    ("UNROLLED_ALLOWED_ORIGINS", "http://a.example, http://b.example:8000,",
-     "allowed_origins", ("http://a.example", "http://b.example:8000")),
+    (
+        "UNROLLED_ALLOWED_ORIGINS",
+        "http://a.example, http://b.example:8000,",
+        "allowed_origins",
+        ("http://a.example", "http://b.example:8000"),
+    ),
     ("UNROLLED_DEV", "1", "dev", True),
 ]
 

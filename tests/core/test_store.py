@@ -41,6 +41,7 @@ def store(tmp_path):
 
 # ----- round trips -----------------------------------------------------------
 
+
 def test_round_trip_keeps_tensors_and_metadata(store):
     tensors = make_tensors()
     store.create("reber-elman", make_metadata(notes={"by": "test"}), tensors)
@@ -117,6 +118,7 @@ def test_delete_and_not_found(store):
 
 # ----- create races and atomic writes ----------------------------------------
 
+
 def test_create_twice_is_refused(store):
     store.create("m", make_metadata(), make_tensors(0))
     with pytest.raises(ModelExists):
@@ -156,6 +158,7 @@ def test_failed_serialisation_leaves_old_model(store, tmp_path, monkeypatch):
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
+
     monkeypatch.setattr(safetensors.torch, "save", broken)
     with pytest.raises(RuntimeError):
         store.save("m", make_metadata(total_steps=5), make_tensors(1))
@@ -174,6 +177,7 @@ def test_failed_rename_of_the_json_restores_the_old_weights(store, tmp_path, mon
         if str(dst).endswith(".json"):  # after the weights were already renamed
             raise OSError("rename failed")
         return real_replace(src, dst)
+
     monkeypatch.setattr(os, "replace", replace)
     with pytest.raises(OSError):
         store.save("m", make_metadata(total_steps=5), make_tensors(1))
@@ -195,9 +199,27 @@ def test_new_weights_under_old_json_are_reported_not_loaded(store, tmp_path):
 
 # ----- names and limits ------------------------------------------------------
 
-@pytest.mark.parametrize("name", [
-    "../x", "%2e%2e", "..", "A", "", "a" * 65, "a/b", "-a", "_a", "a\n", "a b", "a.json", "\\x", None, 7,
-])
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../x",
+        "%2e%2e",
+        "..",
+        "A",
+        "",
+        "a" * 65,
+        "a/b",
+        "-a",
+        "_a",
+        "a\n",
+        "a b",
+        "a.json",
+        "\\x",
+        None,
+        7,
+    ],
+)
 def test_bad_names_are_refused(store, tmp_path, name):
     with pytest.raises(InvalidName, match="lower-case"):
         store.create(name, make_metadata(), make_tensors())
@@ -255,9 +277,8 @@ def test_thin_history_bounds(count, limit):
         assert kept[-1] == count - 1
 
 
-
-
 # ----- the caller's mistakes -------------------------------------------------
+
 
 def test_expected_shapes_mismatch_on_create_is_refused(store, tmp_path):
     tensors = make_tensors()
@@ -271,14 +292,17 @@ def test_expected_shapes_mismatch_on_create_is_refused(store, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("metadata,tensors", [
-    ({}, None),
-    ({"config": "elman"}, None),
-    (make_metadata(extra=object()), None),
-    (make_metadata(), {"readout.bias": torch.zeros(4, dtype=torch.int64)}),
-    (make_metadata(), {}),
-    (make_metadata(), {"readout.bias": [0.0]}),
-])
+@pytest.mark.parametrize(
+    "metadata,tensors",
+    [
+        ({}, None),
+        ({"config": "elman"}, None),
+        (make_metadata(extra=object()), None),
+        (make_metadata(), {"readout.bias": torch.zeros(4, dtype=torch.int64)}),
+        (make_metadata(), {}),
+        (make_metadata(), {"readout.bias": [0.0]}),
+    ],
+)
 def test_unstorable_input_is_refused(tmp_path, metadata, tensors):
     store = ModelStore(tmp_path)
     with pytest.raises(InvalidModel):
@@ -289,16 +313,25 @@ def test_unstorable_input_is_refused(tmp_path, metadata, tensors):
 def test_store_imports_no_web_framework():
     import subprocess
     import sys
-    code = ("import sys, app.core.store; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'pydantic', 'starlette')))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+
+    code = (
+        "import sys, app.core.store; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'pydantic', 'starlette')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
+    )
     assert result.stdout.strip() == "[]"
 
 
 def test_filesystems_without_hard_links_still_work(store, monkeypatch):
     def no_links(src, dst, **kwargs):
         raise PermissionError(1, "Operation not permitted")
+
     monkeypatch.setattr(os, "link", no_links)
     store.create("m", make_metadata(), make_tensors(0))
     with pytest.raises(ModelExists):

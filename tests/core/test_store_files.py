@@ -38,6 +38,7 @@ def no_deserialise(monkeypatch):
 
 # ----- corrupt files on disk -------------------------------------------------
 
+
 def test_broken_models_list_as_errors_and_do_not_load(store, tmp_path):
     store.create("good", make_metadata(), make_tensors())
     store.create("truncated", make_metadata(), make_tensors())
@@ -142,16 +143,19 @@ HOSTILE = {
     "header not json": (struct.pack("<Q", 4) + b"\xff\xfe{[", CorruptModel),
     "header a list": (raw_safetensors([]), CorruptModel),  # type: ignore[arg-type]
     "deep nesting": (struct.pack("<Q", 200_000) + b"[" * 100_000 + b"]" * 100_000, CorruptModel),
-    "int64": (raw_safetensors({"readout.bias": {"dtype": "I64", "shape": [4], "data_offsets": [0, 32]}},
-                              b"\0" * 32), CorruptModel),
-    "unhashable dtype": (raw_safetensors({"readout.bias": {"dtype": ["F32"], "shape": [4],
-                                                           "data_offsets": [0, 16]}}, b"\0" * 16), CorruptModel),
+    "int64": (
+        raw_safetensors({"readout.bias": {"dtype": "I64", "shape": [4], "data_offsets": [0, 32]}}, b"\0" * 32),
+        CorruptModel,
+    ),
+    "unhashable dtype": (
+        raw_safetensors({"readout.bias": {"dtype": ["F32"], "shape": [4], "data_offsets": [0, 16]}}, b"\0" * 16),
+        CorruptModel,
+    ),
     "huge shape": (raw_safetensors({"readout.bias": f32([2**40])}, b"\0" * 16), LimitExceeded),
     "many dims": (raw_safetensors({"readout.bias": f32([4096, 4096, 4096])}, b"\0" * 16), LimitExceeded),
     "negative dim": (raw_safetensors({"readout.bias": f32([-4])}, b""), CorruptModel),
     "offsets past data": (raw_safetensors({"readout.bias": f32([4])}, b"\0" * 8), CorruptModel),
-    "overlap": (raw_safetensors({"readout.bias": f32([4]), "rnn.bias_ih_l0": f32([4])}, b"\0" * 32),
-                CorruptModel),
+    "overlap": (raw_safetensors({"readout.bias": f32([4]), "rnn.bias_ih_l0": f32([4])}, b"\0" * 32), CorruptModel),
     "path-like tensor name": (raw_safetensors({"../etc": f32([4])}, b"\0" * 16), CorruptModel),
     "metadata not strings": (raw_safetensors({"__metadata__": {"config": {"a": 1}}}), CorruptModel),
 }

@@ -55,7 +55,7 @@ def test_generated_reber_strings_follow_the_graph_and_take_every_edge():
         assert is_reber(string)
         assert len(string) <= 40
         states = spec_walk(string)
-        edges.update(zip(states[:-1], string))
+        edges.update(zip(states[:-1], string, strict=True))
     assert set(edges) == set(SPEC_EDGES)  # every way out is used
     # each two-way choice is a fair coin: T vs P out of state 1 is about even
     share_t = edges[(1, "T")] / (edges[(1, "T")] + edges[(1, "P")])
@@ -128,7 +128,7 @@ def test_reber_targets_are_the_legal_next_sets():
     task = make_task("reber")
     seq = task.encode("BTSSXXTVVE")
     assert seq.target_labels == ["T|P", "S|X", "S|X", "S|X", "S|X", "T|V", "T|V", "P|V", "E", ""]
-    for t, label in enumerate(seq.target_labels):
+    for t in range(len(seq.target_labels)):
         expected = legal_next("BTSSXXTVVE"[: t + 1])
         assert {task.symbols[k] for k in range(7) if seq.target[t, k] == 1} == expected
         assert seq.target[t].sum() == len(expected)

@@ -52,7 +52,7 @@ def test_sample_shapes_and_types_fit_the_task(task_id):
             assert task.output_size == len(task.symbols)
             assert torch.all(seq.x.sum(-1) == 1)  # one-hot inputs
         assert len(seq.labels) == steps and len(seq.target_labels) == steps
-        for label, counted in zip(seq.target_labels, seq.loss_mask.tolist()):
+        for label, counted in zip(seq.target_labels, seq.loss_mask.tolist(), strict=True):
             assert (label != "") == (counted == 1.0)
 
 

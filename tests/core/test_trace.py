@@ -28,7 +28,9 @@ def fake_sequence(loss_kind: str, seed: int = 1, steps: int = T):
         target = torch.randn(steps, O, generator=g, dtype=torch.float64)
     mask = torch.ones(steps, dtype=torch.float64)
     mask[[1, 4]] = 0  # some steps carry no loss, as in many Reber and recall tasks
-    return SimpleNamespace(x=x, target=target, loss_mask=mask, labels=[str(t) for t in range(steps)], target_labels=[""] * steps)
+    return SimpleNamespace(
+        x=x, target=target, loss_mask=mask, labels=[str(t) for t in range(steps)], target_labels=[""] * steps
+    )
 
 
 @pytest.mark.parametrize("loss_kind", ["cross_entropy", "bce", "mse"])
@@ -129,8 +131,27 @@ def test_exploded_gradients_become_null_and_are_flagged():
 def test_plain_trace_has_the_design_fields():
     model = make_model("lstm")
     plain = trace_to_plain(trace(model, fake_task("bce"), fake_sequence("bce")))
-    for key in ("architecture", "task", "steps", "labels", "x", "h", "c", "gates", "logits", "y", "target",
-                "loss_mask", "loss_kind", "losses", "loss", "grad_h", "grad_c", "grad_x", "grad_flow"):
+    for key in (
+        "architecture",
+        "task",
+        "steps",
+        "labels",
+        "x",
+        "h",
+        "c",
+        "gates",
+        "logits",
+        "y",
+        "target",
+        "loss_mask",
+        "loss_kind",
+        "losses",
+        "loss",
+        "grad_h",
+        "grad_c",
+        "grad_x",
+        "grad_flow",
+    ):
         assert key in plain
     assert set(plain["gates"]) == {"i", "f", "g", "o"}
     assert len(plain["grad_flow"]) == T and len(plain["grad_flow"][0]) == T

@@ -70,7 +70,9 @@ def test_stop_flag_stops_within_one_batch():
 def test_stop_from_another_thread():
     task = make_task("reber")
     started = threading.Event()
-    trainer = Trainer(model_for(task), task, TrainConfig(steps=10**6, report_every=1), on_progress=lambda p: started.set())
+    trainer = Trainer(
+        model_for(task), task, TrainConfig(steps=10**6, report_every=1), on_progress=lambda p: started.set()
+    )
     worker = threading.Thread(target=lambda: setattr(worker, "result", trainer.run()))
     worker.start()
     assert started.wait(10)
@@ -83,7 +85,9 @@ def test_callbacks_report_progress_and_probe_traces():
     task = make_task("reber")
     progress, traces = [], []
     config = TrainConfig(steps=20, report_every=5, trace_every=10)
-    Trainer(model_for(task), task, config, on_progress=progress.append, on_trace=lambda s, t: traces.append((s, t))).run()
+    Trainer(
+        model_for(task), task, config, on_progress=progress.append, on_trace=lambda s, t: traces.append((s, t))
+    ).run()
     assert [p.step for p in progress] == [5, 10, 15, 20]
     assert all(p.steps_per_s > 0 and p.grad_norm >= 0 and 0 <= p.metric <= 1 for p in progress)
     assert [s for s, _ in traces] == [10, 20]
@@ -93,7 +97,9 @@ def test_callbacks_report_progress_and_probe_traces():
 def test_step_numbers_continue_from_earlier_training():
     task = make_task("reber")
     progress = []
-    Trainer(model_for(task), task, TrainConfig(steps=4, report_every=2), on_progress=progress.append, first_step=100).run()
+    Trainer(
+        model_for(task), task, TrainConfig(steps=4, report_every=2), on_progress=progress.append, first_step=100
+    ).run()
     assert [p.step for p in progress] == [102, 104] and progress[-1].steps == 104
 
 

@@ -28,8 +28,16 @@ EndStatus = Literal["done", "cancelled", "failed"]
 # Examples for the documentation. (A field's example must differ from its schema's own,
 # JOB_EXAMPLE for JobOut, or pydantic leaves it out.)
 TRACE_EXAMPLE = {name: field.examples[0] for name, field in TraceDocument.model_fields.items()}
-QUEUED_JOB = {**JOB_EXAMPLE, "status": "queued", "step": 1000, "started_at": None, "loss": None, "metric": None,
-              "grad_norm": None, "steps_per_s": None}
+QUEUED_JOB = {
+    **JOB_EXAMPLE,
+    "status": "queued",
+    "step": 1000,
+    "started_at": None,
+    "loss": None,
+    "metric": None,
+    "grad_norm": None,
+    "steps_per_s": None,
+}
 NON_FINITE_REASON = "the weights became non-finite; the stored model keeps its last saved weights"
 ENDED_JOB = {**JOB_EXAMPLE, "status": "done", "step": 3000, "finished_at": "2025-01-01T12:00:09.620Z"}
 
@@ -39,12 +47,14 @@ class ProgressPoint(BaseModel):
 
     step: int = Field(description="The model's step count at this report.", examples=[1350])
     steps: int = Field(description="The step count the job ends at.", examples=[3000])
-    loss: float | None = Field(description="Mean loss over the batches since the last report; null if non-finite.",
-                               examples=[0.41])
+    loss: float | None = Field(
+        description="Mean loss over the batches since the last report; null if non-finite.", examples=[0.41]
+    )
     metric: float | None = Field(description="The task's metric (1 is perfect) on the latest batch.", examples=[0.93])
     grad_norm: float | None = Field(description="Global gradient norm before clipping, latest batch.", examples=[0.8])
-    steps_per_s: float | None = Field(description="Training speed over the batches since the last report.",
-                                      examples=[210.5])
+    steps_per_s: float | None = Field(
+        description="Training speed over the batches since the last report.", examples=[210.5]
+    )
     elapsed_s: float = Field(description="Seconds since this run began training.", examples=[1.6])
 
 
@@ -53,17 +63,31 @@ class StatusEvent(BaseModel):
 
     type: Literal["status"] = Field(description="The event's kind.", examples=["status"])
     job: JobOut = Field(description="The job, as GET /jobs/{id} returns it.", examples=[QUEUED_JOB])
-    history: list[ProgressPoint] = Field(description="The progress points so far, oldest first.",
-                                         examples=[[{"step": 10, "steps": 3000, "loss": 0.9, "metric": 0.5,
-                                                     "grad_norm": 1.2, "steps_per_s": 200.0, "elapsed_s": 0.05}]])
+    history: list[ProgressPoint] = Field(
+        description="The progress points so far, oldest first.",
+        examples=[
+            [
+                {
+                    "step": 10,
+                    "steps": 3000,
+                    "loss": 0.9,
+                    "metric": 0.5,
+                    "grad_norm": 1.2,
+                    "steps_per_s": 200.0,
+                    "elapsed_s": 0.05,
+                }
+            ]
+        ],
+    )
 
 
 class ProgressEvent(ProgressPoint):
     """A progress report, about ten times a second (every step when a step takes longer)."""
 
     type: Literal["progress"] = Field(description="The event's kind.", examples=["progress"])
-    eta_s: float | None = Field(description="Seconds left at this run's average speed; null before it is known.",
-                                examples=[7.7])
+    eta_s: float | None = Field(
+        description="Seconds left at this run's average speed; null before it is known.", examples=[7.7]
+    )
 
 
 class TraceEvent(BaseModel):
@@ -71,9 +95,10 @@ class TraceEvent(BaseModel):
 
     type: Literal["trace"] = Field(description="The event's kind.", examples=["trace"])
     step: int = Field(description="The model's step count when traced.", examples=[1350])
-    trace: TraceDocument = Field(description="The Trace of the probe (as POST /models/{name}/trace, "
-                                             "without model, input and total_steps).",
-                                 examples=[TRACE_EXAMPLE])
+    trace: TraceDocument = Field(
+        description="The Trace of the probe (as POST /models/{name}/trace, without model, input and total_steps).",
+        examples=[TRACE_EXAMPLE],
+    )
 
 
 class DoneEvent(BaseModel):

@@ -18,11 +18,11 @@ import secrets
 import threading
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from app.api.jobs.events import end_event, progress_event, status_event, trace_event
-from app.core.store import thin_history
 from app.core.run_description import RunRequest
+from app.core.store import thin_history
 from app.core.train import Progress
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ PROGRESS_BACKLOG = 100
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Subscription:

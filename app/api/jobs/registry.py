@@ -18,8 +18,8 @@ import torch
 
 from app.api.jobs.job import Job
 from app.api.jobs.runner import MODEL_DELETED, run_job
-from app.core.store import ModelStore
 from app.core.run_description import RunRequest
+from app.core.store import ModelStore
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,9 @@ class JobRegistry:
             self._jobs[job.id] = job
             self._forget_old()
             thread = threading.Thread(
-                target=self._run, args=(job,), name=f"train-{model}-{job.id}",
+                target=self._run,
+                args=(job,),
+                name=f"train-{model}-{job.id}",
                 daemon=True,  # shutdown() waits for the save; a stuck thread must not block the exit
             )
             self._threads[job.id] = thread

@@ -49,7 +49,10 @@ def _train(job: Job, store: ModelStore, device: torch.device) -> None:
 
     try:
         outcome = run_training(
-            store, RunDescription(job.model, job.run_request), device, on_start=on_start,
+            store,
+            RunDescription(job.model, job.run_request),
+            device,
+            on_start=on_start,
             on_progress=job.report_progress,
             on_trace=lambda step, trace: job.report_trace(step, trace_document(trace)),
             stop=stop,

@@ -50,7 +50,9 @@ def sample_task(
     task_id: str,
     seed: int = Query(0, ge=0, le=2**32 - 1, description="Random seed: the same seed gives the same sequence."),
     length: int | None = Query(
-        None, ge=1, le=10_000,
+        None,
+        ge=1,
+        le=10_000,
         description="Sets the task's `length` option (adding, copy, sine, text) or `max_length` (the grammars).",
     ),
 ) -> SampleOut:

@@ -51,7 +51,9 @@ def list_models(store: Store) -> list[ModelSummaryOut]:
 )
 def create(body: ModelCreate, store: Store, settings: SettingsDep, cache: Cache) -> ModelDetailOut:
     if body.hidden_size > settings.max_hidden_size:
-        raise HTTPException(422, f"hidden_size must be between 1 and {settings.max_hidden_size}, not {body.hidden_size}")
+        raise HTTPException(
+            422, f"hidden_size must be between 1 and {settings.max_hidden_size}, not {body.hidden_size}"
+        )
     activation = body.activation or get_architecture(body.architecture).activations[0]
     # Refusals (an unknown architecture or task, a bad option or activation, a full store)
     # are the engine's exceptions, each with its status in app.api.errors.
@@ -150,8 +152,9 @@ async def import_checkpoint(
     return await run_in_threadpool(_import, jobs, store, settings, cache, name, data, overwrite)
 
 
-def _import(jobs: JobRegistry, store: ModelStore, settings: Settings, cache: ModelCache,
-            name: str, data: bytes, overwrite: bool) -> ModelDetailOut:
+def _import(
+    jobs: JobRegistry, store: ModelStore, settings: Settings, cache: ModelCache, name: str, data: bytes, overwrite: bool
+) -> ModelDetailOut:
     # The file's header is the client's text: the store's refusals quote it, and
     # app.api.errors makes those messages printable.
     metadata = checkpoint_metadata(data, store.limits, UPLOAD_SOURCE)

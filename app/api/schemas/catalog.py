@@ -17,10 +17,20 @@ class HealthOut(BaseModel):
 class ArchitectureOut(BaseModel):
     id: str = Field(description="Registry id used when creating a model.", examples=["lstm"])
     title: str = Field(description="Human name.", examples=["LSTM"])
-    summary: str = Field(description="One sentence on what the cell does.", examples=["A cell state c_t runs along the sequence; gates decide what is written, kept and shown."])
-    equations: list[str] = Field(description="The cell's equations, torch.nn naming.", examples=[["c_t = f ⊙ c_{t-1} + i ⊙ g", "h_t = o ⊙ tanh(c_t)"]])
-    gate_names: list[str] = Field(description="Gates a trace reports, in torch's chunk order.", examples=[["i", "f", "g", "o"]])
-    activations: list[str] = Field(description="Allowed values of `activation`; the first is the default.", examples=[["tanh", "relu"]])
+    summary: str = Field(
+        description="One sentence on what the cell does.",
+        examples=["A cell state c_t runs along the sequence; gates decide what is written, kept and shown."],
+    )
+    equations: list[str] = Field(
+        description="The cell's equations, torch.nn naming.",
+        examples=[["c_t = f ⊙ c_{t-1} + i ⊙ g", "h_t = o ⊙ tanh(c_t)"]],
+    )
+    gate_names: list[str] = Field(
+        description="Gates a trace reports, in torch's chunk order.", examples=[["i", "f", "g", "o"]]
+    )
+    activations: list[str] = Field(
+        description="Allowed values of `activation`; the first is the default.", examples=[["tanh", "relu"]]
+    )
     has_cell_state: bool = Field(description="Whether traces carry c_t (LSTM).", examples=[True])
     has_shortcut: bool = Field(description="Whether a direct input-to-output path exists.", examples=[False])
     shared_matrices: dict[str, str] = Field(
@@ -33,7 +43,9 @@ class TaskOptionOut(BaseModel):
     name: str = Field(description="Option keyword.", examples=["lag"])
     kind: Literal["int", "float", "str"] = Field(description="Value type.", examples=["int"])
     default: Any = Field(description="Value used when the option is not given.", examples=[10])
-    description: str = Field(description="What the option changes.", examples=["Blank steps between the symbols and the recall cue."])
+    description: str = Field(
+        description="What the option changes.", examples=["Blank steps between the symbols and the recall cue."]
+    )
     minimum: float | None = Field(None, description="Smallest value (for str: shortest length).", examples=[0])
     maximum: float | None = Field(None, description="Largest value (for str: longest length).", examples=[200])
 
@@ -41,27 +53,64 @@ class TaskOptionOut(BaseModel):
 class TaskOut(BaseModel):
     id: str = Field(description="Registry id.", examples=["reber"])
     title: str = Field(description="Human name.", examples=["Reber grammar"])
-    description: str = Field(description="What the task asks of a network.", examples=["Predict the legal next symbols of strings from the Reber grammar."])
-    symbols: list[str] | None = Field(description="Output symbols in output order (symbolic tasks), else null.", examples=[["B", "T", "P", "S", "X", "V", "E"]])
-    input_symbols: list[str] | None = Field(description="Input symbols in one-hot order, else null.", examples=[["B", "T", "P", "S", "X", "V", "E"]])
+    description: str = Field(
+        description="What the task asks of a network.",
+        examples=["Predict the legal next symbols of strings from the Reber grammar."],
+    )
+    symbols: list[str] | None = Field(
+        description="Output symbols in output order (symbolic tasks), else null.",
+        examples=[["B", "T", "P", "S", "X", "V", "E"]],
+    )
+    input_symbols: list[str] | None = Field(
+        description="Input symbols in one-hot order, else null.", examples=[["B", "T", "P", "S", "X", "V", "E"]]
+    )
     input_size: int = Field(description="Size I of x_t.", examples=[7])
     output_size: int = Field(description="Size O of y_t.", examples=[7])
     loss_kind: Literal["cross_entropy", "bce", "mse"] = Field(description="How L_t is computed.", examples=["bce"])
-    mode: Literal["many_to_many", "many_to_one"] = Field(description="One output per step, or per sequence.", examples=["many_to_many"])
+    mode: Literal["many_to_many", "many_to_one"] = Field(
+        description="One output per step, or per sequence.", examples=["many_to_many"]
+    )
     metric_name: str = Field(description="What the task's metric measures.", examples=["legal-set accuracy"])
-    input_kind: Literal["symbols", "words", "numbers"] = Field(description="How a typed `input` is read.", examples=["symbols"])
+    input_kind: Literal["symbols", "words", "numbers"] = Field(
+        description="How a typed `input` is read.", examples=["symbols"]
+    )
     max_length: int = Field(description="Longest input the task encodes.", examples=[500])
     probe_text: str = Field(description="The default input traced for this task.", examples=["BTSSXXTVVE"])
-    options: dict[str, Any] = Field(description="Option values of this task (defaults here).", examples=[{"max_length": 40}])
-    options_spec: list[TaskOptionOut] = Field(description="Every option with its type, default and range.", examples=[[{"name": "max_length", "kind": "int", "default": 40, "description": "Longest generated string.", "minimum": 10, "maximum": 200}]])
+    options: dict[str, Any] = Field(
+        description="Option values of this task (defaults here).", examples=[{"max_length": 40}]
+    )
+    options_spec: list[TaskOptionOut] = Field(
+        description="Every option with its type, default and range.",
+        examples=[
+            [
+                {
+                    "name": "max_length",
+                    "kind": "int",
+                    "default": 40,
+                    "description": "Longest generated string.",
+                    "minimum": 10,
+                    "maximum": 200,
+                }
+            ]
+        ],
+    )
 
 
 class SampleOut(BaseModel):
     task: str = Field(description="The task id.", examples=["reber"])
     seed: int = Field(description="The seed the sequence was drawn with.", examples=[0])
     steps: int = Field(description="Number of steps T.", examples=[10])
-    labels: list[str] = Field(description="Readable input of each step.", examples=[["B", "T", "S", "S", "X", "X", "T", "V", "V", "E"]])
-    target_labels: list[str] = Field(description="Readable target of each step (empty where no loss counts).", examples=[["T|P", "S|X", "E", ""]])
-    x: list[list[float]] = Field(description="Encoded inputs, T x input_size.", examples=[[[1, 0, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0, 0]]])
-    target: list = Field(description="Targets: class indices (cross_entropy) or T x output_size vectors.", examples=[[[0, 1, 1, 0, 0, 0, 0]]])
+    labels: list[str] = Field(
+        description="Readable input of each step.", examples=[["B", "T", "S", "S", "X", "X", "T", "V", "V", "E"]]
+    )
+    target_labels: list[str] = Field(
+        description="Readable target of each step (empty where no loss counts).", examples=[["T|P", "S|X", "E", ""]]
+    )
+    x: list[list[float]] = Field(
+        description="Encoded inputs, T x input_size.", examples=[[[1, 0, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0, 0]]]
+    )
+    target: list = Field(
+        description="Targets: class indices (cross_entropy) or T x output_size vectors.",
+        examples=[[[0, 1, 1, 0, 0, 0, 0]]],
+    )
     loss_mask: list[float] = Field(description="1 where the step's loss counts.", examples=[[1.0, 1.0, 0.0]])

@@ -21,47 +21,87 @@ class TrainRequest(BaseModel):
         json_schema_extra={"examples": [{"steps": 2000, "batch_size": 32, "learning_rate": 0.01, "optimizer": "adam"}]},
     )
 
-    steps: int = Field(ge=1, description="Optimizer steps to take, one batch each (at most the server's max_train_steps).", examples=[2000])
-    batch_size: int = Field(32, ge=1, description="Sequences per batch (at most the server's max_batch_size).", examples=[32])
+    steps: int = Field(
+        ge=1,
+        description="Optimizer steps to take, one batch each (at most the server's max_train_steps).",
+        examples=[2000],
+    )
+    batch_size: int = Field(
+        32, ge=1, description="Sequences per batch (at most the server's max_batch_size).", examples=[32]
+    )
     learning_rate: float = Field(
         0.01, gt=0, le=100, allow_inf_nan=False, description="The optimizer's step size.", examples=[0.01]
     )
-    optimizer: Literal["sgd", "adam", "rmsprop"] = Field("adam", description="Which torch.optim optimizer.", examples=["adam"])
+    optimizer: Literal["sgd", "adam", "rmsprop"] = Field(
+        "adam", description="Which torch.optim optimizer.", examples=["adam"]
+    )
     clip_norm: float | None = Field(
-        1.0, gt=0, allow_inf_nan=False,
+        1.0,
+        gt=0,
+        allow_inf_nan=False,
         description="Clip the gradient's global norm to this; null trains unclipped (watch gradients explode).",
         examples=[1.0, None],
     )
     tbptt: int | None = Field(
-        None, ge=1, le=100_000,
+        None,
+        ge=1,
+        le=100_000,
         description="Truncated BPTT: gradients reach back at most this many steps; null for full BPTT.",
         examples=[None, 10],
     )
     seed: int = Field(
-        0, ge=0, le=2**63 - 1,
-        description="Seeds the batches. A continued run adds the model's step count, so it does not replay earlier batches.",
+        0,
+        ge=0,
+        le=2**63 - 1,
+        description=(
+            "Seeds the batches. A continued run adds the model's step count, so it does not replay earlier batches."
+        ),
         examples=[0],
     )
     trace_every_s: float = Field(
-        0.5, ge=0.1, le=3600, allow_inf_nan=False,
+        0.5,
+        ge=0.1,
+        le=3600,
+        allow_inf_nan=False,
         description="Seconds between probe traces sent on the job's event stream (the last step is always traced).",
         examples=[0.5],
     )
     probe: str | None = Field(
-        None, max_length=10_000,
+        None,
+        max_length=10_000,
         description="Input to trace while training, written as the task reads it; null for the task's own probe.",
         examples=[None, "BTSSXXTVVE"],
     )
 
 
 # A job's settings and the job as clients see them (also the `job` field of stream events).
-CONFIG_EXAMPLE = {"steps": 2000, "batch_size": 32, "learning_rate": 0.01, "optimizer": "adam", "clip_norm": 1.0,
-                  "tbptt": None, "seed": 0, "trace_every_s": 0.5, "probe": None}
+CONFIG_EXAMPLE = {
+    "steps": 2000,
+    "batch_size": 32,
+    "learning_rate": 0.01,
+    "optimizer": "adam",
+    "clip_norm": 1.0,
+    "tbptt": None,
+    "seed": 0,
+    "trace_every_s": 0.5,
+    "probe": None,
+}
 JOB_EXAMPLE = {
-    "id": "3f9a1c0b2e4d", "model": "reber-elman", "status": "running", "step": 1350, "steps": 3000,
-    "first_step": 1000, "loss": 0.41, "metric": 0.93, "grad_norm": 0.8, "steps_per_s": 210.5,
-    "created_at": "2025-01-01T12:00:00.000Z", "started_at": "2025-01-01T12:00:00.120Z",
-    "finished_at": None, "reason": "", "config": CONFIG_EXAMPLE,
+    "id": "3f9a1c0b2e4d",
+    "model": "reber-elman",
+    "status": "running",
+    "step": 1350,
+    "steps": 3000,
+    "first_step": 1000,
+    "loss": 0.41,
+    "metric": 0.93,
+    "grad_norm": 0.8,
+    "steps_per_s": 210.5,
+    "created_at": "2025-01-01T12:00:00.000Z",
+    "started_at": "2025-01-01T12:00:00.120Z",
+    "finished_at": None,
+    "reason": "",
+    "config": CONFIG_EXAMPLE,
 }
 
 
@@ -70,18 +110,33 @@ class JobOut(BaseModel):
 
     id: str = Field(description="The job's id, for /jobs/{id} and its event stream.", examples=["3f9a1c0b2e4d"])
     model: str = Field(description="The model being trained.", examples=["reber-elman"])
-    status: JobStatus = Field(description="queued, running, or how it ended: done, cancelled, failed.", examples=["running"])
+    status: JobStatus = Field(
+        description="queued, running, or how it ended: done, cancelled, failed.", examples=["running"]
+    )
     step: int = Field(description="The model's step count now (it continues from first_step).", examples=[1350])
-    steps: int = Field(description="The model's step count when the job is done: first_step + config.steps.", examples=[3000])
+    steps: int = Field(
+        description="The model's step count when the job is done: first_step + config.steps.", examples=[3000]
+    )
     first_step: int = Field(description="The model's step count when the job began.", examples=[1000])
-    loss: float | None = Field(description="Mean training loss over the latest report's batches; null before the first report or if non-finite.", examples=[0.41])
+    loss: float | None = Field(
+        description=(
+            "Mean training loss over the latest report's batches; null before the first report or if non-finite."
+        ),
+        examples=[0.41],
+    )
     metric: float | None = Field(description="The task's metric (1 is perfect) on the latest batch.", examples=[0.93])
     grad_norm: float | None = Field(description="Global gradient norm before clipping, latest batch.", examples=[0.8])
     steps_per_s: float | None = Field(description="Training speed over the latest report's batches.", examples=[210.5])
-    created_at: str = Field(description="When the job was asked for (ISO 8601, UTC).", examples=["2025-01-01T12:00:00.000Z"])
-    started_at: str | None = Field(description="When training began; null while queued.", examples=["2025-01-01T12:00:00.120Z"])
+    created_at: str = Field(
+        description="When the job was asked for (ISO 8601, UTC).", examples=["2025-01-01T12:00:00.000Z"]
+    )
+    started_at: str | None = Field(
+        description="When training began; null while queued.", examples=["2025-01-01T12:00:00.120Z"]
+    )
     finished_at: str | None = Field(description="When the job ended; null while active.", examples=[None])
-    reason: str = Field(description="Why it was cancelled or failed, in words; empty otherwise.", examples=["", "cancelled by request"])
+    reason: str = Field(
+        description="Why it was cancelled or failed, in words; empty otherwise.", examples=["", "cancelled by request"]
+    )
     config: TrainRequest = Field(
         description="The training settings, as asked for (defaults filled in).",
         examples=[CONFIG_EXAMPLE],

@@ -31,8 +31,14 @@ class ModelCreate(BaseModel):
         json_schema_extra={
             "examples": [
                 {"name": "reber-lstm", "architecture": "lstm", "task": "reber", "hidden_size": 16},
-                {"name": "fluent-gru", "architecture": "gru", "task": "fluent", "hidden_size": 32,
-                 "seed": 7, "task_options": {"distance": 12}},
+                {
+                    "name": "fluent-gru",
+                    "architecture": "gru",
+                    "task": "fluent",
+                    "hidden_size": 32,
+                    "seed": 7,
+                    "task_options": {"distance": 12},
+                },
             ]
         },
     )
@@ -45,7 +51,8 @@ class ModelCreate(BaseModel):
     architecture: str = Field(description="Cell family id from GET /architectures.", examples=["lstm", "elman"])
     task: str = Field(description="Task id from GET /tasks.", examples=["reber", "adding"])
     hidden_size: int = Field(
-        ge=1, le=MAX_HIDDEN_SIZE,
+        ge=1,
+        le=MAX_HIDDEN_SIZE,
         description="Units H in the hidden state (the server may set a lower limit, UNROLLED_MAX_HIDDEN_SIZE).",
         examples=[16],
     )
@@ -124,8 +131,18 @@ class ModelSummaryOut(BaseModel):
     def from_listing(cls, name: str, metadata: ModelMetadata | None, error: str | None) -> ModelSummaryOut:
         """A row of the listing; a model whose metadata cannot be read has only its name and error."""
         if metadata is None:
-            return cls(name=name, architecture=None, task=None, hidden_size=None, parameter_count=None, total_steps=0,
-                       updated_at=None, last_loss=None, last_metric=None, error=error)
+            return cls(
+                name=name,
+                architecture=None,
+                task=None,
+                hidden_size=None,
+                parameter_count=None,
+                total_steps=0,
+                updated_at=None,
+                last_loss=None,
+                last_metric=None,
+                error=error,
+            )
         last = metadata.last_point
         return cls(
             name=name,
@@ -169,8 +186,14 @@ class ModelDetailOut(BaseModel):
     training_time_s: float = Field(description="Seconds spent training, all runs together.", examples=[12.5])
     last_training: dict[str, Any] | None = Field(
         description="The latest run: status, finished_at, steps_per_s and its config; null if never trained.",
-        examples=[{"status": "done", "finished_at": "2024-05-01T12:00:00Z", "steps_per_s": 310.0,
-                   "config": {"steps": 2000, "batch_size": 32, "learning_rate": 0.01}}],
+        examples=[
+            {
+                "status": "done",
+                "finished_at": "2024-05-01T12:00:00Z",
+                "steps_per_s": 310.0,
+                "config": {"steps": 2000, "batch_size": 32, "learning_rate": 0.01},
+            }
+        ],
     )
     created_at: str | None = Field(description="Creation time, ISO 8601 UTC.", examples=["2024-05-01T11:00:00.000Z"])
     updated_at: str | None = Field(description="Last save, ISO 8601 UTC.", examples=["2024-05-01T12:00:00.000Z"])
@@ -179,11 +202,13 @@ class ModelDetailOut(BaseModel):
         examples=[[{"step": 100, "loss": 0.9, "metric": 0.4, "grad_norm": 2.1}]],
     )
     note: str | None = Field(
-        None, description="What the model shows, in a sentence (the demo models carry one).",
+        None,
+        description="What the model shows, in a sentence (the demo models carry one).",
         examples=["An Elman net that has learnt the Reber grammar."],
     )
     speed: SpeedOut | None = Field(
-        None, description="Training speed measured like for like across the demo models (python -m app.demo_models).",
+        None,
+        description="Training speed measured like for like across the demo models (python -m app.demo_models).",
         examples=[{"steps_per_s": 959.4, "batch_size": 32, "torch_threads": 1}],
     )
 

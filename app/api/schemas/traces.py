@@ -33,7 +33,10 @@ class TraceIn(BaseModel):
             "examples": [
                 {"input": "BTSSXXTVVE"},
                 {"input": "0.1 0.5* 0.2 0.9*"},
-                {"x": [[1, 0, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0, 0]], "target": [[0, 1, 0, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0, 0]]},
+                {
+                    "x": [[1, 0, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0, 0]],
+                    "target": [[0, 1, 0, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0, 0]],
+                },
             ]
         },
     )
@@ -72,7 +75,6 @@ class TraceIn(BaseModel):
         examples=[True],
     )
 
-
     @model_validator(mode="after")
     def _one_source(self) -> TraceIn:
         # A custom error keeps the message as written (a plain ValueError gets "Value error, " before it).
@@ -96,24 +98,41 @@ class TraceDocument(BaseModel):
     task: str = Field(description="Task id.", examples=["reber"])
     steps: int = Field(description="T, the number of steps.", examples=[10])
     labels: list[str] = Field(description="(T) the input of each step in words.", examples=[["B", "T", "S"]])
-    target_labels: list[str] = Field(description="(T) the target of each step in words; '' where masked.",
-                                     examples=[["T|P", "S|X", "S|X"]])
-    symbols: list[str] | None = Field(description="Output symbols in output order (symbolic tasks), else null.",
-                                      examples=[["B", "T", "P", "S", "X", "V", "E"]])
+    target_labels: list[str] = Field(
+        description="(T) the target of each step in words; '' where masked.", examples=[["T|P", "S|X", "S|X"]]
+    )
+    symbols: list[str] | None = Field(
+        description="Output symbols in output order (symbolic tasks), else null.",
+        examples=[["B", "T", "P", "S", "X", "V", "E"]],
+    )
     x: Matrix = Field(description="(T, I) inputs x_t.", examples=[[[1.0, 0.0], [0.0, 1.0]]])
     h: Matrix = Field(description="(T, H) hidden states h_t.", examples=[[[0.12, -0.5], [0.3, None]]])
-    c: Matrix | None = Field(description="(T, H) LSTM cell states c_t; null for other families.", examples=[[[0.12, -0.5], [0.3, None]]])
-    gates: dict[str, Matrix] = Field(description="Gate name -> (T, H): lstm i,f,g,o; gru r,z,n; else {}.",
-                                     examples=[{"i": [[0.5]], "f": [[0.7]], "g": [[0.1]], "o": [[0.6]]}])
+    c: Matrix | None = Field(
+        description="(T, H) LSTM cell states c_t; null for other families.", examples=[[[0.12, -0.5], [0.3, None]]]
+    )
+    gates: dict[str, Matrix] = Field(
+        description="Gate name -> (T, H): lstm i,f,g,o; gru r,z,n; else {}.",
+        examples=[{"i": [[0.5]], "f": [[0.7]], "g": [[0.1]], "o": [[0.6]]}],
+    )
     logits: Matrix = Field(description="(T, O) raw outputs.", examples=[[[2.1, -1.3], [0.4, 0.2]]])
-    y: Matrix = Field(description="(T, O) outputs after the task's nonlinearity (softmax, sigmoid or none).", examples=[[[0.89, 0.21], [0.6, 0.55]]])
-    target: list[int] | Matrix = Field(description="(T) class indices, or (T, O) target vectors.", examples=[[1, 3], [[1, 0], [0, 1]]])
+    y: Matrix = Field(
+        description="(T, O) outputs after the task's nonlinearity (softmax, sigmoid or none).",
+        examples=[[[0.89, 0.21], [0.6, 0.55]]],
+    )
+    target: list[int] | Matrix = Field(
+        description="(T) class indices, or (T, O) target vectors.", examples=[[1, 3], [[1, 0], [0, 1]]]
+    )
     loss_mask: Vector = Field(description="(T) 1 where L_t counts, else 0.", examples=[[1.0, 1.0, 0.0]])
     loss_kind: Literal["cross_entropy", "bce", "mse"] = Field(description="How L_t is computed.", examples=["bce"])
     losses: Vector = Field(description="(T) per-step losses L_t.", examples=[[0.31, 0.02, 0.0]])
     loss: Number = Field(description="L = sum_t L_t; null if not finite.", examples=[3.2])
-    grad_h: Matrix = Field(description="(T, H) dL/dh_t, the total derivative through all later steps.", examples=[[[0.12, -0.5], [0.3, None]]])
-    grad_c: Matrix | None = Field(description="(T, H) dL/dc_t for LSTM; else null.", examples=[[[0.12, -0.5], [0.3, None]]])
+    grad_h: Matrix = Field(
+        description="(T, H) dL/dh_t, the total derivative through all later steps.",
+        examples=[[[0.12, -0.5], [0.3, None]]],
+    )
+    grad_c: Matrix | None = Field(
+        description="(T, H) dL/dc_t for LSTM; else null.", examples=[[[0.12, -0.5], [0.3, None]]]
+    )
     grad_x: Matrix = Field(description="(T, I) dL/dx_t.", examples=[[[0.01, -0.02], [0.0, 0.03]]])
     grad_flow: Matrix | None = Field(
         description="(T, T) [s][t] = ||dL_s/dh_t|| for t <= s (0 above the diagonal); null when skipped.",
@@ -121,7 +140,10 @@ class TraceDocument(BaseModel):
     )
     grad_flow_c: Matrix | None = Field(
         None,
-        description="(T, T) [s][t] = ||dL_s/dc_t|| for LSTM, how far step s's error reaches back through the cell state; else null.",
+        description=(
+            "(T, T) [s][t] = ||dL_s/dc_t|| for LSTM, how far step s's error reaches back through the cell state; "
+            "else null."
+        ),
         examples=[[[0.2, 0.0], [0.05, 0.1]]],
     )
     matrix_grad_norms: dict[str, Vector] = Field(

@@ -1,8 +1,8 @@
 """The Elman network and its variant with shortcut connections.
 
-    h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)     (the context layer h_{t-1}
-    y_t = W_hy h_t + b_y                                    is the copy of h fed back)
-    shortcut: y_t = W_hy h_t + W_xy x_t + b_y
+h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)     (the context layer h_{t-1}
+y_t = W_hy h_t + b_y                                    is the copy of h fed back)
+shortcut: y_t = W_hy h_t + W_xy x_t + b_y
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from app.core.architectures.base import CellBackward, add_projection, ForwardRecord, ModelConfig
+from app.core.architectures.base import CellBackward, ForwardRecord, ModelConfig, add_projection
 from app.core.architectures.fused import FusedCellArchitecture
+
 
 class ElmanBackward(CellBackward):
     def __init__(self, w_hh: torch.Tensor, act_grad: torch.Tensor):
@@ -27,7 +28,9 @@ class ElmanBackward(CellBackward):
 class ElmanArchitecture(FusedCellArchitecture):
     id = "elman"
     title = "Elman RNN"
-    summary = "The simple recurrent network: the hidden layer is copied to a context layer and fed back with the next input."
+    summary = (
+        "The simple recurrent network: the hidden layer is copied to a context layer and fed back with the next input."
+    )
     equations = (
         "h_t = act(W_xh x_t + b_ih + W_hh h_{t-1} + b_hh)",
         "y_t = W_hy h_t + b_y",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from app.core.architectures.base import CellBackward, add_projection, ForwardRecord, ModelConfig
+from app.core.architectures.base import CellBackward, ForwardRecord, ModelConfig, add_projection
 from app.core.architectures.fused import FusedCellArchitecture
 
 
@@ -41,7 +41,10 @@ class GruBackward(CellBackward):
 class GruArchitecture(FusedCellArchitecture):
     id = "gru"
     title = "GRU"
-    summary = "A lighter gated cell: the update gate mixes the old state with a candidate, the reset gate decides what the candidate sees."
+    summary = (
+        "A lighter gated cell: the update gate mixes the old state with a candidate, "
+        "the reset gate decides what the candidate sees."
+    )
     equations = (
         "r, z = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr), σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)",
         "n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t-1} + b_hn))",

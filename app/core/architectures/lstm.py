@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from app.core.architectures.base import CellBackward, add_projection, ForwardRecord, ModelConfig
+from app.core.architectures.base import CellBackward, ForwardRecord, ModelConfig, add_projection
 from app.core.architectures.fused import FusedCellArchitecture, shifted
 
 
@@ -32,7 +32,7 @@ class LstmBackward(CellBackward):
         ifg = torch.stack([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g.pow(2))], dim=1)  # (T, 3, H)
         o_coef = tanh_c * o * (1 - o)
         # one tuple per step: a single list index in the loop instead of four
-        self.rows = list(zip(h_to_c.unbind(0), ifg.unbind(0), o_coef.unbind(0), f.unbind(0)))
+        self.rows = list(zip(h_to_c.unbind(0), ifg.unbind(0), o_coef.unbind(0), f.unbind(0), strict=True))
 
     def out_views(self, dpre):
         blocks = dpre.unflatten(-1, (4, self.hidden))  # (..., 4, H)
@@ -51,7 +51,10 @@ class LstmBackward(CellBackward):
 class LstmArchitecture(FusedCellArchitecture):
     id = "lstm"
     title = "LSTM"
-    summary = "A cell state c_t runs along the sequence; input, forget and output gates decide what is written, kept and shown."
+    summary = (
+        "A cell state c_t runs along the sequence; input, forget and output gates decide what is written, "
+        "kept and shown."
+    )
     equations = (
         "i, f, g, o = σ, σ, tanh, σ (W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)",
         "c_t = f ⊙ c_{t-1} + i ⊙ g",

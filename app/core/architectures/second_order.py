@@ -19,7 +19,7 @@ import math
 import torch
 from torch import nn
 
-from app.core.architectures.base import Architecture, CellBackward, add_projection, ForwardRecord, ModelConfig
+from app.core.architectures.base import Architecture, CellBackward, ForwardRecord, ModelConfig, add_projection
 from app.core.architectures.fused import shifted
 
 ACTIVATIONS = {"tanh": torch.tanh, "sigmoid": torch.sigmoid}
@@ -69,7 +69,10 @@ class SecondOrderBackward(CellBackward):
 class SecondOrderArchitecture(Architecture):
     id = "second_order"
     title = "Second-order RNN"
-    summary = "The input multiplies the state: each symbol picks its own recurrent matrix, like the transitions of a finite-state machine."
+    summary = (
+        "The input multiplies the state: each symbol picks its own recurrent matrix, "
+        "like the transitions of a finite-state machine."
+    )
     equations = (
         "h_t^i = act(Σ_jk W_ijk h_{t-1}^j x_t^k + b_i)",
         "y_t = W_hy h_t + b_y",

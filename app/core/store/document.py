@@ -54,8 +54,9 @@ def thin_history(points: list, max_points: int) -> list:
     return [points[(2 * i * span + gaps) // (2 * gaps)] for i in range(max_points)]
 
 
-def build_document(name: str, given: dict, *, created_at: str | None, parameter_count: int,
-                   weights_sha256: str, limits: StoreLimits) -> dict:
+def build_document(
+    name: str, given: dict, *, created_at: str | None, parameter_count: int, weights_sha256: str, limits: StoreLimits
+) -> dict:
     """The full document to store for caller metadata `given`."""
     caller = to_strict_json(given, "metadata")
     if not isinstance(caller, dict):

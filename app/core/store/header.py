@@ -37,6 +37,7 @@ TENSOR_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.]{0,127}$")
 # Elman/LSTM/GRU weights are 2-D, biases 1-D, the second-order W is (H, H, I).
 MAX_NDIM = 3
 
+
 @dataclass(frozen=True)
 class TensorSpec:
     """One tensor as the header declares it."""
@@ -93,8 +94,12 @@ def parse_header(raw: bytes, file_size: int, limits: StoreLimits, source: str) -
     return header
 
 
-def check_expected(header_shapes: dict[str, tuple[int, ...]], expected: dict[str, tuple[int, ...]], source: str,
-                   error: type[Exception] = CorruptModel) -> None:
+def check_expected(
+    header_shapes: dict[str, tuple[int, ...]],
+    expected: dict[str, tuple[int, ...]],
+    source: str,
+    error: type[Exception] = CorruptModel,
+) -> None:
     """Require exactly the expected tensor names with exactly the expected shapes."""
     expected = {name: tuple(shape) for name, shape in expected.items()}
     problems = []
@@ -111,8 +116,9 @@ def check_expected(header_shapes: dict[str, tuple[int, ...]], expected: dict[str
         raise error(f"{source}: tensors do not match the architecture: " + "; ".join(problems[:8]))
 
 
-def check_shape(name: str, shape: object, itemsize: int, limits: StoreLimits, source: str,
-                error: type[Exception]) -> None:
+def check_shape(
+    name: str, shape: object, itemsize: int, limits: StoreLimits, source: str, error: type[Exception]
+) -> None:
     """A shape is 1 to 3 positive ints, no axis longer than any config allows,
     and the tensor no bigger than a whole file may be."""
     if not _is_int_list(shape) or not 1 <= len(shape) <= MAX_NDIM or min(shape) < 1:

@@ -17,8 +17,7 @@ from app.core.store.errors import InvalidName, LimitExceeded
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 NAME_RULE = (
-    "a model name is 1 to 64 characters: lower-case letters a-z, digits, '-' and '_', "
-    "starting with a letter or digit"
+    "a model name is 1 to 64 characters: lower-case letters a-z, digits, '-' and '_', starting with a letter or digit"
 )
 
 # Gates stack along the first axis of nn.LSTM (4 gates) and nn.GRU (3) weights,

@@ -23,8 +23,22 @@ from app.core.tasks import Task, TaskInputError, make_task
 
 # The order keys are written in (the store's own first, then what training adds).
 KNOWN_KEYS = (
-    "format_version", "name", "config", "task", "created_at", "updated_at", "total_steps", "parameter_count",
-    "weights_sha256", "history", "seed", "training_time_s", "last_training", "note", "warmup", "held_out_metric",
+    "format_version",
+    "name",
+    "config",
+    "task",
+    "created_at",
+    "updated_at",
+    "total_steps",
+    "parameter_count",
+    "weights_sha256",
+    "history",
+    "seed",
+    "training_time_s",
+    "last_training",
+    "note",
+    "warmup",
+    "held_out_metric",
     "speed",
 )
 CONFIG_KEYS = ("architecture", "input_size", "output_size", "hidden_size", "activation")
@@ -157,8 +171,12 @@ class ModelMetadata:
             "training_time_s": self.training_time_s,
             "last_training": _plain(self.last_training),
         }
-        optional = {"note": self.note, "warmup": _plain(self.warmup), "held_out_metric": self.held_out_metric,
-                    "speed": _plain(self.speed)}
+        optional = {
+            "note": self.note,
+            "warmup": _plain(self.warmup),
+            "held_out_metric": self.held_out_metric,
+            "speed": _plain(self.speed),
+        }
         document.update({key: value for key, value in optional.items() if value is not None})
         document.update(self.extra)
         return document
@@ -192,8 +210,14 @@ def _history(points: object) -> list[HistoryPoint]:
     history = []
     for point in points if isinstance(points, list) else ():
         if isinstance(point, dict) and _whole(point.get("step")) is not None:
-            history.append(HistoryPoint(point["step"], _number(point.get("loss")), _number(point.get("metric")),
-                                        _number(point.get("grad_norm"))))
+            history.append(
+                HistoryPoint(
+                    point["step"],
+                    _number(point.get("loss")),
+                    _number(point.get("metric")),
+                    _number(point.get("grad_norm")),
+                )
+            )
     return history
 
 
@@ -204,8 +228,12 @@ def _point_document(point: HistoryPoint) -> dict:
 def _last_training(value: object) -> LastTraining | None:
     if not isinstance(value, dict):
         return None
-    return LastTraining(_text(value.get("status")), _text(value.get("finished_at")),
-                        _number(value.get("steps_per_s")), dict(_mapping(value.get("config"))))
+    return LastTraining(
+        _text(value.get("status")),
+        _text(value.get("finished_at")),
+        _number(value.get("steps_per_s")),
+        dict(_mapping(value.get("config"))),
+    )
 
 
 def _speed(value: object) -> Speed | None:

@@ -68,8 +68,9 @@ class ModelStore:
 
     validate_name = staticmethod(validate_name)
 
-    def __init__(self, root: str | Path, limits: StoreLimits = DEFAULT_LIMITS,
-                 expected_shapes: ExpectedShapes | None = None) -> None:
+    def __init__(
+        self, root: str | Path, limits: StoreLimits = DEFAULT_LIMITS, expected_shapes: ExpectedShapes | None = None
+    ) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.limits = limits
@@ -169,8 +170,11 @@ class ModelStore:
             if "config" in metadata and metadata["config"] != stored["config"]:
                 raise InvalidModel("update_metadata cannot change the config; save new weights instead")
             document = meta.build_document(
-                name, {**stored, **metadata}, created_at=stored.get("created_at"),
-                parameter_count=stored.get("parameter_count"), weights_sha256=stored["weights_sha256"],
+                name,
+                {**stored, **metadata},
+                created_at=stored.get("created_at"),
+                parameter_count=stored.get("parameter_count"),
+                weights_sha256=stored["weights_sha256"],
                 limits=self.limits,
             )
             atomic.atomic_write(self._metadata(name), meta.encode_document(document, self.limits))
@@ -230,9 +234,11 @@ class ModelStore:
         except FileNotFoundError:
             return set()
         return {
-            path.stem for path in paths
+            path.stem
+            for path in paths
             if path.suffix in (METADATA_SUFFIX, WEIGHTS_SUFFIX)
-            and not atomic.is_temp_file(path) and NAME_PATTERN.fullmatch(path.stem)
+            and not atomic.is_temp_file(path)
+            and NAME_PATTERN.fullmatch(path.stem)
         }
 
     def _read_document(self, name: str) -> dict:
@@ -272,8 +278,12 @@ class ModelStore:
         """(weights bytes, json bytes) for a model; everything checked, nothing written."""
         prepared = weights.prepare_tensors(tensors, self.limits)
         document = meta.build_document(
-            name, _document_of(metadata), created_at=created_at, parameter_count=weights.parameter_count(prepared),
-            weights_sha256="", limits=self.limits,
+            name,
+            _document_of(metadata),
+            created_at=created_at,
+            parameter_count=weights.parameter_count(prepared),
+            weights_sha256="",
+            limits=self.limits,
         )
         expected = self._expected_for(document["config"], "metadata", InvalidModel)
         if expected is not None:

@@ -72,10 +72,10 @@ def _canonical_header(data: bytes) -> bytes:
     same weights_sha256 (a test holds the CLI, the API and the demo script to it).
     """
     length = int.from_bytes(data[:HEADER_LENGTH_BYTES], "little")
-    header = json.loads(data[HEADER_LENGTH_BYTES:HEADER_LENGTH_BYTES + length])
+    header = json.loads(data[HEADER_LENGTH_BYTES : HEADER_LENGTH_BYTES + length])
     encoded = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
     encoded += b" " * (-len(encoded) % 8)  # the data stays 8-byte aligned, as safetensors pads it
-    return len(encoded).to_bytes(HEADER_LENGTH_BYTES, "little") + encoded + data[HEADER_LENGTH_BYTES + length:]
+    return len(encoded).to_bytes(HEADER_LENGTH_BYTES, "little") + encoded + data[HEADER_LENGTH_BYTES + length :]
 
 
 def parse_bytes_header(data: bytes, limits: StoreLimits, source: str) -> Header:
@@ -83,12 +83,13 @@ def parse_bytes_header(data: bytes, limits: StoreLimits, source: str) -> Header:
     if len(data) > limits.max_file_bytes:
         raise LimitExceeded(f"{source}: {len(data)} bytes exceeds the limit of {limits.max_file_bytes}")
     length = header_length(data[:HEADER_LENGTH_BYTES], len(data), limits, source)
-    raw = data[HEADER_LENGTH_BYTES:HEADER_LENGTH_BYTES + length]
+    raw = data[HEADER_LENGTH_BYTES : HEADER_LENGTH_BYTES + length]
     return parse_header(raw, len(data), limits, source)
 
 
-def read_weights_file(path: Path, limits: StoreLimits, expected: dict[str, tuple[int, ...]] | None,
-                      source: str) -> tuple[bytes, Header]:
+def read_weights_file(
+    path: Path, limits: StoreLimits, expected: dict[str, tuple[int, ...]] | None, source: str
+) -> tuple[bytes, Header]:
     """Read a weights file: size limit, then header checks, and only then the tensor data."""
     try:
         with open(path, "rb") as handle:

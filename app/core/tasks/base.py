@@ -87,7 +87,7 @@ def collate(sequences: list[Sequence]) -> Batch:
     x = torch.zeros(batch_size, longest, first.x.shape[1], dtype=torch.float32)  # (B, T, I)
     target = torch.zeros((batch_size, longest) + tuple(first.target.shape[1:]), dtype=first.target.dtype)
     loss_mask = torch.zeros(batch_size, longest, dtype=torch.float32)  # (B, T)
-    for row, (seq, length) in enumerate(zip(sequences, lengths)):
+    for row, (seq, length) in enumerate(zip(sequences, lengths, strict=True)):
         x[row, :length] = seq.x
         target[row, :length] = seq.target
         loss_mask[row, :length] = seq.loss_mask
@@ -170,7 +170,7 @@ class Task(ABC):
         if self.input_symbols is None and self.symbols is not None:
             self.input_symbols = self.symbols
 
-    def _configure(self) -> None:
+    def _configure(self) -> None:  # noqa: B027 (an optional hook: most tasks need nothing here)
         """Derive attributes from self.options; raise TaskInputError for combinations that do not fit."""
 
     @property

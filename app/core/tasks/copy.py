@@ -87,7 +87,7 @@ class CopyTask(Task):
             target=torch.tensor([out_index[s] for s in targets], dtype=torch.int64),
             loss_mask=torch.tensor(recall, dtype=torch.float32),
             labels=inputs,
-            target_labels=[t if m else "" for t, m in zip(targets, recall)],
+            target_labels=[t if m else "" for t, m in zip(targets, recall, strict=True)],
         )
 
     def metric(self, logits: torch.Tensor, batch: Batch) -> float:

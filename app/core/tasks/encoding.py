@@ -87,9 +87,7 @@ def parse_words(text: str, vocabulary: tuple[str, ...], example: str) -> list[st
         if word not in known:
             close = difflib.get_close_matches(word, vocabulary, n=3, cutoff=0.5)
             hint = close or [w for w in vocabulary if w not in {",", "."}][:5]
-            raise TaskInputError(
-                f"unknown word {word!r} at word {position}; known words include {', '.join(hint)}"
-            )
+            raise TaskInputError(f"unknown word {word!r} at word {position}; known words include {', '.join(hint)}")
     return words
 
 

@@ -153,7 +153,7 @@ class FluentTask(Task):
             target=torch.tensor([index[w] for w in targets], dtype=torch.int64),
             loss_mask=torch.tensor(mask, dtype=torch.float32),
             labels=list(words),
-            target_labels=[t if m else "" for t, m in zip(targets, mask)],
+            target_labels=[t if m else "" for t, m in zip(targets, mask, strict=True)],
         )
 
     def metric(self, logits: torch.Tensor, batch: Batch) -> float:

@@ -85,7 +85,7 @@ class SineTask(Task):
             target=torch.tensor(targets, dtype=torch.float32).unsqueeze(-1),  # (T, 1)
             loss_mask=torch.tensor(mask, dtype=torch.float32),
             labels=[format_number(v) for v in inputs],
-            target_labels=[format_number(v) if m else "" for v, m in zip(targets, mask)],
+            target_labels=[format_number(v) if m else "" for v, m in zip(targets, mask, strict=True)],
         )
 
     def metric(self, logits: torch.Tensor, batch: Batch) -> float:

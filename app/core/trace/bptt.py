@@ -35,7 +35,7 @@ def backprop_total(cell: CellBackward, dh_out: torch.Tensor):
     grad_h = dh_out.clone()  # row t starts as the readout's part; step t+1 adds the recurrent part in place
     grad_c = torch.empty_like(dh_out) if cell.has_cell_state else None
     dpre = dh_out.new_empty(T, cell.width)
-    outs = list(zip(*(view.unbind(0) for view in cell.out_views(dpre))))  # per step: views of dpre[t]
+    outs = list(zip(*(view.unbind(0) for view in cell.out_views(dpre)), strict=True))  # per step: views of dpre[t]
     grad_h_rows = grad_h.unbind(0)
     grad_c_rows = grad_c.unbind(0) if grad_c is not None else [None] * T
     dc_carry = dh_out.new_zeros(H) if cell.has_cell_state else None
