@@ -169,7 +169,7 @@ def train_recipe(store: ModelStore, recipe: Recipe, device: torch.device | str =
 
 def measure_speeds(store: ModelStore, names: list[str], steps: int = 30, rounds: int = 3) -> dict[str, float]:
     """Training steps/s of each model on identical batches, measured in turn in
-    one run so the figures compare (DESIGN.md: "cost ... measured"). Each model
+    one run so the figures compare (docs/design.md, subject item 6: cost, measured). Each model
     trains a throwaway copy; the stored weights do not change. Stored as the
     metadata's speed, which the page shows beside parameter counts."""
     configure_threads(1)  # as the server trains

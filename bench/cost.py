@@ -1,6 +1,6 @@
 """Cost of each cell family: parameters and training steps/s on the same batches.
 
-DESIGN.md item 6: "plain RNNs are lighter and train faster than LSTM/GRU —
+docs/design.md, subject item 6: "plain RNNs are lighter and train faster than LSTM/GRU —
 measured". Every family trains on the same pre-generated embedded-Reber
 batches, in turn, round after round; figures are relative to Elman.
 """

@@ -16,7 +16,7 @@ from tests.api.conftest import create_model
 
 FLUENT_SENTENCE = "france is where i grew up , but i now live in boston . i speak fluent french"
 
-# Every field of DESIGN.md's Trace, plus what the API adds.
+# Every field of the Trace (docs/design.md), plus what the API adds.
 TRACE_FIELDS = {
     "architecture",
     "task",

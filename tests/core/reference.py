@@ -1,6 +1,6 @@
 """Independent re-statements of each family's equations, for the tests.
 
-Written straight from DESIGN.md's mathematics with plain autograd ops, sharing
+Written straight from the mathematics in docs/design.md with plain autograd ops, sharing
 no code with app.core.architectures, so a mistake in either shows as a mismatch.
 Each step may use its own copy of a shared matrix (`per_step_copies`), which
 lets autograd report every step's contribution to that matrix's gradient.
