@@ -18,30 +18,9 @@ from starlette.websockets import WebSocketDisconnect
 from app.api.jobs import job as job_module
 from tests.api.conftest import create_model
 from tests.api.test_jobs import LONG, train, wait_for_end, wait_for_progress
+from tests.trace_fields import TRACE_FIELDS
 
 FINAL = ("done", "cancelled", "failed")
-TRACE_FIELDS = {
-    "architecture",
-    "task",
-    "steps",
-    "labels",
-    "x",
-    "h",
-    "c",
-    "gates",
-    "logits",
-    "y",
-    "target",
-    "loss_mask",
-    "loss_kind",
-    "losses",
-    "loss",
-    "grad_h",
-    "grad_c",
-    "grad_x",
-    "grad_flow",
-    "nonfinite",
-}
 PROGRESS_FIELDS = {"type", "step", "steps", "loss", "metric", "grad_norm", "steps_per_s", "elapsed_s", "eta_s"}
 
 

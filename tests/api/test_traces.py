@@ -13,40 +13,10 @@ from app.api.model_cache import ModelCache
 from app.core.models import load_model, save_model, tensors_of
 from app.core.trace import trace, trace_to_plain
 from tests.api.conftest import create_model
+from tests.trace_fields import API_TRACE_FIELDS
 
 FLUENT_SENTENCE = "france is where i grew up , but i now live in boston . i speak fluent french"
 
-# Every field of the Trace (docs/design.md), plus what the API adds.
-TRACE_FIELDS = {
-    "architecture",
-    "task",
-    "steps",
-    "labels",
-    "target_labels",
-    "symbols",
-    "x",
-    "h",
-    "c",
-    "gates",
-    "logits",
-    "y",
-    "target",
-    "loss_mask",
-    "loss_kind",
-    "losses",
-    "loss",
-    "grad_h",
-    "grad_c",
-    "grad_x",
-    "grad_flow",
-    "grad_flow_c",
-    "matrix_grad_norms",
-    "parameter_grad_norms",
-    "nonfinite",
-    "model",
-    "input",
-    "total_steps",
-}
 GATES = {"lstm": ["i", "f", "g", "o"], "gru": ["r", "z", "n"], "elman": [], "shortcut": [], "second_order": []}
 
 
@@ -62,7 +32,7 @@ def post_trace(client, name: str, **body) -> dict:
 
 
 def check_shapes(document: dict, steps: int, hidden: int, inputs: int, outputs: int) -> None:
-    assert set(document) == TRACE_FIELDS
+    assert set(document) == API_TRACE_FIELDS
     assert document["steps"] == steps
     assert len(document["labels"]) == len(document["target_labels"]) == steps
     for field, width in [

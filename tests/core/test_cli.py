@@ -18,29 +18,7 @@ import torch
 from app.__main__ import main
 from app.cli import progress as progress_module
 from app.core.store import ModelMetadata, ModelStore
-
-TRACE_FIELDS = (
-    "architecture",
-    "task",
-    "steps",
-    "labels",
-    "x",
-    "h",
-    "c",
-    "gates",
-    "logits",
-    "y",
-    "target",
-    "loss_mask",
-    "loss_kind",
-    "losses",
-    "loss",
-    "grad_h",
-    "grad_c",
-    "grad_x",
-    "grad_flow",
-    "matrix_grad_norms",
-)
+from tests.trace_fields import TRACE_FIELDS
 
 
 @pytest.fixture(autouse=True, scope="module")
