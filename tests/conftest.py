@@ -10,10 +10,13 @@ import os
 
 import pytest
 
-from app.settings import ENV_PREFIX
+from app.settings import ENV_PREFIX, Settings
+
+# Only the settings: other UNROLLED_ variables steer the tests themselves (UNROLLED_UPDATE_DOCS).
+SETTING_VARIABLES = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
 
 
 @pytest.fixture(autouse=True)
-def _no_unrolled_environment(monkeypatch):
-    for variable in [name for name in os.environ if name.startswith(ENV_PREFIX)]:
+def _no_unrolled_settings(monkeypatch):
+    for variable in SETTING_VARIABLES & set(os.environ):
         monkeypatch.delenv(variable)

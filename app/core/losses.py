@@ -34,12 +34,6 @@ def step_losses(logits: torch.Tensor, target: torch.Tensor, loss_mask: torch.Ten
     return torch.where(mask > 0, losses * mask, torch.zeros_like(losses))
 
 
-def mean_loss(logits: torch.Tensor, target: torch.Tensor, loss_mask: torch.Tensor, loss_kind: str) -> torch.Tensor:
-    """The training objective: the mean of L_t over the steps whose loss counts."""
-    losses = step_losses(logits, target, loss_mask, loss_kind)
-    return losses.sum() / loss_mask.sum().clamp_min(1)
-
-
 def output_activation(logits: torch.Tensor, loss_kind: str) -> torch.Tensor:
     """y_t as the task reads it: softmax probabilities, independent sigmoids, or the raw value."""
     if loss_kind == "cross_entropy":

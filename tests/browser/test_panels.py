@@ -18,9 +18,6 @@ from tests.browser.helpers import ROOT, probe_trace
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"  # where conftest.py's screenshot fixture saves
 
 DEV_PAGE = "/static/dev/panels.html"
-# Stepping redraws only the highlight layers: the mean cost of one step of the
-# whole demo page (ten views) must leave most of a 16.7 ms frame free (measured: ~0.5 ms).
-STEP_BUDGET_MS = 8.0
 
 OVERLAY_ALPHA = """
 ([view, col]) => {
@@ -120,8 +117,9 @@ def test_heatmap_has_a_cell_per_step_and_unit_and_the_highlight_moves(page, serv
       for (let t = 0; t < 200; t += 1) devPanels.setStep(t);
       return (performance.now() - start) / 200;
     }""")
+    # Printed, not judged: time bars in tests judge the machine (docs/design.md, Habits);
+    # the image check above is what holds stepping to redrawing the highlight alone.
     print(f"one step of every demo view, T=200 H=128: {mean_ms:.2f} ms")
-    assert mean_ms < STEP_BUDGET_MS
     screenshot("heatmap-synthetic")
 
 

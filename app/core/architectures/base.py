@@ -4,10 +4,11 @@ An Architecture owns two views of the same parameters:
 
 * the fast path, `run_fast`, used for training: the fused torch.nn module where
   one exists, batched over sequences;
-* the step path, `step_forward` + `backward_cell`, used for traces: an explicit
-  loop over time for one sequence that records every intermediate (h_t, c_t,
-  gates) and a hand-written BPTT step, so a trace gets dL/dh_t at every step
-  without autograd's retain_grad overhead.
+* the step path, `step_forward` + `backward_cell`, used for traces: every
+  intermediate of one sequence (h_t, c_t, gates) and a hand-written BPTT step,
+  so a trace gets dL/dh_t at every step without autograd's retain_grad
+  overhead. The fused families take h_t from the fused kernel itself and
+  recover the gates in batched ops (fused.py); second_order loops over time.
 
 Tests hold both paths to torch.nn and to autograd.
 
