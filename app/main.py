@@ -1,6 +1,8 @@
 """create_app(): the FastAPI application, and the module-level `app` uvicorn serves.
 
-    request -> BodySizeLimit -> FastAPI routers (/api/...) -> app.core
+    request -> RequestGuard -> BodySizeLimit -> FastAPI routers (/api/...) -> app.core
+RequestGuard (app/api/security.py) refuses unknown Hosts, foreign Origins and bodies
+of the wrong type before anything else runs.
 The lifespan owns the model store and the training-job registry; on shutdown
 running jobs are stopped and saved before the process exits.
 """
@@ -18,7 +20,9 @@ from app.api.body_limit import BodySizeLimit
 from app.api.errors import install_error_handlers
 from app.api.jobs import JobRegistry
 from app.api.jobs.events import add_event_schemas
+from app.api.origin import AccessPolicy
 from app.api.routers import catalog, health, jobs, models, pages, traces, training
+from app.api.security import RequestGuard, body_rules, document_refusals
 from app.core.architectures import expected_shapes
 from app.core.device import configure_threads, pick_device
 from app.core.store import ModelStore, StoreLimits
@@ -63,6 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pages.mount_static(app, dev=settings.dev)  # static/dev only on a dev server (UNROLLED_DEV=1)
     add_event_schemas(app)  # the stream's events, which no HTTP route shows
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Added last, so outermost: a foreign request is refused before its body is counted.
+    guard_rules = body_rules(API_ROUTERS, prefix="/api")  # each route's declared body type
+    app.add_middleware(RequestGuard, policy=AccessPolicy.from_settings(settings), body_rules=guard_rules)
+    document_refusals(app)  # the guard's 400, 403 and 415 in the OpenAPI document
     return app
 
 

@@ -9,7 +9,10 @@
     UNROLLED_MAX_BATCH_SIZE, UNROLLED_MAX_MODELS, UNROLLED_MAX_BODY_BYTES,
     UNROLLED_MAX_WS_MESSAGE_BYTES
                           limits on what a client may ask for
-    UNROLLED_ALLOWED_ORIGINS   extra browser origins allowed to open WebSockets, comma-separated
+    UNROLLED_ALLOWED_HOSTS     host names the server answers to besides loopback, comma-separated
+                          (host or host:port; UNROLLED_HOST is added when it is not a wildcard)
+    UNROLLED_ALLOWED_ORIGINS   extra browser origins (scheme://host[:port]) allowed to send
+                          state-changing requests and open WebSockets, comma-separated
     UNROLLED_DEV          1 serves the developer pages under /static/dev (default 0)
 
 A bad value stops the program with a SettingsError that names the variable and
@@ -18,6 +21,7 @@ says what it must be, rather than pydantic's nested validation report.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +32,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "UNROLLED_"
 
 AtLeastOne = Annotated[int, Field(ge=1)]
+
+# A host name or IP address (IPv6 in brackets), with an optional port; an origin is
+# http(s):// and one of those, nothing after it.
+HOST_ENTRY = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+)(:[0-9]{1,5})?")
+ORIGIN_ENTRY = re.compile(r"https?://" + HOST_ENTRY.pattern)
 
 
 class SettingsError(ValueError):
@@ -50,17 +59,37 @@ class Settings(BaseSettings):
     max_models: AtLeastOne = 200
     max_body_bytes: AtLeastOne = 8 * 2**20  # request bodies (a checkpoint upload is the largest)
     max_ws_message_bytes: AtLeastOne = 64 * 2**10  # what a WebSocket client may send in one message
-    # Extra browser origins allowed to open WebSockets. NoDecode: the variable is a
-    # comma-separated list, not the JSON array pydantic-settings would expect.
+    # Host names the server answers to besides the loopback ones (app/api/origin.py): an
+    # unknown Host header is refused, which is what stops DNS rebinding. NoDecode: the
+    # variable is a comma-separated list, not the JSON array pydantic-settings would expect.
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    # Extra browser origins, besides the allowed hosts' own, that may send state-changing
+    # requests and open WebSockets (a page served from elsewhere that uses this API).
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     dev: bool = False  # serve the developer pages (static/dev); never on a shared server
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("allowed_hosts", "allowed_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("allowed_hosts", mode="after")
+    @classmethod
+    def _host_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if not HOST_ENTRY.fullmatch(entry):
+                raise ValueError(f"must list host names such as example.org or example.org:8000, not {entry!r}")
+        return tuple(entry.lower() for entry in value)
+
+    @field_validator("allowed_origins", mode="after")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if not ORIGIN_ENTRY.fullmatch(entry):
+                raise ValueError(f"must list origins such as https://example.org or http://host:8000, not {entry!r}")
+        return tuple(entry.lower() for entry in value)
 
     @field_validator("models_dir", mode="after")
     @classmethod
@@ -82,6 +111,9 @@ def _describe(error: ValidationError) -> str:
     for problem in error.errors():
         field = str(problem["loc"][0]) if problem["loc"] else "?"
         variable = ENV_PREFIX + field.upper()
+        if problem["type"] == "value_error":  # our own validators name the bad entry themselves
+            lines.append(f"{variable} {problem['ctx']['error']}")
+            continue
         lines.append(f"{variable} {_requirement(problem)}, not {str(problem.get('input'))!r}")
     return "; ".join(lines)
 

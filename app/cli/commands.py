@@ -10,14 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
+from app.api.origin import listen_address_name
 from app.cli.common import CliError, load_settings, open_store
 from app.cli.progress import duration
 from app.cli.table import model_rows, number, trace_lines
 from app.core.models import load_model
 from app.core.store import ModelMetadata
 from app.core.trace import trace, trace_to_plain
+from app.settings import ENV_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,14 @@ def command_serve(args: argparse.Namespace) -> int:
         raise CliError("the server needs uvicorn; install the project with `pip install -e .`") from None
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
+    # The app (imported by uvicorn, in a child process with --reload) reads its settings
+    # from the environment: this is how it learns the --host name it must answer to.
+    os.environ[ENV_PREFIX + "HOST"] = host
+    if listen_address_name(host) is None and not settings.allowed_hosts:
+        log.warning(
+            "listening on every interface, but the server answers only to localhost: set "
+            "UNROLLED_ALLOWED_HOSTS to the name or address visitors will use (e.g. this machine's IP)"
+        )
     log.info("serving on http://%s:%d with models from %s", host, port, settings.models_dir)
     uvicorn.run("app.main:app", host=host, port=port, reload=args.reload)
     return 0

@@ -6,7 +6,9 @@
 
 `client` runs the app's lifespan (store, device, job registry) for real; every
 test gets its own empty store under tmp_path. `make_client(**overrides)` gives
-a second client whose Settings differ (small limits, say).
+a second client whose Settings differ (small limits, say). TestClient sends
+`Host: testserver`, which the server answers only when allowed, so test
+settings list it in allowed_hosts (TEST_HOSTS); the default stays loopback only.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from app.core.store import ModelStore
 from app.main import create_app
 from app.settings import Settings
 
+# The Host name TestClient sends; app/api/security.py refuses it unless allowed.
+TEST_HOSTS = ("testserver",)
+
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings.from_env(models_dir=tmp_path / "models")
+    return Settings.from_env(models_dir=tmp_path / "models", allowed_hosts=TEST_HOSTS)
 
 
 @pytest.fixture
@@ -51,6 +56,7 @@ def make_client(tmp_path):
             nonlocal made
             made += 1
             overrides.setdefault("models_dir", tmp_path / f"models-{made}")
+            overrides.setdefault("allowed_hosts", TEST_HOSTS)
             app = create_app(Settings.from_env(**overrides))
             return stack.enter_context(TestClient(app))
 

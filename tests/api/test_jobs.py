@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from tests.api.conftest import create_model
+from tests.api.conftest import TEST_HOSTS, create_model
 
 FINAL = ("done", "cancelled", "failed")
 SHORT = {"steps": 4, "batch_size": 2}
@@ -262,7 +262,7 @@ def test_unknown_jobs_are_404(client, path):
 
 
 def test_shutdown_stops_running_jobs_saves_them_and_returns_promptly(tmp_path):
-    app = create_app(Settings.from_env(models_dir=tmp_path / "models"))
+    app = create_app(Settings.from_env(models_dir=tmp_path / "models", allowed_hosts=TEST_HOSTS))
     with TestClient(app) as client:
         create_model(client, "m", hidden_size=4)
         job = train(client, **LONG)

@@ -13,13 +13,15 @@ from schemathesis.specs.openapi import checks as openapi_checks
 
 from app.main import create_app
 from app.settings import Settings
-from tests.api.conftest import create_model
+from tests.api.conftest import TEST_HOSTS, create_model
 
 
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory):
     # Small limits keep any training job the fuzzer starts short.
-    config = Settings.from_env(models_dir=tmp_path_factory.mktemp("fuzz") / "models", max_train_steps=20, max_jobs=1)
+    config = Settings.from_env(
+        models_dir=tmp_path_factory.mktemp("fuzz") / "models", max_train_steps=20, max_jobs=1, allowed_hosts=TEST_HOSTS
+    )
     app = create_app(config)
     with TestClient(app) as client:  # runs the lifespan: store, device, jobs
         create_model(client, "m", architecture="lstm", task="reber", hidden_size=4)

@@ -213,7 +213,9 @@ def test_the_cli_the_api_and_the_demo_script_store_the_same_model(tmp_path, monk
     create = ["--architecture", "elman", "--task", "reber", "--hidden-size", "6"]
     assert main(["train", "--name", "m", *create, "--steps", "30", "--seed", "0"]) == 0, capsys.readouterr().err
 
-    with TestClient(create_app(Settings.from_env(models_dir=folders["api"], device="cpu"))) as client:
+    # allowed_hosts: TestClient's Host header, which the server answers only when listed.
+    api_settings = Settings.from_env(models_dir=folders["api"], device="cpu", allowed_hosts=("testserver",))
+    with TestClient(create_app(api_settings)) as client:
         model = {"name": "m", "architecture": "elman", "task": "reber", "hidden_size": 6, "seed": 0}
         assert client.post("/api/models", json=model).status_code == 201
 

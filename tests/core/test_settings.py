@@ -24,6 +24,12 @@ GOOD = [
     ("UNROLLED_MAX_BODY_BYTES", "1024", "max_body_bytes", 1024),
     ("UNROLLED_MAX_WS_MESSAGE_BYTES", "2048", "max_ws_message_bytes", 2048),
     (
+        "UNROLLED_ALLOWED_HOSTS",
+        "Lab.example, 10.0.0.5:8000,[::1]",
+        "allowed_hosts",
+        ("lab.example", "10.0.0.5:8000", "[::1]"),
+    ),
+    (
         "UNROLLED_ALLOWED_ORIGINS",
         "http://a.example, http://b.example:8000,",
         "allowed_origins",
@@ -47,6 +53,16 @@ BAD = [
     ("UNROLLED_MAX_BODY_BYTES", "8MB", "UNROLLED_MAX_BODY_BYTES must be a whole number, not '8MB'"),
     ("UNROLLED_MAX_WS_MESSAGE_BYTES", "0", "UNROLLED_MAX_WS_MESSAGE_BYTES must be at least 1, not '0'"),
     ("UNROLLED_DEV", "maybe", "UNROLLED_DEV must be 1 or 0 (true or false), not 'maybe'"),
+    (
+        "UNROLLED_ALLOWED_HOSTS",
+        "lab.example,http://lab.example",
+        "UNROLLED_ALLOWED_HOSTS must list host names such as example.org or example.org:8000, not 'http://lab.example'",
+    ),
+    (
+        "UNROLLED_ALLOWED_ORIGINS",
+        "lab.example",
+        "UNROLLED_ALLOWED_ORIGINS must list origins such as https://example.org or http://host:8000, not 'lab.example'",
+    ),
 ]
 
 
@@ -55,7 +71,7 @@ def test_defaults_without_any_variable():
     assert settings.models_dir == PROJECT_ROOT / "models"
     assert (settings.device, settings.host, settings.port) == ("auto", "127.0.0.1", 8000)
     assert (settings.max_jobs, settings.torch_threads) == (2, 1)
-    assert settings.allowed_origins == ()
+    assert settings.allowed_hosts == () and settings.allowed_origins == ()
     assert settings.dev is False
 
 
