@@ -15,12 +15,14 @@ import argparse
 import logging
 import sys
 
+from app import logs
 from app.cli.commands import command_delete, command_info, command_list, command_serve, command_trace
 from app.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, USER_ERRORS, CliError
 from app.cli.training import command_train, parse_clip_norm
 from app.core.architectures import ARCHITECTURES
 from app.core.tasks import TASKS
 from app.core.train import OPTIMIZERS
+from app.settings import Settings, SettingsError
 
 log = logging.getLogger("app.cli")
 
@@ -98,9 +100,13 @@ def build_parser() -> Parser:
 
 def configure_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    # basicConfig leaves an already configured root logger (a host program's,
-    # pytest's) alone, so calling main() in-process changes no one's logging.
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        log_format = Settings.from_env().log_format  # UNROLLED_LOG_FORMAT: text or json lines
+    except SettingsError:
+        log_format = "text"  # the command reads the settings again and reports the bad value
+    # Like basicConfig, this leaves an already configured root logger (a host
+    # program's, pytest's) alone, so calling main() in-process changes no one's logging.
+    logs.configure(log_format, level)
 
 
 def main(argv: list[str] | None = None) -> int:

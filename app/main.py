@@ -20,12 +20,14 @@ from app.api.body_limit import BodySizeLimit
 from app.api.errors import install_error_handlers
 from app.api.jobs import JobRegistry
 from app.api.jobs.events import add_event_schemas
+from app.api.metrics import install_metrics
 from app.api.origin import AccessPolicy
 from app.api.routers import catalog, health, jobs, models, pages, traces, training
 from app.api.security import RequestGuard, body_rules, document_refusals
 from app.core.architectures import expected_shapes
 from app.core.device import configure_threads, pick_device
 from app.core.store import ModelStore, StoreLimits
+from app.core.store.seed import seed_at_start
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        seed_at_start(settings.models_dir, settings.seed_dir)  # an empty store (a new volume) gets the demos
         settings.models_dir.mkdir(parents=True, exist_ok=True)
         app.state.store = ModelStore(
             settings.models_dir,
@@ -71,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     guard_rules = body_rules(API_ROUTERS, prefix="/api")  # each route's declared body type
     app.add_middleware(RequestGuard, policy=AccessPolicy.from_settings(settings), body_rules=guard_rules)
     document_refusals(app)  # the guard's 400, 403 and 415 in the OpenAPI document
+    # GET /metrics and its middleware, outermost of all: it also counts and times what other middleware refuses.
+    install_metrics(app)
     return app
 
 

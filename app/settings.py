@@ -1,6 +1,9 @@
 """Settings in one object, read by pydantic-settings from variables prefixed UNROLLED_.
 
     UNROLLED_MODELS_DIR   the model store folder (default: models/ in the project)
+    UNROLLED_SEED_DIR     demo models copied into an empty or missing store at start-up
+                          (default: models/ in the project; empty: never seed)
+    UNROLLED_LOG_FORMAT   text | json: json writes one JSON object per log line (default text)
     UNROLLED_DEVICE       auto | cpu | cuda (default auto: CUDA when present)
     UNROLLED_HOST, UNROLLED_PORT   where `python -m app serve` listens (127.0.0.1:8000)
     UNROLLED_MAX_JOBS     training jobs that may run at once (default 2)
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -47,6 +50,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
 
     models_dir: Path = PROJECT_ROOT / "models"  # the model store
+    # The shipped demo models an empty or missing store is filled from at start-up
+    # (app/core/store/seed.py): in the container image, a folder beside the store volume.
+    # None (an empty variable): never seed; the store's own folder: nothing to copy.
+    seed_dir: Path | None = PROJECT_ROOT / "models"
+    log_format: Literal["text", "json"] = "text"  # app/logs.py; json for a log collector
     device: str = "auto"  # auto | cpu | cuda; checked by core.device.pick_device
     host: str = "127.0.0.1"  # a classroom server is an explicit --host 0.0.0.0
     port: Annotated[int, Field(ge=0, le=65535)] = 8000  # 0: any free port
@@ -91,6 +99,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"must list origins such as https://example.org or http://host:8000, not {entry!r}")
         return tuple(entry.lower() for entry in value)
 
+    @field_validator("seed_dir", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return Path(value).expanduser() if value.strip() else None
+        return value
+
     @field_validator("models_dir", mode="after")
     @classmethod
     def _expand_home(cls, value: Path) -> Path:
@@ -126,6 +141,8 @@ def _requirement(problem: dict) -> str:
         return f"must be at least {context['ge']}"
     if kind == "less_than_equal":
         return f"must be at most {context['le']}"
+    if kind == "literal_error":
+        return f"must be {context['expected']}"
     if kind in ("bool_parsing", "bool_type"):
         return "must be 1 or 0 (true or false)"
     if kind == "extra_forbidden":

@@ -20,3 +20,6 @@ SETTING_VARIABLES = {ENV_PREFIX + name.upper() for name in Settings.model_fields
 def _no_unrolled_settings(monkeypatch):
     for variable in SETTING_VARIABLES & set(os.environ):
         monkeypatch.delenv(variable)
+    # A test's store starts empty, as the tests expect, instead of being seeded with the
+    # demo models at start-up (app/core/store/seed.py); tests/core/test_seed.py seeds on purpose.
+    monkeypatch.setenv(ENV_PREFIX + "SEED_DIR", "")

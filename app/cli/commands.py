@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 
+from app import logs
 from app.api.origin import listen_address_name
 from app.cli.common import CliError, load_settings, open_store
 from app.cli.progress import duration
@@ -43,7 +44,11 @@ def command_serve(args: argparse.Namespace) -> int:
             "UNROLLED_ALLOWED_HOSTS to the name or address visitors will use (e.g. this machine's IP)"
         )
     log.info("serving on http://%s:%d with models from %s", host, port, settings.models_dir)
-    uvicorn.run("app.main:app", host=host, port=port, reload=args.reload)
+    # UNROLLED_LOG_FORMAT=json: uvicorn's own lines (its access log too) as JSON like the app's;
+    # with text, uvicorn keeps its own logging config.
+    log_config = logs.uvicorn_log_config(settings.log_format)
+    options = {"log_config": log_config} if log_config else {}
+    uvicorn.run("app.main:app", host=host, port=port, reload=args.reload, **options)
     return 0
 
 

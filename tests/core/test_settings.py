@@ -11,6 +11,8 @@ from app.settings import PROJECT_ROOT, Settings, SettingsError
 # (variable, a good raw value, the field, what it becomes)
 GOOD = [
     ("UNROLLED_MODELS_DIR", "/tmp/unrolled-models", "models_dir", Path("/tmp/unrolled-models")),
+    ("UNROLLED_SEED_DIR", "/srv/unrolled/demo-models", "seed_dir", Path("/srv/unrolled/demo-models")),
+    ("UNROLLED_LOG_FORMAT", "json", "log_format", "json"),
     ("UNROLLED_DEVICE", "cpu", "device", "cpu"),
     ("UNROLLED_HOST", "0.0.0.0", "host", "0.0.0.0"),
     ("UNROLLED_PORT", "8123", "port", 8123),
@@ -41,6 +43,7 @@ GOOD = [
 # (variable, a bad raw value, the message it must give)
 BAD = [
     ("UNROLLED_PORT", "eighty", "UNROLLED_PORT must be a whole number, not 'eighty'"),
+    ("UNROLLED_LOG_FORMAT", "xml", "UNROLLED_LOG_FORMAT must be 'text' or 'json', not 'xml'"),
     ("UNROLLED_PORT", "70000", "UNROLLED_PORT must be at most 65535, not '70000'"),
     ("UNROLLED_MAX_JOBS", "0", "UNROLLED_MAX_JOBS must be at least 1, not '0'"),
     ("UNROLLED_MAX_JOBS", "two", "UNROLLED_MAX_JOBS must be a whole number, not 'two'"),
@@ -91,6 +94,11 @@ def test_a_bad_value_names_the_variable(monkeypatch, variable, raw, message):
 
 def test_every_field_has_a_variable_in_this_test():
     assert {row[2] for row in GOOD} == set(Settings.model_fields)
+
+
+def test_an_empty_seed_dir_means_no_seeding(monkeypatch):
+    monkeypatch.setenv("UNROLLED_SEED_DIR", "")
+    assert Settings.from_env().seed_dir is None
 
 
 def test_models_dir_expands_home(monkeypatch):

@@ -74,6 +74,14 @@ class JobRegistry:
         with self._lock:
             return list(reversed(self._jobs.values()))
 
+    def counts(self) -> dict[str, int]:
+        """How many kept jobs are in each status, e.g. {"running": 2, "done": 5}; read by /metrics."""
+        counts: dict[str, int] = {}
+        with self._lock:
+            for job in self._jobs.values():
+                counts[job.status] = counts.get(job.status, 0) + 1
+        return counts
+
     def active_for(self, model: str) -> Job | None:
         with self._lock:
             return self._active_for(model)
