@@ -41,12 +41,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         seed_at_start(settings.models_dir, settings.seed_dir)  # an empty store (a new volume) gets the demos
-        settings.models_dir.mkdir(parents=True, exist_ok=True)
+        # The store makes its folder, or serves reads only when it cannot (health and the log say so).
         app.state.store = ModelStore(
             settings.models_dir,
             StoreLimits(max_hidden_size=settings.max_hidden_size, max_models=settings.max_models),
             expected_shapes=expected_shapes,
         )
+        # Finish or undo what a crash interrupted, remove temp files, log what stays broken or read-only.
+        await asyncio.to_thread(app.state.store.repair)
         app.state.device = pick_device(settings.device)
         configure_threads(settings.torch_threads)
         app.state.jobs = JobRegistry(settings, app.state.store, app.state.device)

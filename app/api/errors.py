@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from app.api.jobs.registry import JobNotFound, ModelBusy, TooManyJobs
 from app.core.architectures import InvalidConfig, UnknownArchitecture
 from app.core.store import CorruptModel, InvalidModel, InvalidName, LimitExceeded, ModelExists, ModelNotFound
-from app.core.store.errors import StoreFull
+from app.core.store.errors import StoreFull, StoreNotWritable
 from app.core.tasks import SequenceTooLong, TaskInputError
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ STATUS_OF: dict[type[Exception], int] = {
     JobNotFound: 404,
     ModelExists: 409,  # a taken name
     StoreFull: 409,  # max_models reached: a conflict with the store's state, not a fault of the request
+    StoreNotWritable: 503,  # the models folder refuses writes (read-only, another user's, full); reads still work
     ModelBusy: 409,  # the model already has an active job
     TooManyJobs: 429,  # max_jobs running: try again later
     InvalidName: 422,

@@ -37,6 +37,10 @@ def open_store(settings: Settings) -> ModelStore:
     # line cannot fill a store beyond what the server would allow.
     limits = StoreLimits(max_models=settings.max_models)
     try:
-        return ModelStore(settings.models_dir, limits=limits, expected_shapes=expected_shapes)
-    except OSError as error:  # e.g. UNROLLED_MODELS_DIR names a file or a read-only place
+        store = ModelStore(settings.models_dir, limits=limits, expected_shapes=expected_shapes)
+    except OSError as error:  # e.g. UNROLLED_MODELS_DIR names a file
         raise CliError(f"cannot use the model folder {settings.models_dir}: {error.strerror or error}") from None
+    # Like the server at start: finish or undo what a crash interrupted (waiting for a server's
+    # writes in progress, never undoing them); a read-only folder is logged, reads still work.
+    store.repair()
+    return store

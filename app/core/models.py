@@ -65,8 +65,8 @@ def create_model(store: ModelStore, **kwargs) -> LoadedModel:
 
 def store_new(store: ModelStore, loaded: LoadedModel) -> None:
     """Store a built model under its name for the first time; ModelExists when the name is taken."""
-    store.create(loaded.name, loaded.metadata, tensors_of(loaded.model))
-    loaded.metadata = store.load_metadata(loaded.name)
+    # The metadata as stored, from the write itself: no read-back a racing delete could turn into a 404.
+    loaded.metadata = store.create(loaded.name, loaded.metadata, tensors_of(loaded.model))
 
 
 def load_model(store: ModelStore, name: str, device: torch.device | str = "cpu") -> LoadedModel:
@@ -83,6 +83,5 @@ def tensors_of(model: RecurrentModel) -> dict[str, torch.Tensor]:
 
 
 def save_model(store: ModelStore, loaded: LoadedModel) -> None:
-    """Write weights and metadata; the metadata is then re-read (the store fills in and thins it)."""
-    store.save(loaded.name, loaded.metadata, tensors_of(loaded.model))
-    loaded.metadata = store.load_metadata(loaded.name)
+    """Write weights and metadata; the metadata becomes what was stored (the store fills in and thins it)."""
+    loaded.metadata = store.save(loaded.name, loaded.metadata, tensors_of(loaded.model))

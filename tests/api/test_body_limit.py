@@ -32,3 +32,33 @@ def test_a_body_under_the_limit_passes(make_client):
         "/api/models", json={"name": "ok", "architecture": "elman", "task": "reber", "hidden_size": 4}
     )
     assert response.status_code == 201
+
+
+def test_a_chunked_json_body_over_the_limit_is_413_not_400(make_client):
+    # FastAPI reads JSON bodies itself; an error while reading used to become its 400.
+    client = make_client(max_body_bytes=1000)
+
+    def chunks():
+        yield b'{"name": "big", "architecture": "elman", "task": "reber", "hidden_size": 4, "pad": "'
+        for _ in range(50):
+            yield b" " * 100
+        yield b'"}'
+
+    response = client.post("/api/models", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.json() == {"detail": "the request body is larger than the limit of 1000 bytes"}
+    assert client.get("/api/models").json() == []
+
+
+def test_a_chunked_body_over_the_limit_is_413_on_every_json_route(make_client):
+    client = make_client(max_body_bytes=1000)
+    model = {"name": "m", "architecture": "elman", "task": "reber", "hidden_size": 4}
+    assert client.post("/api/models", json=model).status_code == 201  # so no route can answer 404 first
+
+    def chunks():
+        for _ in range(50):
+            yield b" " * 100
+
+    for path in ("/api/models/m/trace", "/api/models/m/train"):
+        response = client.post(path, content=chunks(), headers={"content-type": "application/json"})
+        assert response.status_code == 413, (path, response.text)

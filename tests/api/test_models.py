@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -360,3 +361,131 @@ def test_odd_but_valid_metadata_never_breaks_the_listing(client, make_model, sto
     assert [point["step"] for point in detail["history"]] == [5, 9]
     assert detail["history"][0]["loss"] is None
     assert detail["training_time_s"] == 0.0 and detail["last_training"] is None and detail["seed"] is None
+
+
+# ----- strict types, finite weights, honest answers under races -----------------------------
+
+CREATE = {"name": "m", "architecture": "elman", "task": "reber", "hidden_size": 4}
+NOT_AN_INT = [True, False, "16", "4", 4.0, None]
+
+
+@pytest.mark.parametrize("field", ["hidden_size", "seed"])
+@pytest.mark.parametrize("value", NOT_AN_INT, ids=repr)
+def test_a_boolean_or_a_string_for_a_number_is_refused_on_create(client, field, value):
+    response = client.post("/api/models", json={**CREATE, field: value})
+    assert response.status_code == 422, response.text
+    assert field in response.json()["detail"]
+    assert client.get("/api/models").json() == []
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/models/m/train", {"steps": True}, "steps"),
+        ("/api/models/m/train", {"steps": "10"}, "steps"),
+        ("/api/models/m/train", {"steps": 10, "batch_size": "4"}, "batch_size"),
+        ("/api/models/m/train", {"steps": 10, "learning_rate": "0.1"}, "learning_rate"),
+        ("/api/models/m/train", {"steps": 10, "learning_rate": True}, "learning_rate"),
+        ("/api/models/m/train", {"steps": 10, "tbptt": False}, "tbptt"),
+        ("/api/models/m/trace", {"input": "BTSSXXTVVE", "grad_flow": "yes"}, "grad_flow"),
+        ("/api/models/m/trace", {"input": "BTSSXXTVVE", "grad_flow": 1}, "grad_flow"),
+        ("/api/models/m/trace", {"x": [["1", 0, 0, 0, 0, 0, 0]]}, "x"),
+        ("/api/models/m/trace", {"x": [[True, 0, 0, 0, 0, 0, 0]]}, "x"),
+        ("/api/models/m/trace", {"input": 12}, "input"),
+        ("/api/models", {**CREATE, "name": "n", "activation": 1}, "activation"),
+    ],
+)
+def test_every_request_schema_refuses_booleans_and_numeric_strings(client, make_model, path, body, field):
+    make_model("m", hidden_size=4)
+    response = client.post(path, json=body)
+    assert response.status_code == 422, response.text
+    assert field in response.json()["detail"]
+
+
+def test_strict_floats_still_take_json_integers(client, make_model):
+    make_model("m", hidden_size=4)
+    response = client.post("/api/models/m/trace", json={"x": [[1, 0, 0, 0, 0, 0, 0]], "grad_flow": True})
+    assert response.status_code == 200, response.text
+    response = client.post("/api/models/m/train", json={"steps": 1, "learning_rate": 1, "trace_every_s": 1})
+    assert response.status_code == 202, response.text
+
+
+def checkpoint_with(data: bytes, change) -> bytes:
+    """The checkpoint `data` with its tensors changed by change(tensors), header metadata kept."""
+    length = struct.unpack("<Q", data[:8])[0]
+    strings = json.loads(data[8 : 8 + length])["__metadata__"]
+    tensors = safetensors.torch.load(data)
+    change(tensors)
+    return safetensors.torch.save(tensors, metadata=strings)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_an_upload_with_non_finite_weights_is_422_naming_the_tensor(client, make_model, settings, bad):
+    make_model("m")
+    poisoned = checkpoint_with(
+        client.get("/api/models/m/checkpoint").content,
+        lambda tensors: tensors["rnn.weight_hh_l0"].view(-1)[3:5].fill_(bad),
+    )
+    for path in ("/api/models/evil/checkpoint", "/api/models/m/checkpoint?overwrite=true"):
+        response = client.post(path, content=poisoned, headers={"content-type": "application/octet-stream"})
+        assert response.status_code == 422, response.text
+        assert "rnn.weight_hh_l0" in response.json()["detail"] and "2 non-finite" in response.json()["detail"]
+    assert client.get("/api/models/evil").status_code == 404
+    assert [entry["error"] for entry in client.get("/api/models").json()] == [None]
+
+
+def test_non_finite_weights_found_on_disk_are_flagged_in_the_listing(client, make_model, settings):
+    make_model("m")
+    make_model("ok")
+    weights_path, metadata_path = settings.models_dir / "m.safetensors", settings.models_dir / "m.json"
+    poisoned = checkpoint_with(weights_path.read_bytes(), lambda tensors: tensors["readout.bias"].fill_(float("nan")))
+    document = json.loads(metadata_path.read_text())
+    document["weights_sha256"] = hashlib.sha256(poisoned).hexdigest()  # written behind the store's back, consistently
+    weights_path.write_bytes(poisoned)
+    metadata_path.write_text(json.dumps(document))
+    listing = {entry["name"]: entry for entry in client.get("/api/models").json()}
+    assert "readout.bias" in listing["m"]["error"] and "non-finite" in listing["m"]["error"]
+    assert listing["m"]["architecture"] == "elman"  # still described, with its error
+    assert listing["ok"]["error"] is None
+    response = client.post("/api/models/m/trace", json={"input": "BTSSXXTVVE"})
+    assert response.status_code == 422 and "readout.bias" in response.json()["detail"]
+
+
+def test_a_create_answered_after_a_racing_delete_is_still_201(client, store, monkeypatch):
+    # The window: the route stored the model, a delete landed, then the route read it back (404).
+    real_create = store.create
+
+    def create_then_deleted(name, *args, **kwargs):
+        stored = real_create(name, *args, **kwargs)
+        store.delete(name)  # another client's DELETE, right after the write
+        return stored
+
+    monkeypatch.setattr(store, "create", create_then_deleted)
+    response = client.post("/api/models", json=CREATE)
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == "m" and response.json()["config"]["hidden_size"] == 4
+
+
+def test_an_overwrite_racing_a_create_of_another_process_replaces_it(client, make_model, store, monkeypatch):
+    make_model("src", architecture="gru", seed=3)
+    make_model("other", architecture="elman", seed=4)
+    data = client.get("/api/models/src/checkpoint").content
+    other = {suffix: (store.root / f"other{suffix}").read_bytes() for suffix in (".json", ".safetensors")}
+    real_exists = store.exists
+    raced = []
+
+    def exists_then_created(name):
+        answer = real_exists(name)
+        if name == "a" and not raced:  # another process creates "a" just after we looked
+            raced.append(True)
+            for suffix, content in other.items():
+                (store.root / f"a{suffix}").write_bytes(content.replace(b'"other"', b'"a"'))
+        return answer
+
+    monkeypatch.setattr(store, "exists", exists_then_created)
+    response = client.post(
+        "/api/models/a/checkpoint?overwrite=true", content=data, headers={"content-type": "application/octet-stream"}
+    )
+    assert raced and response.status_code == 201, response.text
+    assert response.json()["config"]["architecture"] == "gru"
+    assert client.get("/api/models/a").json()["config"]["architecture"] == "gru"

@@ -24,7 +24,7 @@ from app.core.architectures import ModelConfig, get_architecture
 from app.core.models import create_model
 from app.core.store import InvalidModel, ModelMetadata, ModelStore, StoreLimits
 from app.core.store.document import metadata_from_header
-from app.core.store.weights import deserialize, parse_bytes_header
+from app.core.store.weights import parse_bytes_header
 from app.core.tasks import make_task
 from app.settings import Settings
 
@@ -46,8 +46,11 @@ def list_models(store: Store) -> list[ModelSummaryOut]:
     status_code=201,
     response_model=ModelDetailOut,
     summary="Create an untrained model",
-    description="A full store answers 409 (delete a model first); a taken name 409; anything invalid 422.",
-    responses=error_responses(409, 413, 422),
+    description=(
+        "A full store answers 409 (delete a model first); a taken name 409; anything invalid 422; "
+        "a models folder that cannot be written 503."
+    ),
+    responses=error_responses(409, 413, 422, 503),
 )
 def create(body: ModelCreate, store: Store, settings: SettingsDep, cache: Cache) -> ModelDetailOut:
     if body.hidden_size > settings.max_hidden_size:
@@ -87,9 +90,10 @@ def get_detail(name: ModelName, metadata: StoredMetadata) -> ModelDetailOut:
     status_code=204,
     response_class=Response,
     summary="Delete a model (a training job on it is cancelled first)",
-    responses=error_responses(404, 422),
+    responses=error_responses(404, 422, 503),
 )
 def delete(name: ModelName, store: Store, cache: Cache, jobs: Jobs) -> Response:
+    store.check_writable()  # refuse before the running job is cancelled for nothing
     jobs.cancel_for_model(name)
     store.delete(name)
     cache.invalidate(name)
@@ -136,7 +140,7 @@ def download_checkpoint(name: ModelName, store: Store) -> FileResponse:
     openapi_extra={
         "requestBody": {"required": True, "content": {OCTET_STREAM: {"schema": {"type": "string", "format": "binary"}}}}
     },
-    responses=error_responses(404, 409, 413, 422),
+    responses=error_responses(404, 409, 413, 422, 503),
 )
 async def import_checkpoint(
     request: Request,
@@ -159,15 +163,15 @@ def _import(
     # app.api.errors makes those messages printable.
     metadata = checkpoint_metadata(data, store.limits, UPLOAD_SOURCE)
     check_buildable(metadata, settings.max_hidden_size, UPLOAD_SOURCE)
-    if overwrite and store.exists(name):
+    if overwrite:
+        store.check_writable()  # a folder that refuses the write must not cost the running job
         jobs.cancel_for_model(name)
-        # save() checks the tensors against the config and replaces both files atomically.
-        store.save(name, metadata, deserialize(data, UPLOAD_SOURCE))
-    else:
-        store.import_checkpoint(name, data)
+    # Create or replace is decided under the store's lock (a racing create or delete cannot make
+    # the answer untrue), and the detail comes from the write itself, not from a read-back.
+    stored = store.import_checkpoint(name, data, metadata, overwrite=overwrite)
     cache.invalidate(name)
     log.info("imported model %s from a checkpoint of %d bytes", name, len(data))
-    return detail_of(name, store.load_metadata(name))
+    return detail_of(name, stored)
 
 
 def detail_of(name: str, metadata: ModelMetadata) -> ModelDetailOut:

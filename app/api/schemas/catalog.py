@@ -12,6 +12,19 @@ class HealthOut(BaseModel):
     device: str = Field(description="The torch device models train and run on.", examples=["cpu", "cuda"])
     torch: str = Field(description="The installed PyTorch version.", examples=["2.13.0+cpu"])
     version: str = Field(description="The Unrolled version.", examples=["0.1.0"])
+    store: Literal["writable", "read-only"] = Field(
+        "writable",
+        description=(
+            "Whether the models folder takes writes. Read-only (a read-only mount, a folder owned by another "
+            "user, a full disk): models can be listed, traced and downloaded, not created, trained or imported."
+        ),
+        examples=["writable", "read-only"],
+    )
+    store_problem: str | None = Field(
+        None,
+        description="Why the models folder cannot be written, naming it; null when it can.",
+        examples=[None, "the model folder /srv/unrolled/models cannot be written (Permission denied); ..."],
+    )
 
 
 class ArchitectureOut(BaseModel):

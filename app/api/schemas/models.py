@@ -24,10 +24,13 @@ NAME_DESCRIPTION = (
 
 
 class ModelCreate(BaseModel):
-    """What POST /models needs to build and store a fresh, untrained model."""
+    """What POST /models needs to build and store a fresh, untrained model.
+
+    Strict: `"hidden_size": true` or `"16"` is refused, not read as 1 or 16."""
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {"name": "reber-lstm", "architecture": "lstm", "task": "reber", "hidden_size": 16},

@@ -25,10 +25,14 @@ MAX_INPUT_CHARS = 100_000
 
 
 class TraceIn(BaseModel):
-    """Give exactly one of `input` (text the task encodes) or `x` (raw input vectors)."""
+    """Give exactly one of `input` (text the task encodes) or `x` (raw input vectors).
+
+    Strict: a number is a JSON number (an integer is accepted where a float is meant), a
+    flag is true or false; "1" or true in `x` is refused."""
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {"input": "BTSSXXTVVE"},

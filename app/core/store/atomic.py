@@ -5,6 +5,13 @@ folder (".<target>.<random>.tmp", which list() ignores), are flushed and
 fsync'ed, then renamed over the target with os.replace (atomic on POSIX and
 Windows), and finally the folder itself is fsync'ed so the rename survives a
 power cut. A reader therefore sees the old file or the new one, never half.
+
+A model is two files, so a crash can still fall between two renames. Every
+step is ordered so that what it leaves is recognisable by its temp files'
+names (".<target>.<hex>[.bak|.deleted].tmp", parsed by temp_target) and
+repair.py can finish or undo it: a save and a create write both temp files
+before publishing either; a delete first renames the .json to a ".deleted"
+tombstone.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import secrets
 import shutil
 from pathlib import Path
@@ -20,6 +28,11 @@ logger = logging.getLogger(__name__)
 
 TEMP_PREFIX = "."
 TEMP_SUFFIX = ".tmp"
+BACKUP_ROLE = "bak"  # the old weights kept during a save
+TOMBSTONE_ROLE = "deleted"  # the .json of a model being deleted
+
+# ".<target file name>.<hex>[.<role>].tmp": what write_temp, backup_copy and remove_pair name.
+_TEMP_NAME = re.compile(r"^\.(?P<target>[^/\\]+)\.[0-9a-f]{12}(?:\.(?P<role>bak|deleted))?\.tmp$")
 
 
 def sha256_hex(data: bytes) -> str:
@@ -28,6 +41,12 @@ def sha256_hex(data: bytes) -> str:
 
 def is_temp_file(path: Path) -> bool:
     return path.name.startswith(TEMP_PREFIX) and path.name.endswith(TEMP_SUFFIX)
+
+
+def temp_target(file_name: str) -> tuple[str, str] | None:
+    """(target file name, role) of one of our temp files; role is "", "bak" or "deleted"."""
+    match = _TEMP_NAME.fullmatch(file_name)
+    return None if match is None else (match["target"], match["role"] or "")
 
 
 def write_temp(target: Path, data: bytes) -> Path:
@@ -92,7 +111,7 @@ def backup_copy(target: Path) -> Path | None:
     """A temporary second name for target's current content (None if it does not exist)."""
     if not target.exists():
         return None
-    backup = target.with_name(f"{TEMP_PREFIX}{target.name}.{secrets.token_hex(6)}.bak{TEMP_SUFFIX}")
+    backup = target.with_name(f"{TEMP_PREFIX}{target.name}.{secrets.token_hex(6)}.{BACKUP_ROLE}{TEMP_SUFFIX}")
     try:
         os.link(target, backup)  # free: same inode, no bytes copied
     except FileNotFoundError:
@@ -103,16 +122,47 @@ def backup_copy(target: Path) -> Path | None:
 
 
 def publish_new_pair(weights_path: Path, weights_bytes: bytes, metadata_path: Path, metadata_bytes: bytes) -> None:
-    """Both files of a new model, weights first, each claimed exclusively.
+    """Both files of a new model: both temp files complete first, then each claimed, weights first.
 
     Raises FileExistsError if either name is taken; nothing of ours is left behind.
+    A crash after the weights are claimed leaves the .json's temp file, whose
+    sha256 matches them: repair publishes it.
     """
-    publish_exclusive(write_temp(weights_path, weights_bytes), weights_path)
+    weights_temp = write_temp(weights_path, weights_bytes)
+    metadata_temp = None
+    claimed = False
     try:
-        publish_exclusive(write_temp(metadata_path, metadata_bytes), metadata_path)
+        metadata_temp = write_temp(metadata_path, metadata_bytes)
+        publish_exclusive(weights_temp, weights_path)
+        claimed = True
+        publish_exclusive(metadata_temp, metadata_path)
     except BaseException:
-        remove_quietly(weights_path)  # ours: we claimed it a moment ago
+        if claimed:
+            remove_quietly(weights_path)  # ours: we claimed it a moment ago
         raise
+    finally:
+        for leftover in (weights_temp, metadata_temp):
+            if leftover is not None and leftover.exists():
+                remove_quietly(leftover)
+    fsync_dir(weights_path.parent)
+
+
+def remove_pair(weights_path: Path, metadata_path: Path) -> None:
+    """Delete a model's files: the .json becomes a tombstone first, so from the first
+    rename on the model no longer lists, and a crash leaves a name repair finishes."""
+    tombstone = metadata_path.with_name(
+        f"{TEMP_PREFIX}{metadata_path.name}.{secrets.token_hex(6)}.{TOMBSTONE_ROLE}{TEMP_SUFFIX}"
+    )
+    try:
+        os.replace(metadata_path, tombstone)
+    except FileNotFoundError:
+        tombstone = None  # a damaged model with no .json
+    try:
+        os.unlink(weights_path)
+    except FileNotFoundError:
+        pass
+    if tombstone is not None:
+        os.unlink(tombstone)
     fsync_dir(weights_path.parent)
 
 
@@ -121,8 +171,9 @@ def replace_pair(weights_path: Path, weights_bytes: bytes, metadata_path: Path, 
 
     Both temp files are complete before either rename, so the only window is
     between the two renames; an exception there restores the old weights from
-    a backup link. (A crash there leaves new weights under the old metadata,
-    whose sha256 no longer matches: reported as corrupt, never loaded.)
+    a backup link. A crash there leaves new weights under the old metadata,
+    whose sha256 no longer matches, beside the new .json's temp file, which
+    does: repair publishes it (and would restore the backup otherwise).
     """
     weights_temp = write_temp(weights_path, weights_bytes)
     metadata_temp = backup = None

@@ -4,7 +4,8 @@ Every failure the store reports is a StoreError, so a caller (the API layer) can
 map the whole family to HTTP answers in one place: InvalidName/InvalidModel and
 LimitExceeded are the client's fault (422), ModelNotFound is 404, ModelExists
 and StoreFull are 409, CorruptModel is a damaged file on disk or in an upload
-(app/api/errors.py holds the table).
+(422), and StoreNotWritable is a folder that refuses writes (503). (app/api/errors.py
+holds the table.)
 """
 
 from __future__ import annotations
@@ -43,3 +44,8 @@ class StoreFull(LimitExceeded):
 class InvalidModel(StoreError):
     """Metadata or tensors passed in by the caller that cannot be stored
     (missing config, a tensor that is not float32/float64, not JSON-able, ...)."""
+
+
+class StoreNotWritable(StoreError):
+    """The models folder refuses writes (read-only, owned by another user, full): the
+    server's state, not the request's fault; reads still work. The message names the folder."""

@@ -48,7 +48,20 @@ def prepare_tensors(tensors: object, limits: StoreLimits) -> dict[str, torch.Ten
         check_shape(name, list(tensor.shape), 4, limits, "tensors", InvalidModel)
         # clone(): safetensors refuses tensors sharing storage (views of one buffer).
         prepared[name] = tensor.detach().to(device="cpu", dtype=torch.float32).contiguous().clone()
+    check_finite(prepared, "", InvalidModel)
     return prepared
+
+
+def check_finite(tensors: dict[str, torch.Tensor], source: str, error: type[Exception]) -> None:
+    """Refuse NaN and infinities, naming the tensor: such weights make every trace meaningless."""
+    for name, tensor in tensors.items():
+        bad = int((~torch.isfinite(tensor)).sum())
+        if bad:
+            where = f"{source}: " if source else ""
+            raise error(
+                f"{where}tensor {name} holds {bad} non-finite value{'s' if bad > 1 else ''} (NaN or infinity); "
+                "only finite weights can be stored"
+            )
 
 
 def shapes_of(tensors: dict[str, torch.Tensor]) -> dict[str, tuple[int, ...]]:
