@@ -19,10 +19,8 @@ import torch
 
 from app.core.store import atomic, weights
 from app.core.store.errors import CorruptModel, StoreError
+from app.core.store.layout import METADATA_SUFFIX, WEIGHTS_SUFFIX
 from app.core.store.limits import StoreLimits
-
-WEIGHTS_SUFFIX = ".safetensors"
-METADATA_SUFFIX = ".json"
 
 
 def read_trusted(

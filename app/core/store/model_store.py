@@ -17,7 +17,6 @@ gives StoreNotWritable naming it; reads still work.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from app.core.store import atomic, folder, weights
+from app.core.store import atomic, folder, layout, weights
 from app.core.store import document as meta
 from app.core.store.checks import WeightsChecks, read_trusted
 from app.core.store.errors import (
@@ -41,7 +40,7 @@ from app.core.store.errors import (
     StoreNotWritable,
 )
 from app.core.store.header import check_expected
-from app.core.store.limits import NAME_PATTERN, StoreLimits, validate_name
+from app.core.store.limits import StoreLimits, validate_name
 from app.core.store.metadata import ModelMetadata
 from app.core.store.repair import RepairReport, repair_folder
 
@@ -51,8 +50,7 @@ ExpectedShapes = Callable[[dict], dict[str, tuple[int, ...]]]
 # What create/save/import take: the typed metadata, or a document dict from outside
 # (an upload, a test), which is checked field by field like anything untrusted.
 Metadata = ModelMetadata | dict
-WEIGHTS_SUFFIX = ".safetensors"
-METADATA_SUFFIX = ".json"
+WEIGHTS_SUFFIX, METADATA_SUFFIX = layout.WEIGHTS_SUFFIX, layout.METADATA_SUFFIX
 DEFAULT_LIMITS = StoreLimits()
 
 
@@ -285,10 +283,10 @@ class ModelStore:
     # ----- internals -----------------------------------------------------------
 
     def _metadata(self, name: str) -> Path:
-        return self.root / f"{name}{METADATA_SUFFIX}"
+        return layout.metadata_path(self.root, name)
 
     def _weights(self, name: str) -> Path:
-        return self.root / f"{name}{WEIGHTS_SUFFIX}"
+        return layout.weights_path(self.root, name)
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -315,35 +313,10 @@ class ModelStore:
             return lock
 
     def _names(self) -> set[str]:
-        """Model names on disk: stems of .json or .safetensors files that are legal names."""
-        try:
-            paths = list(self.root.iterdir())
-        except FileNotFoundError:
-            return set()
-        return {
-            path.stem
-            for path in paths
-            if path.suffix in (METADATA_SUFFIX, WEIGHTS_SUFFIX)
-            and not atomic.is_temp_file(path)
-            and NAME_PATTERN.fullmatch(path.stem)
-        }
+        return layout.model_names(self.root)
 
     def _read_document(self, name: str) -> dict:
-        path = self._metadata(name)
-        source = path.name
-        try:
-            with open(path, "rb") as handle:
-                size = os.fstat(handle.fileno()).st_size
-                if size > self.limits.max_metadata_bytes:
-                    raise LimitExceeded(f"{source}: {size} bytes exceeds {self.limits.max_metadata_bytes}")
-                raw = handle.read(self.limits.max_metadata_bytes + 1)
-        except FileNotFoundError:
-            if self._weights(name).exists():
-                raise CorruptModel(f"{source}: metadata file is missing") from None
-            raise ModelNotFound(f"no model named {name!r}") from None
-        except OSError as exc:
-            raise CorruptModel(f"{source}: unreadable ({exc.strerror or exc})") from None
-        return meta.decode_document(raw, name, self.limits, source)
+        return layout.read_document(self.root, name, self.limits)
 
     def _created_at(self, name: str) -> str | None:
         """The stored creation time, kept across saves; None if the .json is damaged."""

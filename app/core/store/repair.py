@@ -33,12 +33,10 @@ from pathlib import Path
 from app.core.store import atomic
 from app.core.store import document as meta
 from app.core.store.errors import StoreError
+from app.core.store.layout import METADATA_SUFFIX, WEIGHTS_SUFFIX
 from app.core.store.limits import NAME_PATTERN, StoreLimits
 
 logger = logging.getLogger(__name__)
-
-WEIGHTS_SUFFIX = ".safetensors"
-METADATA_SUFFIX = ".json"
 
 
 @dataclass
