@@ -7,7 +7,9 @@
 Modules: model_store (the ModelStore API), limits (names, StoreLimits),
 errors, metadata (ModelMetadata, the typed document), document (the JSON
 layout, its checks, history thinning), header (safetensors header checks),
-weights (tensors <-> bytes), atomic (crash-safe file ops).
+weights (tensors <-> bytes), atomic (crash-safe file ops), layout (where the
+files are), checks (when weights are trusted), repair (after a crash), folder
+(the cross-process lock, a folder that refuses writes).
 Pure stdlib + torch + safetensors: no web framework is imported here.
 """
 
@@ -20,10 +22,12 @@ from app.core.store.errors import (
     ModelExists,
     ModelNotFound,
     StoreError,
+    StoreNotWritable,
 )
 from app.core.store.limits import NAME_PATTERN, StoreLimits, validate_name
 from app.core.store.metadata import HistoryPoint, LastTraining, ModelMetadata, Speed, TaskSpec, Warmup
 from app.core.store.model_store import ListingEntry, ModelStore, StoredModel
+from app.core.store.repair import RepairReport
 
 __all__ = [
     "FORMAT_VERSION",
@@ -39,7 +43,9 @@ __all__ = [
     "ModelMetadata",
     "ModelNotFound",
     "ModelStore",
+    "RepairReport",
     "StoreError",
+    "StoreNotWritable",
     "StoreLimits",
     "Speed",
     "StoredModel",
