@@ -393,6 +393,8 @@ def test_a_boolean_or_a_string_for_a_number_is_refused_on_create(client, field, 
         ("/api/models/m/trace", {"x": [[True, 0, 0, 0, 0, 0, 0]]}, "x"),
         ("/api/models/m/trace", {"input": 12}, "input"),
         ("/api/models", {**CREATE, "name": "n", "activation": 1}, "activation"),
+        ("/api/models", {**CREATE, "name": "n", "task_options": {"max_length": True}}, "max_length"),
+        ("/api/models", {**CREATE, "name": "n", "task_options": {"max_length": "30"}}, "max_length"),
     ],
 )
 def test_every_request_schema_refuses_booleans_and_numeric_strings(client, make_model, path, body, field):
