@@ -111,12 +111,11 @@ def version_of(store: ModelStore) -> str:
     except ModelNotFound:
         return "absent"
     steps = loaded.metadata.total_steps
-    for seed, name in ((OLD, "old"), (NEW, "new")):
-        if torch.equal(loaded.tensors["readout.weight"], make_tensors(seed)["readout.weight"]):
-            if seed == NEW and steps == 20:
-                return "new"
-            if seed == OLD:
-                return {10: "old", 20: "updated"}.get(steps, f"old weights with {steps} steps")
+    weights = loaded.tensors["readout.weight"]
+    if torch.equal(weights, make_tensors(NEW)["readout.weight"]):
+        return "new" if steps == 20 else f"new weights with {steps} steps"
+    if torch.equal(weights, make_tensors(OLD)["readout.weight"]):
+        return {10: "old", 20: "updated"}.get(steps, f"old weights with {steps} steps")  # update: steps change only
     return f"weights of neither version ({steps} steps)"
 
 
