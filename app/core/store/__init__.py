@@ -7,7 +7,8 @@
 Modules: model_store (the ModelStore API), limits (names, StoreLimits),
 errors, metadata (ModelMetadata, the typed document), document (the JSON
 layout, its checks, history thinning), header (safetensors header checks),
-weights (tensors <-> bytes), atomic (crash-safe file ops), layout (where the
+weights (tensors <-> bytes), encoding (a model as the bytes of its two files),
+atomic (crash-safe file ops), layout (where the
 files are), checks (when weights are trusted), repair (after a crash), folder
 (the cross-process lock, a folder that refuses writes).
 Pure stdlib + torch + safetensors: no web framework is imported here.

@@ -29,10 +29,10 @@ import torch
 from app.core.store import atomic, folder, layout, weights
 from app.core.store import document as meta
 from app.core.store.checks import WeightsChecks, read_trusted
+from app.core.store.encoding import Metadata, document_of, encode_model
 from app.core.store.errors import (
     CorruptModel,
     InvalidModel,
-    LimitExceeded,
     ModelExists,
     ModelNotFound,
     StoreError,
@@ -47,9 +47,6 @@ from app.core.store.repair import RepairReport, repair_folder
 logger = logging.getLogger(__name__)
 
 ExpectedShapes = Callable[[dict], dict[str, tuple[int, ...]]]
-# What create/save/import take: the typed metadata, or a document dict from outside
-# (an upload, a test), which is checked field by field like anything untrusted.
-Metadata = ModelMetadata | dict
 WEIGHTS_SUFFIX, METADATA_SUFFIX = layout.WEIGHTS_SUFFIX, layout.METADATA_SUFFIX
 DEFAULT_LIMITS = StoreLimits()
 
@@ -241,7 +238,7 @@ class ModelStore:
         data = bytes(data)
         source = "uploaded checkpoint"
         header = weights.parse_bytes_header(data, self.limits, source)
-        given = _document_of(metadata) if metadata is not None else meta.metadata_from_header(header.metadata, source)
+        given = document_of(metadata) if metadata is not None else meta.metadata_from_header(header.metadata, source)
         given = meta.to_strict_json(given, "metadata")
         if not isinstance(given, dict):
             raise InvalidModel("metadata must be a dict")
@@ -335,25 +332,4 @@ class ModelStore:
             raise error(f"{source}: config not understood ({type(exc).__name__}: {exc})") from None
 
     def _encode(self, name: str, metadata: Metadata, tensors: dict, created_at: str | None) -> tuple[bytes, bytes]:
-        """(weights bytes, json bytes) for a model; everything checked, nothing written."""
-        prepared = weights.prepare_tensors(tensors, self.limits)
-        document = meta.build_document(
-            name,
-            _document_of(metadata),
-            created_at=created_at,
-            parameter_count=weights.parameter_count(prepared),
-            weights_sha256="",
-            limits=self.limits,
-        )
-        expected = self._expected_for(document["config"], "metadata", InvalidModel)
-        if expected is not None:
-            check_expected(weights.shapes_of(prepared), expected, "tensors", InvalidModel)
-        weights_bytes = weights.serialize(prepared, meta.header_metadata(document))
-        if len(weights_bytes) > self.limits.max_file_bytes:
-            raise LimitExceeded(f"weights of {len(weights_bytes)} bytes exceed {self.limits.max_file_bytes}")
-        document["weights_sha256"] = atomic.sha256_hex(weights_bytes)
-        return weights_bytes, meta.encode_document(document, self.limits)
-
-
-def _document_of(metadata: Metadata) -> object:
-    return metadata.to_document() if isinstance(metadata, ModelMetadata) else metadata
+        return encode_model(name, document_of(metadata), tensors, created_at, self.limits, self._expected_for)
