@@ -20,6 +20,7 @@ from app.api.body_limit import BodySizeLimit
 from app.api.errors import install_error_handlers
 from app.api.jobs import JobRegistry
 from app.api.jobs.events import add_event_schemas
+from app.api.jobs.streams import StreamTransport
 from app.api.metrics import install_metrics
 from app.api.origin import AccessPolicy
 from app.api.routers import catalog, health, jobs, models, pages, traces, training
@@ -78,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     document_refusals(app)  # the guard's 400, 403 and 415 in the OpenAPI document
     # GET /metrics and its middleware, outermost of all: it also counts and times what other middleware refuses.
     install_metrics(app)
+    # Outermost of all, so it sees the server's own `send`: lets a stalled stream be aborted.
+    app.add_middleware(StreamTransport)
     return app
 
 

@@ -12,6 +12,9 @@
     UNROLLED_MAX_BATCH_SIZE, UNROLLED_MAX_MODELS, UNROLLED_MAX_BODY_BYTES,
     UNROLLED_MAX_WS_MESSAGE_BYTES
                           limits on what a client may ask for
+    UNROLLED_WS_STALL_TIMEOUT_S   seconds a stream client may leave its events unread before it is
+                          closed (default 10)
+    UNROLLED_MAX_STREAMS_PER_CLIENT   event streams one client address may hold open (default 16)
     UNROLLED_ALLOWED_HOSTS     host names the server answers to besides loopback, comma-separated
                           (host or host:port; UNROLLED_HOST is added when it is not a wildcard)
     UNROLLED_ALLOWED_ORIGINS   extra browser origins (scheme://host[:port]) allowed to send
@@ -67,6 +70,11 @@ class Settings(BaseSettings):
     max_models: AtLeastOne = 200
     max_body_bytes: AtLeastOne = 8 * 2**20  # request bodies (a checkpoint upload is the largest)
     max_ws_message_bytes: AtLeastOne = 64 * 2**10  # what a WebSocket client may send in one message
+    # A stream client whose sends have waited this long has stopped reading: it is closed
+    # (and its connection aborted), so it cannot pin megabytes of socket buffers.
+    ws_stall_timeout_s: Annotated[float, Field(ge=0.1)] = 10.0
+    # Event streams one client address may hold open; a class behind one NAT address shares it.
+    max_streams_per_client: AtLeastOne = 16
     # Host names the server answers to besides the loopback ones (app/api/origin.py): an
     # unknown Host header is refused, which is what stops DNS rebinding. NoDecode: the
     # variable is a comma-separated list, not the JSON array pydantic-settings would expect.

@@ -8,10 +8,16 @@ import json
 import torch
 
 from app.core.device import configure_threads
-from bench import api_speed, cost, trace_speed, train_speed
+from bench import api_speed, cost, trace_encoding, trace_speed, train_speed
 from bench.timing import machine
 
-SUITES = {"trace": trace_speed.run, "train": train_speed.run, "api": api_speed.run, "cost": cost.run}
+SUITES = {
+    "trace": trace_speed.run,
+    "train": train_speed.run,
+    "api": api_speed.run,
+    "cost": cost.run,
+    "encoding": trace_encoding.run,
+}
 
 
 def main() -> None:

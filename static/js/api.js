@@ -2,7 +2,18 @@
  * api.js — the page's only door to the server: REST calls under /api and the
  * training-job WebSocket. Errors come back as ApiError with the server's
  * plain-language `detail`, so views can show them where they happened.
+ *
+ * Traces travel as msgpack (docs/api.md, "Binary traces"): POST .../trace with
+ * Accept: application/msgpack, and the job stream with ?encoding=msgpack, whose
+ * trace events are binary frames. Each array arrives as {dtype, shape, data}:
+ * little-endian float32 (or int32) bytes, read through a typed array and turned
+ * into the nested rows a JSON trace has (arr[t][h], null where a value is not
+ * finite), so every view reads a decoded trace exactly as it reads a JSON one.
  */
+
+import { decode } from '/vendor/@msgpack/msgpack/dist.esm/index.mjs';
+
+const MSGPACK = 'application/msgpack';
 
 export class ApiError extends Error {
   constructor(status, detail, body = null) {
@@ -13,8 +24,8 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, body) {
-  const init = { method, headers: { Accept: 'application/json' } };
+async function request(method, path, body, accept = 'application/json') {
+  const init = { method, headers: { Accept: accept } };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -26,6 +37,9 @@ async function request(method, path, body) {
     throw new ApiError(0, 'the server cannot be reached — is `make run` still running?');
   }
   if (response.status === 204) return null;
+  if (response.ok && response.headers.get('Content-Type')?.startsWith(MSGPACK)) {
+    return fromMsgpack(decode(await response.arrayBuffer()));
+  }
   const text = await response.text();
   let data = null;
   try {
@@ -49,7 +63,7 @@ export const api = {
   deleteModel: (name) => request('DELETE', `/models/${enc(name)}`),
   weights: (name) => request('GET', `/models/${enc(name)}/weights`),
   /** Trace a person's text input (the task encodes it and supplies the targets). */
-  trace: (name, input) => request('POST', `/models/${enc(name)}/trace`, { input }),
+  trace: (name, input) => request('POST', `/models/${enc(name)}/trace`, { input }, MSGPACK),
   train: (name, config) => request('POST', `/models/${enc(name)}/train`, config),
   jobs: () => request('GET', '/jobs'),
   job: (id) => request('GET', `/jobs/${enc(id)}`),
@@ -63,12 +77,13 @@ export const api = {
  */
 export function followJob(jobId, onMessage, onClose = () => {}) {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const socket = new WebSocket(`${scheme}://${location.host}/api/jobs/${enc(jobId)}/events`);
+  const socket = new WebSocket(`${scheme}://${location.host}/api/jobs/${enc(jobId)}/events?encoding=msgpack`);
+  socket.binaryType = 'arraybuffer'; // trace events: msgpack frames
   let closedByUs = false;
   socket.addEventListener('message', (event) => {
     let message;
     try {
-      message = JSON.parse(event.data);
+      message = typeof event.data === 'string' ? JSON.parse(event.data) : fromMsgpack(decode(event.data));
     } catch {
       return; // not ours to show; the next message will do
     }
@@ -80,3 +95,46 @@ export function followJob(jobId, onMessage, onClose = () => {}) {
     socket.close();
   };
 }
+
+// ----- msgpack traces -> the JSON trace's shape ------------------------------------
+
+const TYPED_ARRAYS = { '<f4': Float32Array, '<i4': Int32Array };
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A decoded msgpack document with every {dtype, shape, data} array as nested rows. */
+export function fromMsgpack(value) {
+  if (Array.isArray(value)) return value.map(fromMsgpack);
+  if (value === null || typeof value !== 'object') return value;
+  if (isBinaryArray(value)) return nestedRows(typedValues(value), value.shape);
+  return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, fromMsgpack(v)]));
+}
+
+function isBinaryArray(value) {
+  return value.data instanceof Uint8Array && typeof value.dtype === 'string' && Array.isArray(value.shape)
+    && Object.keys(value).length === 3;
+}
+
+/** The array's values as a typed array over its bytes (copied only when misaligned or on a big-endian host). */
+function typedValues({ dtype, data }) {
+  const Type = TYPED_ARRAYS[dtype];
+  if (!Type) throw new ApiError(0, `the server sent an array of unknown type ${dtype}`);
+  const count = data.byteLength / Type.BYTES_PER_ELEMENT;
+  if (!LITTLE_ENDIAN_HOST) {
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const read = dtype === '<f4' ? (k) => view.getFloat32(4 * k, true) : (k) => view.getInt32(4 * k, true);
+    return Type.from({ length: count }, (_, k) => read(k));
+  }
+  if (data.byteOffset % Type.BYTES_PER_ELEMENT === 0) return new Type(data.buffer, data.byteOffset, count);
+  return new Type(data.slice().buffer);
+}
+
+/** values (row-major) as nested arrays of `shape`; NaN and infinities become null, as in JSON. */
+function nestedRows(values, shape) {
+  if (shape.length === 0) return finiteOrNull(values[0]);
+  if (shape.length === 1) return Array.from(values, finiteOrNull);
+  const [rows, ...inner] = shape;
+  const size = inner.reduce((product, n) => product * n, 1);
+  return Array.from({ length: rows }, (_, r) => nestedRows(values.subarray(r * size, (r + 1) * size), inner));
+}
+
+const finiteOrNull = (v) => (Number.isFinite(v) ? v : null);

@@ -45,7 +45,7 @@ def test_each_builder_makes_its_schemas_event():
     built = {
         "status": status_event(job.snapshot(), [point]),
         "progress": progress_event(point, None),
-        "trace": trace_event(1, document),
+        "trace": trace_event(1, document).text,
         **{status: end_event(status, job.snapshot(), "why") for status in ("done", "cancelled", "failed")},
     }
     for kind, text in built.items():
@@ -77,4 +77,4 @@ def test_one_encoder_writes_any_array_as_its_values(array):
     got = json.loads(written)["a"]
     assert json.dumps([got] if array.ndim == 1 else got) == expected
     assert numpy_json_response({"a": array}).body == written  # responses and events share it
-    assert json.loads(trace_event(0, {"a": array}))["trace"]["a"] == got
+    assert json.loads(trace_event(0, {"a": array}).text)["trace"]["a"] == got

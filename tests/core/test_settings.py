@@ -25,6 +25,8 @@ GOOD = [
     ("UNROLLED_MAX_MODELS", "10", "max_models", 10),
     ("UNROLLED_MAX_BODY_BYTES", "1024", "max_body_bytes", 1024),
     ("UNROLLED_MAX_WS_MESSAGE_BYTES", "2048", "max_ws_message_bytes", 2048),
+    ("UNROLLED_WS_STALL_TIMEOUT_S", "2.5", "ws_stall_timeout_s", 2.5),
+    ("UNROLLED_MAX_STREAMS_PER_CLIENT", "4", "max_streams_per_client", 4),
     (
         "UNROLLED_ALLOWED_HOSTS",
         "Lab.example, 10.0.0.5:8000,[::1]",
@@ -55,6 +57,8 @@ BAD = [
     ("UNROLLED_MAX_MODELS", "-5", "UNROLLED_MAX_MODELS must be at least 1, not '-5'"),
     ("UNROLLED_MAX_BODY_BYTES", "8MB", "UNROLLED_MAX_BODY_BYTES must be a whole number, not '8MB'"),
     ("UNROLLED_MAX_WS_MESSAGE_BYTES", "0", "UNROLLED_MAX_WS_MESSAGE_BYTES must be at least 1, not '0'"),
+    ("UNROLLED_WS_STALL_TIMEOUT_S", "0", "UNROLLED_WS_STALL_TIMEOUT_S must be at least 0.1, not '0'"),
+    ("UNROLLED_MAX_STREAMS_PER_CLIENT", "0", "UNROLLED_MAX_STREAMS_PER_CLIENT must be at least 1, not '0'"),
     ("UNROLLED_DEV", "maybe", "UNROLLED_DEV must be 1 or 0 (true or false), not 'maybe'"),
     (
         "UNROLLED_ALLOWED_HOSTS",

@@ -5,7 +5,9 @@
     trace      the probe's Trace, every trace_every_s (the latest one again to a late joiner)
     done | cancelled | failed    last, with the job and the reason; then a normal close
 The builders return the JSON text sent as one frame, encoded once by the shared
-encoder (app.api.responses) however many clients watch. They build plain dicts
+encoder (app.api.responses) however many clients watch. A trace event is built
+in both encodings at once (TraceFrames): JSON text, and the msgpack bytes a
+client that asked for ?encoding=msgpack gets as a binary frame. They build plain dicts
 rather than validating through the schemas: a trace holds ~10^5 numpy values,
 and the final event is built under the job's lock, where nothing may fail.
 tests/api/test_events.py holds each builder to its schema; add_event_schemas
@@ -14,13 +16,14 @@ lists the schemas in the OpenAPI document, which shows only what routes use.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
-from app.api.responses import to_json_bytes
+from app.api.responses import to_json_bytes, to_msgpack_bytes
 from app.api.schemas.jobs import JOB_EXAMPLE, JobOut
 from app.api.schemas.traces import TraceDocument
 
@@ -151,9 +154,21 @@ def progress_event(point: dict, eta_s: float | None) -> str:
     return _text({"type": "progress", **point, "eta_s": eta_s})
 
 
-def trace_event(step: int, document: dict) -> str:
-    """document: app.core.trace.trace_document(), numpy arrays and all."""
-    return _text({"type": "trace", "step": step, "trace": document})
+@dataclass(frozen=True)
+class TraceFrames:
+    """One trace event in both encodings, built once however many clients watch: the JSON
+    text frame (the default) and the msgpack binary frame (?encoding=msgpack). Plain data,
+    so it can be built in another thread or process and handed over."""
+
+    text: str
+    binary: bytes
+
+
+def trace_event(step: int, document: dict) -> TraceFrames:
+    """document: app.core.trace.trace_document(), numpy arrays and all. The msgpack frame costs
+    little beside the JSON one: its arrays are copied as bytes, not written number by number."""
+    event = {"type": "trace", "step": step, "trace": document}
+    return TraceFrames(text=_text(event), binary=to_msgpack_bytes(event))
 
 
 def end_event(status: EndStatus, job: dict, reason: str) -> str:

@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from app.api.jobs.events import end_event, progress_event, status_event, trace_event
+from app.api.jobs.events import TraceFrames, end_event, progress_event, status_event, trace_event
 from app.core.run_description import RunRequest
 from app.core.store import thin_history
 from app.core.train import Progress
@@ -42,18 +42,20 @@ def utc_now() -> str:
 
 class Subscription:
     """What one stream client has not been sent yet: the newest PROGRESS_BACKLOG progress
-    events, the latest trace, and the final event (never dropped)."""
+    events, the latest trace (TraceFrames: its JSON text and msgpack bytes), and the final
+    event (never dropped). The stream (app.api.jobs.streams) closes a client whose sends
+    have waited longer than UNROLLED_WS_STALL_TIMEOUT_S, so nothing here waits on a reader."""
 
     def __init__(self, notify: Callable[[], None]):
         self._notify = notify
         self._lock = threading.Lock()
         self._progress: deque[str] = deque(maxlen=PROGRESS_BACKLOG)  # full: the oldest goes
-        self._trace: str | None = None  # a newer trace replaces an unsent one
+        self._trace: TraceFrames | None = None  # a newer trace replaces an unsent one
         self._final: str | None = None
         self._signalled = False  # a wake-up is already on its way: the loop gets one per batch of events
         self.broken = False  # its event loop is gone
 
-    def offer(self, kind: str, text: str) -> None:
+    def offer(self, kind: str, text: str | TraceFrames) -> None:
         with self._lock:
             if kind == "progress":
                 self._progress.append(text)
@@ -69,7 +71,7 @@ class Subscription:
         except RuntimeError:  # the loop was closed under us (server stopping)
             self.broken = True
 
-    def take(self) -> tuple[list[str], bool]:
+    def take(self) -> tuple[list[str | TraceFrames], bool]:
         """(the messages to send now in order, whether the last of them is the final event)."""
         with self._lock:
             texts = list(self._progress) + [t for t in (self._trace, self._final) if t is not None]

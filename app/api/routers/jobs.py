@@ -7,7 +7,10 @@ client gets the newest progress and trace, not a backlog. The client may send
 {"type": "cancel"}; anything else is ignored. An unknown Host or a page from a
 foreign Origin never gets here: app/api/security.py answers the handshake with
 400 or 403. Closes: 4404 an unknown job (accepted first, so a browser can read
-the reason), 1009 a message over max_ws_message_bytes.
+the reason), 1009 a message over max_ws_message_bytes, 1008 a client that read
+nothing for ws_stall_timeout_s (or asked for an unknown ?encoding), 1013 one
+stream too many from one address (max_streams_per_client). ?encoding=msgpack
+sends trace events as binary msgpack frames (app/api/jobs/streams.py).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 from fastapi import APIRouter, WebSocket
 
 from app.api.deps import JobDep, Jobs, SettingsDep
-from app.api.jobs.streams import CLOSE_UNKNOWN_JOB, refuse, stream_job
+from app.api.jobs.streams import serve_job_stream
 from app.api.schemas.common import error_responses
 from app.api.schemas.jobs import JobOut
 
@@ -54,11 +57,4 @@ def cancel_job(job: JobDep, jobs: Jobs) -> dict:
 
 @router.websocket("/jobs/{job_id}/events")
 async def job_events(websocket: WebSocket, job_id: str, settings: SettingsDep, jobs: Jobs) -> None:
-    job = jobs.get(job_id)
-    await websocket.accept()
-    if job is None:
-        # A close reason may hold 123 bytes at most.
-        named = f"no job {job_id!r}" if len(job_id.encode()) <= 64 else "no such job"
-        await refuse(websocket, CLOSE_UNKNOWN_JOB, named)
-        return
-    await stream_job(websocket, job, settings.max_ws_message_bytes)
+    await serve_job_stream(websocket, job_id, jobs, settings)

@@ -5,9 +5,10 @@
     GET /static/dev/...       the developer pages (static/dev/panels.html: every panel view on
                               traces of the store's models), only when settings.dev (UNROLLED_DEV=1)
     GET /vendor/d3/dist/...   node_modules/d3/dist (D3, pinned in package-lock.json, installed by `npm ci`)
+    GET /vendor/@msgpack/msgpack/dist.esm/...   its ES modules (api.js decodes binary traces with it)
 
-Nothing is fetched from the internet at run time: D3 comes from the npm
-registry once, at set-up, and is served from here.
+Nothing is fetched from the internet at run time: D3 and @msgpack/msgpack come
+from the npm registry once, at set-up, and are served from here.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ STATIC_DIR = PROJECT_ROOT / "static"
 VENDOR_DIR = PROJECT_ROOT / "node_modules"
 D3_DIST = "d3/dist"  # the one vendor folder the page loads from (node_modules also holds the dev tools)
 D3_SCRIPT = f"{D3_DIST}/d3.min.js"  # relative to /vendor
+MSGPACK_DIST = "@msgpack/msgpack/dist.esm"  # ES modules, imported by static/js/api.js
+MSGPACK_SCRIPT = f"{MSGPACK_DIST}/index.mjs"
+VENDOR_FOLDERS = (D3_DIST, MSGPACK_DIST)  # what /vendor serves of node_modules, nothing else
 DEV_FOLDER = "dev"  # static/dev: developer pages, served only by a dev server
 
 router = APIRouter(tags=["page"], include_in_schema=False)
@@ -38,7 +42,8 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> HTMLResponse:
-    d3_missing = not (VENDOR_DIR / D3_SCRIPT).is_file()
+    # The page's notice asks for `make setup` when either browser library is missing.
+    d3_missing = not (VENDOR_DIR / D3_SCRIPT).is_file() or not (VENDOR_DIR / MSGPACK_SCRIPT).is_file()
     context = {"version": __version__, "d3_src": f"/vendor/{D3_SCRIPT}", "d3_missing": d3_missing}
     return templates.TemplateResponse(request, "index.html", context)
 
@@ -57,9 +62,11 @@ class PageFiles(StaticFiles):
 
 
 def mount_static(app: FastAPI, dev: bool = False) -> None:
-    """Mount /static (static/dev only when `dev`) and D3 under /vendor. check_dir=False: the
-    API still starts when node_modules/ has not been installed yet; the page then says what to run."""
+    """Mount /static (static/dev only when `dev`) and the VENDOR_FOLDERS under /vendor. check_dir=False:
+    the API still starts when node_modules/ has not been installed yet; the page then says what to run."""
     app.mount("/static", PageFiles(directory=str(STATIC_DIR), check_dir=False, dev=dev), name="static")
-    app.mount(f"/vendor/{D3_DIST}", StaticFiles(directory=str(VENDOR_DIR / D3_DIST), check_dir=False), name="vendor")
+    for folder in VENDOR_FOLDERS:
+        files = StaticFiles(directory=str(VENDOR_DIR / folder), check_dir=False)
+        app.mount(f"/vendor/{folder}", files, name=f"vendor:{folder}")
     if not (VENDOR_DIR / D3_SCRIPT).is_file():
         log.warning("node_modules/%s is missing: run `make setup` (npm ci) for the page's D3", D3_SCRIPT)

@@ -6,23 +6,56 @@ turns into a Sequence too (Task.sequence_from_vectors). The response is the
 Trace document of docs/design.md written straight from numpy arrays by orjson:
 a trace carries ~10^5 numbers, and validating them through pydantic would cost
 more than computing them. NaN and infinities become null.
+
+`Accept: application/msgpack` asks for the same document as msgpack, arrays as
+little-endian float32 bytes with their shapes (app/api/responses.py, docs/api.md):
+a quarter of the bytes, and nothing for the page to parse number by number.
+The body is read raw and parsed in a worker thread (app/api/json_body.py): a
+multi-MiB `x` must not hold the event loop. A body larger than any trace of
+the model can need (trace_body_limit: max_trace_steps rows of its inputs and
+targets, or the longest `input` text) is refused with 413 before it is parsed,
+since parsing holds the GIL wherever it runs. The response is encoded in the
+threadpool too, where this plain `def` route runs.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 
 from app.api.deps import LoadedModelDep, ModelName, SettingsDep
-from app.api.responses import numpy_json_response
+from app.api.json_body import json_body_openapi, read_json_body
+from app.api.responses import MSGPACK, numpy_response
 from app.api.schemas.common import error_responses
-from app.api.schemas.traces import TraceIn, TraceOut
+from app.api.schemas.traces import MAX_INPUT_CHARS, TraceIn, TraceOut
 from app.core.trace import trace, trace_document
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["traces"])
+
+# The most bytes one JSON number of a body can take: "-1.2345678901234567e-308", its comma,
+# and the indentation of a pretty-printed body.
+NUMBER_BYTES = 32
+# One character of `input` at most: an escaped surrogate pair, \ud83d\ude00 as twelve characters.
+CHAR_BYTES = 12
+BODY_SLACK = 4096  # the keys, brackets and grad_flow around the data
+
+
+def trace_body_limit(input_size: int, output_size: int, max_steps: int) -> int:
+    """The largest body a trace of a model with these sizes can need: max_steps rows of x and of
+    target (a row's brackets counted as two numbers), or the longest `input` text."""
+    vectors = max_steps * (input_size + output_size + 4) * NUMBER_BYTES
+    return max(vectors, MAX_INPUT_CHARS * CHAR_BYTES) + BODY_SLACK
+
+
+async def trace_body(request: Request, loaded: LoadedModelDep, settings: SettingsDep) -> TraceIn:
+    task, max_steps = loaded.task, settings.max_trace_steps
+    limit = trace_body_limit(task.input_size, task.output_size, max_steps)
+    why = f"{max_steps} steps of {task.input_size} inputs and {task.output_size} targets, or a text"
+    return await read_json_body(request, TraceIn, limit, why)
 
 
 @router.post(
@@ -30,15 +63,28 @@ router = APIRouter(tags=["traces"])
     summary="Trace one sequence: hidden states, gates, per-step losses and BPTT gradients",
     description=(
         "Give exactly one of `input` or `x`. Sequences longer than UNROLLED_MAX_TRACE_STEPS steps "
-        "(default 500) are refused with 422, like every other unusable input. The model runs on the CPU."
+        "(default 500) are refused with 422, like every other unusable input. The model runs on the CPU. "
+        "`Accept: application/msgpack` gives the same document as msgpack, each array as "
+        '`{"dtype": "<f4", "shape": [T, H], "data": <little-endian bytes>}` (docs/api.md, Binary traces).'
     ),
     response_class=Response,
     responses={
-        200: {"model": TraceOut, "description": "The Trace document", "content": {"application/json": {}}},
+        200: {
+            "model": TraceOut,
+            "description": "The Trace document (JSON, or msgpack when the Accept header asks for it)",
+            "content": {"application/json": {}, MSGPACK: {"schema": {"type": "string", "format": "binary"}}},
+        },
         **error_responses(404, 413, 422),
     },
+    openapi_extra=json_body_openapi(TraceIn),
 )
-def trace_model(body: TraceIn, name: ModelName, loaded: LoadedModelDep, settings: SettingsDep) -> Response:
+def trace_model(
+    body: Annotated[TraceIn, Depends(trace_body)],
+    name: ModelName,
+    loaded: LoadedModelDep,
+    settings: SettingsDep,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
     task, max_steps = loaded.task, settings.max_trace_steps
     if body.input is not None:  # TraceIn holds exactly one of input and x
         sequence = task.encode_at_most(body.input, max_steps)
@@ -48,4 +94,4 @@ def trace_model(body: TraceIn, name: ModelName, loaded: LoadedModelDep, settings
     document.update(model=name, input=body.input, total_steps=loaded.total_steps)
     if document["nonfinite"]:
         log.info("trace of %s has non-finite values in %s", name, ", ".join(document["nonfinite"]))
-    return numpy_json_response(document)
+    return numpy_response(document, accept)
