@@ -7,6 +7,9 @@
     UNROLLED_DEVICE       auto | cpu | cuda (default auto: CUDA when present)
     UNROLLED_HOST, UNROLLED_PORT   where `python -m app serve` listens (127.0.0.1:8000)
     UNROLLED_MAX_JOBS     training jobs that may run at once (default 2)
+    UNROLLED_MAX_QUEUED_JOBS  jobs that may wait for a running slot (default 10); beyond it 429
+    UNROLLED_JOB_MEMORY_MB, UNROLLED_JOB_STEP_S   a job's budget: estimated memory (default 2048 MB)
+                          and seconds per training step (default 0.5); a job over it is refused
     UNROLLED_TORCH_THREADS  torch intra-op threads (default 1: the models are small)
     UNROLLED_MAX_HIDDEN_SIZE, UNROLLED_MAX_TRACE_STEPS, UNROLLED_MAX_TRAIN_STEPS,
     UNROLLED_MAX_BATCH_SIZE, UNROLLED_MAX_MODELS, UNROLLED_MAX_BODY_BYTES,
@@ -61,7 +64,12 @@ class Settings(BaseSettings):
     device: str = "auto"  # auto | cpu | cuda; checked by core.device.pick_device
     host: str = "127.0.0.1"  # a classroom server is an explicit --host 0.0.0.0
     port: Annotated[int, Field(ge=0, le=65535)] = 8000  # 0: any free port
-    max_jobs: AtLeastOne = 2  # concurrent training jobs; beyond it 429
+    max_jobs: AtLeastOne = 2  # training jobs running at once, each in a worker process (app/core/execution)
+    max_queued_jobs: Annotated[int, Field(ge=0)] = 10  # jobs waiting for a slot, fair between owners; beyond it 429
+    # A job's budget, against its cost estimated before it starts (app/core/execution/cost.py).
+    # The time per step is also how long a cancel or a shutdown may wait for the batch under way.
+    job_memory_mb: Annotated[float, Field(gt=0)] = 2048
+    job_step_s: Annotated[float, Field(gt=0, le=60)] = 0.5
     torch_threads: AtLeastOne = 1  # torch intra-op threads; small models run fastest on one (core/device.py)
     max_hidden_size: AtLeastOne = 512
     max_trace_steps: AtLeastOne = 500  # longest sequence a trace may be asked for
@@ -149,6 +157,10 @@ def _requirement(problem: dict) -> str:
         return f"must be at least {context['ge']}"
     if kind == "less_than_equal":
         return f"must be at most {context['le']}"
+    if kind == "greater_than":
+        return f"must be more than {context['gt']:g}"
+    if kind in ("float_parsing", "float_type"):
+        return "must be a number"
     if kind == "literal_error":
         return f"must be {context['expected']}"
     if kind in ("bool_parsing", "bool_type"):

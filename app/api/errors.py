@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 
 from app.api.jobs.registry import JobNotFound, ModelBusy, TooManyJobs
 from app.core.architectures import InvalidConfig, UnknownArchitecture
+from app.core.execution import OverBudget
 from app.core.store import CorruptModel, InvalidModel, InvalidName, LimitExceeded, ModelExists, ModelNotFound
 from app.core.store.errors import StoreFull, StoreNotWritable
 from app.core.tasks import SequenceTooLong, TaskInputError
@@ -31,7 +32,8 @@ STATUS_OF: dict[type[Exception], int] = {
     StoreFull: 409,  # max_models reached: a conflict with the store's state, not a fault of the request
     StoreNotWritable: 503,  # the models folder refuses writes (read-only, another user's, full); reads still work
     ModelBusy: 409,  # the model already has an active job
-    TooManyJobs: 429,  # max_jobs running: try again later
+    TooManyJobs: 429,  # every slot busy and the waiting line full: try again later
+    OverBudget: 422,  # a job whose estimated memory or time per step is over the server's budget
     InvalidName: 422,
     InvalidModel: 422,
     CorruptModel: 422,  # a damaged stored file, or a hostile or broken upload

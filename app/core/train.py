@@ -186,7 +186,8 @@ class Trainer:
                         f"the loss became non-finite at step {progress.step}; "
                         "try a smaller learning rate or clipping the gradient norm"
                     )
-            if self.on_trace and self._trace_due(now - last_trace):
+            # A stopped run is not traced: a trace of a long probe could delay the stop.
+            if self.on_trace and not self.stop_flag.is_set() and self._trace_due(now - last_trace):
                 self.model.eval()
                 self.on_trace(self.first_step + self.step, trace(self.model, self.task, self.probe))
                 self.model.train()

@@ -13,13 +13,12 @@ settings list it in allowed_hosts (TEST_HOSTS); the default stays loopback only.
 
 from __future__ import annotations
 
-import threading
 from contextlib import ExitStack
 
 import pytest
 from fastapi.testclient import TestClient
 
-from app.core import runs
+from app.api.jobs.registry import QueueHold
 from app.core.store import ModelStore
 from app.main import create_app
 from app.settings import Settings
@@ -84,16 +83,10 @@ def make_model(client):
 
 
 @pytest.fixture
-def held_jobs(monkeypatch) -> threading.Event:
-    """Jobs stay queued (before loading their model) until the test sets the event, so a
-    test can look at a job, or connect to it, before its first step however fast it trains."""
-    release = threading.Event()
-    load_model = runs.load_model
-
-    def load_when_released(*args, **kwargs):
-        release.wait(30)
-        return load_model(*args, **kwargs)
-
-    monkeypatch.setattr(runs, "load_model", load_when_released)
-    yield release
-    release.set()
+def held_jobs(client) -> QueueHold:
+    """The client's jobs stay queued (their runs not started) until the test calls set(), so
+    a test can look at a job, or connect to it, before its first step however fast it trains.
+    (Runs train in worker processes, where a monkeypatch here would not reach.)"""
+    hold = client.app.state.jobs.hold()
+    yield hold
+    hold.set()

@@ -107,8 +107,8 @@ def test_a_second_job_on_the_same_model_is_409(client, model):
     client.post(f"/api/jobs/{running['id']}/cancel")
 
 
-def test_jobs_beyond_max_jobs_are_refused_with_429(make_client):
-    client = make_client(max_jobs=1)
+def test_jobs_beyond_the_slots_and_the_queue_are_refused_with_429(make_client):
+    client = make_client(max_jobs=1, max_queued_jobs=0)
     create_model(client, "a", hidden_size=4)
     create_model(client, "b", hidden_size=4)
     running = train(client, "a", **LONG)

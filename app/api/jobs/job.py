@@ -1,7 +1,8 @@
 """One training job: its state, its progress history and the streams watching it.
 
 A Job is shared by three parties, so its fields are guarded by one lock:
-    the training thread   start(), report_progress(), report_trace(), finish()
+    the executor's thread set_position(), start(), report_progress(), report_trace(), finish()
+                          (the run itself is in a worker process: app/api/jobs/runner.py)
     the REST routers      snapshot(), request_stop()
     WebSocket streams     subscribe(), unsubscribe()
 The training thread never touches a socket. It encodes each event once (the
@@ -87,10 +88,11 @@ class Subscription:
 
 
 class Job:
-    """A training job as clients see it; the thread running it reports here, streams read here."""
+    """A training job as clients see it; its run's events are reported here, streams read here."""
 
     def __init__(self, model: str, request: dict, run_request: RunRequest, first_step: int):
         self.id = secrets.token_hex(6)
+        self.position: int | None = None  # place in the waiting line while queued (1: next)
         self.model = model
         self.request = dict(request)  # the config as the client sent it, shown in the Job resource
         self.run_request = run_request  # what the training run is handed (app.core.runs)
@@ -109,7 +111,7 @@ class Job:
         self._final: str | None = None
         self._subscriptions: set[Subscription] = set()
         self._stop_reason: str | None = None
-        self._trainer = None
+        self._cancel: Callable[[], object] | None = None  # stops the run, queued or running (set_canceller)
         self._finished = threading.Event()
 
     # ----- reading -------------------------------------------------------------
@@ -131,6 +133,7 @@ class Job:
             "id": self.id,
             "model": self.model,
             "status": self.status,
+            "queue_position": self.position,
             "step": self.step,
             "steps": self.steps,
             "first_step": self.first_step,
@@ -156,27 +159,40 @@ class Job:
 
     # ----- control ---------------------------------------------------------------
 
+    def set_canceller(self, cancel: Callable[[], object]) -> None:
+        """What request_stop() calls: takes the job out of the line, or stops its run."""
+        self._cancel = cancel
+
     def request_stop(self, reason: str) -> None:
-        """Stop the trainer before its next batch (any thread); the first reason given is kept."""
+        """Stop the run before its next batch, or withdraw it from the line (any thread);
+        the first reason given is kept."""
         with self._lock:
             if not self.active:
                 return
             if self._stop_reason is None:
                 self._stop_reason = reason
-            trainer = self._trainer
-        if trainer is not None:
-            trainer.stop()
+        if self._cancel is not None:
+            self._cancel()
 
-    # ----- the training thread -----------------------------------------------------
+    # ----- the executor's thread ---------------------------------------------------
 
-    def start(self, stop_flag, first_step: int) -> bool:
-        """Hand over the run's stop flag (anything with stop()) and mark the job running;
-        False when a stop came first."""
+    def set_position(self, position: int) -> None:
+        """The job's place in the waiting line changed: watching clients get a fresh status
+        (while queued the history is empty, so a client that draws it loses nothing)."""
+        with self._lock:
+            if self.status != "queued" or self.position == position:
+                return
+            self.position = position
+            if self._subscriptions:  # sent in order with progress events, dropped like them when unread
+                self._publish("progress", status_event(self._snapshot(), []))
+
+    def start(self, first_step: int) -> bool:
+        """The run has begun: mark the job running; False when a stop came first."""
         with self._lock:
             if self._stop_reason is not None:
                 return False
-            self._trainer = stop_flag  # request_stop() calls its stop()
             self.status = "running"
+            self.position = None
             self.started_at = utc_now()
             self.first_step = self.step = first_step
             self.steps = first_step + self.run_request.steps
@@ -213,7 +229,7 @@ class Job:
             if step is not None:  # a stopped run ends between reports; its later steps count too
                 self.step = step
             self.finished_at = utc_now()
-            self._trainer = None  # the model and optimizer can be freed now
+            self.position = None
             self._final = end_event(status, self._snapshot(), reason)
             self._publish("final", self._final)
         self._finished.set()

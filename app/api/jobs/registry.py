@@ -1,9 +1,10 @@
-"""The job registry: which training jobs exist, and the bounded pool that runs them.
+"""The job registry: which training jobs exist, and the executor that runs them.
 
-Each job trains on its own thread (the loop is Python driving PyTorch; a thread
-keeps the event loop free, and PyTorch releases the GIL in its kernels). At most
-settings.max_jobs run at once and nothing waits in line beyond that: a client
-asking for more is told so (TooManyJobs, a 429) instead of waiting unseen.
+Each job's run goes to app.core.execution: a worker process of its own (the
+local executor), so the API process only routes, streams and traces. At most
+settings.max_jobs run at once; the next settings.max_queued_jobs wait in a line
+that is fair between owners (the Scheduler), each told its position; beyond
+that a client is told so (TooManyJobs, a 429) instead of waiting unseen.
 Jobs live in memory: the active ones and the last KEEP_FINISHED finished ones.
 """
 
@@ -11,21 +12,22 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import OrderedDict
+from collections.abc import Hashable
 
 import torch
 
 from app.api.jobs.job import Job
-from app.api.jobs.runner import MODEL_DELETED, run_job
-from app.core.run_description import RunRequest
+from app.api.jobs.runner import MODEL_DELETED, job_sink
+from app.core.execution import EXECUTORS, QueueFull, Scheduler, StorePlace
+from app.core.run_description import RunDescription, RunRequest
 from app.core.store import ModelStore
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
 KEEP_FINISHED = 100
-SHUTDOWN_WAIT_S = 10.0  # stopping takes one batch and a save; a stuck job must not hold the exit
+SAVE_WAIT_S = 2.0  # beyond one batch (the budget's job_step_s), what a stop may take to save
 DELETE_WAIT_S = 5.0
 CANCELLED_BY_REQUEST = "cancelled by request"
 SERVER_SHUTDOWN = "the server shut down"
@@ -40,19 +42,38 @@ class ModelBusy(JobRefused):
 
 
 class TooManyJobs(JobRefused):
-    """settings.max_jobs jobs are running, or the server is shutting down (429)."""
+    """Every slot is busy and the waiting line is full, or the server is shutting down (429)."""
 
 
 class JobNotFound(LookupError):
     """No job of that id is kept (404)."""
 
 
+class QueueHold:
+    """Keeps queued jobs from starting until set() (tests look at a job before its first step)."""
+
+    def __init__(self, scheduler: Scheduler):
+        self._scheduler, self._released = scheduler, False
+        scheduler.hold()
+
+    def set(self) -> None:
+        if not self._released:
+            self._released = True
+            self._scheduler.release()
+
+
 class JobRegistry:
     def __init__(self, settings: Settings, store: ModelStore, device: torch.device):
         self.settings, self.store, self.device = settings, store, device
+        executor = EXECUTORS["local"](
+            StorePlace(store.root, store.limits),
+            device=str(device),
+            slots=settings.max_jobs,
+            threads=settings.torch_threads,
+        )
+        self.scheduler = Scheduler(executor, settings.max_queued_jobs)
         self._lock = threading.Lock()
         self._jobs: OrderedDict[str, Job] = OrderedDict()  # oldest first
-        self._threads: dict[str, threading.Thread] = {}
         self._closed = False
 
     # ----- reading -------------------------------------------------------------
@@ -91,8 +112,11 @@ class JobRegistry:
 
     # ----- starting ------------------------------------------------------------
 
-    def submit(self, model: str, request: dict, run_request: RunRequest, first_step: int) -> Job:
-        """Start training `model` on a new thread; ModelBusy or TooManyJobs when it cannot start."""
+    def submit(
+        self, model: str, request: dict, run_request: RunRequest, first_step: int, owner: Hashable = None
+    ) -> Job:
+        """Queue a job training `model`; it starts as soon as a slot is free. ModelBusy or
+        TooManyJobs when it cannot be taken. owner: whose turn it takes in the line."""
         with self._lock:
             if self._closed:
                 raise TooManyJobs("the server is shutting down and starts no new jobs")
@@ -101,32 +125,24 @@ class JobRegistry:
                 raise ModelBusy(
                     f"model {model!r} is already training in job {busy.id}; cancel it or wait for it to end"
                 )
-            running = sum(job.active for job in self._jobs.values())
-            if running >= self.settings.max_jobs:
-                raise TooManyJobs(
-                    f"{running} training jobs are already running, the most this server runs at once; "
-                    "wait for one to end or cancel one"
-                )
             job = Job(model, request, run_request, first_step)
+            cancel = lambda: self.scheduler.cancel(job.id)  # noqa: E731 (the job's one way to stop its run)
+            job.set_canceller(cancel)
             self._jobs[job.id] = job
             self._forget_old()
-            thread = threading.Thread(
-                target=self._run,
-                args=(job,),
-                name=f"train-{model}-{job.id}",
-                daemon=True,  # shutdown() waits for the save; a stuck thread must not block the exit
-            )
-            self._threads[job.id] = thread
-            thread.start()
+        description = RunDescription(model, run_request)
+        try:
+            self.scheduler.submit(job.id, description, job_sink(job, cancel), owner)
+        except QueueFull as error:
+            with self._lock:
+                self._jobs.pop(job.id, None)
+            raise TooManyJobs(str(error)) from None
         log.info("job %s: %d steps of %s queued", job.id, run_request.steps, model)
         return job
 
-    def _run(self, job: Job) -> None:
-        try:
-            run_job(job, self.store, self.device)
-        finally:
-            with self._lock:
-                self._threads.pop(job.id, None)
+    def hold(self) -> QueueHold:
+        """Start no queued job until the returned hold's set()."""
+        return QueueHold(self.scheduler)
 
     def _forget_old(self) -> None:
         finished = [job_id for job_id, job in self._jobs.items() if not job.active]
@@ -157,19 +173,15 @@ class JobRegistry:
             log.warning("job %s on %s did not stop within %.0f s of its model's deletion", job.id, name, wait_s)
         return job
 
-    def shutdown(self, wait_s: float = SHUTDOWN_WAIT_S) -> None:
-        """Stop every job and wait (bounded) for their threads to save, so the process exits promptly."""
+    def shutdown(self, wait_s: float | None = None) -> None:
+        """Stop every job (queued ones are withdrawn, running ones stop after their batch and
+        save) and wait, bounded, for their workers, so the process exits within a second or two."""
+        wait_s = wait_s if wait_s is not None else self.settings.job_step_s + SAVE_WAIT_S
         with self._lock:
             self._closed = True
             active = [job for job in self._jobs.values() if job.active]
-            threads = list(self._threads.values())
         for job in active:
             job.request_stop(SERVER_SHUTDOWN)
-        deadline = time.monotonic() + wait_s
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        stuck = [thread.name for thread in threads if thread.is_alive()]
-        if stuck:
-            log.warning("training threads still running at shutdown, their last save may be lost: %s", stuck)
-        elif active:
-            log.info("stopped and saved %d training job(s)", len(active))
+        self.scheduler.shutdown(wait_s)
+        if active:
+            log.info("stopped %d training job(s)", len(active))

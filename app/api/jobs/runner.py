@@ -1,69 +1,82 @@
-"""The body of a training job's thread: one run of app.core.runs, reported to its Job.
+"""A job's run, seen from the API: the executor's events for one run, told to its Job.
 
-    run_training(store, RunDescription(job.model, job's RunRequest), device)
-        on_start    -> job.start(stop flag, first_step)     queued -> running
-        on_progress -> job.report_progress                  progress events
-        on_trace    -> job.report_trace (encoded once)      trace events
-    RunOutcome      -> job.finish(status, reason, step)      done, cancelled, failed
-The run owns loading, the seed rule and the save rules (see app/core/runs.py);
-its final save comes before the job is marked finished, so "done" means "on disk".
+    Queued(position)   -> job.set_position          queued, and where in line
+    Withdrawn          -> job.finish(cancelled)     left the line before it started
+    Started            -> job.start(first_step)     queued -> running (a stop that came first
+                                                     is passed on again: the run takes no step)
+    Reported           -> job.report_progress       progress events
+    Traced             -> job.report_trace          trace events (encoded once, here)
+    Ended(outcome)     -> job.finish(...)           done, cancelled, failed
+    Failed(kind)       -> job.finish(...)           the run never reached an outcome
+The run itself happens in a worker process (app.core.execution); it owns loading,
+the seed rule and the save rules (app/core/runs.py), and its final save comes
+before its Ended event, so "done" means "on disk". These calls come on the
+executor's dispatcher thread, never on the event loop.
 """
 
 from __future__ import annotations
 
 import logging
-
-import torch
+from collections.abc import Callable
 
 from app.api.jobs.job import Job
-from app.core.runs import MODEL_DELETED, RunDescription, RunOutcome, RunStart, run_training
-from app.core.store import ModelNotFound, ModelStore, StoreError
-from app.core.trace import trace_document
-from app.core.train import StopFlag
+from app.core.execution import (
+    NOT_FOUND,
+    REFUSED,
+    Ended,
+    Failed,
+    Queued,
+    Reported,
+    RunEvent,
+    Started,
+    Traced,
+    Withdrawn,
+)
+from app.core.runs import MODEL_DELETED, RunOutcome
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MODEL_DELETED", "run_job"]
+__all__ = ["MODEL_DELETED", "job_sink"]
 
 
-def run_job(job: Job, store: ModelStore, device: torch.device) -> None:
-    """The thread's target. Whatever happens, the job ends with a status and a reason."""
-    try:
-        _train(job, store, device)
-    except Exception as error:  # a bug must not leave a job 'running' forever
-        log.exception("job %s on model %s crashed", job.id, job.model)
-        job.finish("failed", f"training stopped by an unexpected error: {error}")
+def job_sink(job: Job, cancel: Callable[[], object]) -> Callable[[RunEvent], None]:
+    """The sink the executor hands job's events to; cancel() stops the job's run."""
+
+    def sink(event: RunEvent) -> None:
+        if isinstance(event, Reported):
+            job.report_progress(event.progress)
+        elif isinstance(event, Traced):
+            job.report_trace(event.step, event.document)
+        elif isinstance(event, Queued):
+            job.set_position(event.position)
+        elif isinstance(event, Started):
+            if job.start(event.start.first_step):
+                log.info(
+                    "job %s: training %s on %s from step %d",
+                    job.id,
+                    job.model,
+                    event.start.device,
+                    event.start.first_step,
+                )
+            else:  # a stop came before the run began
+                cancel()
+        elif isinstance(event, Ended):
+            _finish(job, event.outcome)
+        elif isinstance(event, Failed):
+            _failed(job, event)
+        elif isinstance(event, Withdrawn):
+            job.finish("cancelled", job.stop_reason or "cancelled before it started")
+
+    return sink
 
 
-def _train(job: Job, store: ModelStore, device: torch.device) -> None:
-    if job.stop_reason is not None:
-        job.finish("cancelled", job.stop_reason)
-        return
-    stop = StopFlag()
-
-    def on_start(start: RunStart) -> None:
-        if not job.start(stop, start.first_step):  # a stop came first: the run takes no step
-            stop.stop()
-        else:
-            log.info("job %s: training %s on %s from step %d", job.id, start.model, start.device, start.first_step)
-
-    try:
-        outcome = run_training(
-            store,
-            RunDescription(job.model, job.run_request),
-            device,
-            on_start=on_start,
-            on_progress=job.report_progress,
-            on_trace=lambda step, trace: job.report_trace(step, trace_document(trace)),
-            stop=stop,
-        )
-    except ModelNotFound:
+def _failed(job: Job, event: Failed) -> None:
+    if event.kind == NOT_FOUND or job.stop_reason == MODEL_DELETED:
         job.finish("cancelled", MODEL_DELETED)
-        return
-    except (StoreError, ValueError) as error:
-        job.finish("failed", f"could not load the model: {error}")
-        return
-    _finish(job, outcome)
+    elif event.kind == REFUSED:
+        job.finish("failed", f"could not load the model: {event.message}")
+    else:
+        job.finish("failed", f"training stopped by an unexpected error: {event.message}")
 
 
 def _finish(job: Job, outcome: RunOutcome) -> None:

@@ -1,10 +1,12 @@
 """POST /api/models/{name}/train: start a training job on a stored model.
 
-Everything a client can get wrong is checked here, before a thread starts:
+Everything a client can get wrong is checked here, before anything starts:
 the body (schema), the server's limits, the model (404), the probe input (the
-task reads it: 422 naming the bad symbol), then room to run (ModelBusy 409,
-TooManyJobs 429, statuses given in app.api.errors). The body becomes
-app.core.runs' RunRequest, which the job's run trains by.
+task reads it: 422 naming the bad symbol), the job's estimated cost against the
+server's budget (OverBudget 422 naming both: app/core/execution/cost.py), then
+room to run (ModelBusy 409, TooManyJobs 429 when every slot is busy and the
+line is full; statuses given in app.api.errors). The body becomes
+app.core.runs' RunRequest, which the job's run trains by in a worker process.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from fastapi import APIRouter, HTTPException
 from app.api.deps import Jobs, ModelName, SettingsDep, StoredMetadata
 from app.api.schemas.common import error_responses
 from app.api.schemas.jobs import JobOut, TrainRequest
+from app.core.execution import Budget, check_budget, estimate_cost
 from app.core.runs import RunRequest
 from app.core.store import ModelMetadata
 from app.settings import Settings
@@ -28,6 +31,11 @@ REPORT_EVERY_S = 0.1  # the page's chart and progress bar move ten times a secon
     status_code=202,
     response_model=JobOut,
     responses=error_responses(404, 409, 413, 422, 429),
+    description=(
+        "The job waits in line (status queued, with its queue_position) while every training slot "
+        "is busy. A job whose estimated memory or time per step is over the server's budget "
+        "(UNROLLED_JOB_MEMORY_MB, UNROLLED_JOB_STEP_S) is refused with 422 naming both."
+    ),
     summary="Train a model in the background; watch it on /jobs/{id}/events",
 )
 def start_training(
@@ -36,6 +44,7 @@ def start_training(
     _check_limits(body, settings)
     if body.probe is not None:
         _check_probe(metadata, body.probe, settings)
+    _check_cost(body, metadata, settings)
     request = RunRequest(**body.model_dump(), report_every_s=REPORT_EVERY_S)
     return jobs.submit(name, body.model_dump(), request, metadata.total_steps).snapshot()
 
@@ -47,6 +56,12 @@ def _check_limits(body: TrainRequest, settings: Settings) -> None:
     ):
         if value > limit:
             raise HTTPException(422, f"{field} must be at most {limit} on this server, not {value}")
+
+
+def _check_cost(body: TrainRequest, metadata: ModelMetadata, settings: Settings) -> None:
+    """A job must fit the budget: its memory, and a step short enough that a cancel lands soon."""
+    cost = estimate_cost(metadata.config, metadata.make_task(), body.batch_size, body.tbptt)
+    check_budget(cost, Budget(settings.job_memory_mb, settings.job_step_s))
 
 
 def _check_probe(metadata: ModelMetadata, text: str, settings: Settings) -> None:

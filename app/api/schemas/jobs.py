@@ -90,6 +90,7 @@ JOB_EXAMPLE = {
     "id": "3f9a1c0b2e4d",
     "model": "reber-elman",
     "status": "running",
+    "queue_position": None,
     "step": 1350,
     "steps": 3000,
     "first_step": 1000,
@@ -112,6 +113,14 @@ class JobOut(BaseModel):
     model: str = Field(description="The model being trained.", examples=["reber-elman"])
     status: JobStatus = Field(
         description="queued, running, or how it ended: done, cancelled, failed.", examples=["running"]
+    )
+    queue_position: int | None = Field(
+        None,
+        description=(
+            "While queued: its place in the line for a training slot (1 starts next; the line takes "
+            "owners in turn). null once it runs or has ended."
+        ),
+        examples=[None, 2],
     )
     step: int = Field(description="The model's step count now (it continues from first_step).", examples=[1350])
     steps: int = Field(
