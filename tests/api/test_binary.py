@@ -180,3 +180,23 @@ def test_the_page_can_load_the_msgpack_decoder(client):
         response = client.get(f"/vendor/{MSGPACK_SCRIPT}")
         assert response.status_code == 200 and "javascript" in response.headers["content-type"]
     assert client.get("/vendor/@msgpack/msgpack/package.json").status_code == 404
+
+
+def test_a_streams_opening_is_built_off_the_event_loop(client, monkeypatch):
+    """Job.subscribe encodes the opening status with the whole history: never on the loop."""
+    job = FakeJob()
+    loops = []
+    subscribe = job.subscribe
+
+    def spy(notify):
+        try:
+            loops.append(asyncio.get_running_loop())
+        except RuntimeError:  # no event loop runs in this thread
+            loops.append(None)
+        return subscribe(notify)
+
+    job.subscribe = spy
+    serve_fake_job(client.app, monkeypatch, job)
+    with client.websocket_connect(f"/api/jobs/{job.id}/events") as ws:
+        assert json.loads(ws.receive_text())["type"] == "status"
+    assert loops == [None]
