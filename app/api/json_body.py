@@ -5,7 +5,8 @@ runs in the threadpool: a body of a few MiB (a trace's `x` may hold 10^6 numbers
 holds the loop for hundreds of milliseconds, and every other client waits,
 /api/health included. A route that takes a large body declares it as
 
-    body: Annotated[TraceIn, json_body(TraceIn)]      and   openapi_extra=json_body_openapi(TraceIn)
+    body: Annotated[ModelCreate, json_body(ModelCreate, max_bytes=64 * 2**10)]
+    and in the route's decorator   openapi_extra=json_body_openapi(ModelCreate)
 
 The dependency awaits the raw bytes (the loop only moves them) and hands parsing
 and validation to a worker thread (pydantic's own JSON parser, one pass, no
@@ -32,11 +33,12 @@ from pydantic import BaseModel, ValidationError
 Body = TypeVar("Body", bound=BaseModel)
 
 
-def json_body(schema: type[Body]) -> Any:
-    """A dependency giving the request's JSON body validated as `schema`, parsed off the loop."""
+def json_body(schema: type[Body], max_bytes: int | None = None, why: str = "") -> Any:
+    """A dependency giving the request's JSON body validated as `schema`, parsed off the loop;
+    over max_bytes it is refused with 413 unparsed (`why`, the reason for the bound, in the message)."""
 
     async def parsed(request: Request) -> Body:
-        return await read_json_body(request, schema)
+        return await read_json_body(request, schema, max_bytes, why)
 
     return Depends(parsed)
 

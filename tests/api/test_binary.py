@@ -200,3 +200,25 @@ def test_a_streams_opening_is_built_off_the_event_loop(client, monkeypatch):
     with client.websocket_connect(f"/api/jobs/{job.id}/events") as ws:
         assert json.loads(ws.receive_text())["type"] == "status"
     assert loops == [None]
+
+
+def test_json_body_parses_off_the_loop_and_bounds_the_size():
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from app.api.json_body import json_body, json_body_openapi
+
+    app = FastAPI()
+
+    @app.post("/small", openapi_extra=json_body_openapi(TraceIn))
+    def small(body: TraceIn = json_body(TraceIn, max_bytes=100, why="a test bound")) -> dict:  # noqa: B008
+        return {"input": body.input}
+
+    with TestClient(app) as client:
+        assert client.post("/small", json={"input": "BT"}).json() == {"input": "BT"}
+        refused = client.post("/small", json={"input": "B" * 200})
+        assert refused.status_code == 413 and "at most 100 (a test bound)" in refused.json()["detail"]
+        invalid = client.post("/small", json={"input": 5})
+        assert invalid.status_code == 422 and invalid.json()["detail"][0]["loc"] == ["body", "input"]
+        schema = client.get("/openapi.json").json()["paths"]["/small"]["post"]["requestBody"]
+        assert "input" in schema["content"]["application/json"]["schema"]["properties"]
