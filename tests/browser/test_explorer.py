@@ -174,3 +174,12 @@ def test_the_tour_opens_chapters_and_can_be_left(page, server_url, screenshot):
     page.click("[data-action=leave-tour]")
     tour.wait_for(state="hidden")
     assert page.input_value("[data-role=model-select]") == "elman-embedded-reber"  # the view stays
+
+
+def test_the_page_fetches_traces_as_msgpack(page, server_url):
+    """The page asks for binary traces (docs/api.md, Binary traces); the other tests here check
+    that what it draws from them matches the JSON trace (losses, columns, steps)."""
+    trace_types = []
+    page.on("response", lambda r: trace_types.append(r.headers.get("content-type")) if r.url.endswith("/trace") else 0)
+    open_page(page, server_url, "?model=elman-reber")
+    assert trace_types and set(trace_types) == {"application/msgpack"}
