@@ -7,18 +7,21 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
-# The CPU build of torch. On this project's machines pip finds it on local disk;
-# elsewhere add  --index-url https://download.pytorch.org/whl/cpu  or set TORCH_SPEC.
-TORCH_SPEC ?= torch==2.13.0
+# Every package at the version in constraints.txt (torch's version is written only there),
+# as in the Dockerfile. torch comes first, from TORCH_INDEX when set: on this project's
+# machines pip finds the CPU build on local disk; elsewhere, for the CPU build, use
+#   make setup TORCH_INDEX="--index-url https://download.pytorch.org/whl/cpu"
+CONSTRAINTS := constraints.txt
+TORCH_INDEX ?=
 
 .PHONY: run test lint format bench setup browser screenshot clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check "$(TORCH_SPEC)"
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	$(PY) -m pip install --quiet --disable-pip-version-check $(TORCH_INDEX) --no-deps -c $(CONSTRAINTS) torch
+	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[test]"
 	touch $(STAMP)
 
 # The page's browser libraries (D3), pinned in package-lock.json and served from

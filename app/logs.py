@@ -25,8 +25,13 @@ LOG_FORMATS = ("text", "json")
 TEXT_FORMAT = "%(levelname)s %(name)s: %(message)s"
 ACCESS_LOGGER = "uvicorn.access"
 
-# What every LogRecord has; anything else on a record came from `extra=` and is written out.
-_STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+# What every LogRecord has; anything else on a record came from `extra=` and is written out,
+# except uvicorn's color_message (the message again, with terminal colour codes).
+_STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 
 # The request being answered in this context (an ASGI scope and its id), set by the
 # metrics middleware. A ContextVar follows the request's task and what it hands to

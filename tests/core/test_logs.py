@@ -94,7 +94,8 @@ def test_uvicorns_loggers_write_json_with_the_config_handed_to_uvicorn(capsys):
     saved = [(logger.handlers[:], logger.propagate, logger.level) for logger in loggers]
     try:
         logging.config.dictConfig(logs.uvicorn_log_config("json"))
-        logging.getLogger("uvicorn.error").info("Started server process [%d]", 42)
+        colored = "Started server process [\x1b[36m%d\x1b[0m]"
+        logging.getLogger("uvicorn.error").info("Started server process [%d]", 42, extra={"color_message": colored})
         logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "1.2.3.4:5", "GET", "/", "1.1", 200)
     finally:
         for logger, (handlers, propagate, level) in zip(loggers, saved, strict=True):
@@ -102,6 +103,7 @@ def test_uvicorns_loggers_write_json_with_the_config_handed_to_uvicorn(capsys):
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert [line["message"] for line in lines] == ["Started server process [42]", '1.2.3.4:5 - "GET / HTTP/1.1" 200']
     assert lines[1]["status"] == 200
+    assert "color_message" not in lines[0]  # uvicorn's copy of the message for a terminal
     assert logs.uvicorn_log_config("text") is None  # uvicorn keeps its own
 
 
