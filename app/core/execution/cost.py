@@ -17,7 +17,7 @@ two moments.
 
 The coefficients are FITTED (least squares, none negative) to MEASURED below: 16
 points measured by `python -m bench.job_cost` on this project's 2-core machine
-(Intel Xeon, torch 2.13 CPU, one thread per worker, other work running beside it:
+(AMD EPYC VM, torch 2.13 CPU, one thread per worker, other work running beside it:
 the figures lean slow, which errs on the safe side). Checked against the issue's
 report of LSTM H=512, length 500, batch 512 (25-34 s and ~9.5 GB a step): the
 formula gives the same order (see tests/core/test_execution.py). Time on a GPU is
