@@ -9,11 +9,20 @@ budget admits is cancelled within the cancel's wait, with its last step saved.
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
 import pytest
 
 from app.core.architectures import ModelConfig
 from app.core.execution import estimate_cost
 from app.core.tasks import make_task
+from bench.server import ROOT, free_port
 from tests.api.conftest import create_model
 from tests.api.test_jobs import LONG, SHORT, stored, train, wait_for_end, wait_for_progress
 from tests.api.test_streams import receive
@@ -90,3 +99,38 @@ def test_cancel_at_the_largest_admitted_size_ends_the_job_and_saves_its_last_ste
     assert cancelled["status"] == "cancelled" and cancelled["reason"] == "cancelled by request"
     saved = stored(client, "large")
     assert saved["total_steps"] == cancelled["step"] > 0 and saved["last_training"]["status"] == "cancelled"
+
+
+def test_sigterm_to_the_server_stops_its_job_which_saves_and_the_server_exits(tmp_path):
+    """A real uvicorn process: SIGTERM runs the lifespan's shutdown, which stops the job's
+    worker after its current batch; the worker saves before the server exits."""
+    port, models = free_port(), tmp_path / "models"
+    env = {**os.environ, "UNROLLED_MODELS_DIR": str(models), "UNROLLED_SEED_DIR": ""}
+    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--log-level", "warning"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=url, timeout=60) as http:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if http.get("/api/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+                    time.sleep(0.1)
+            body = {"name": "m", "architecture": "elman", "task": "reber", "hidden_size": 4}
+            assert http.post("/api/models", json=body).status_code == 201
+            job = http.post("/api/models/m/train", json=LONG).json()
+            while http.get(f"/api/jobs/{job['id']}").json()["step"] == 0:
+                assert time.monotonic() < deadline, "the job never made progress"
+                time.sleep(0.05)
+        server.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal it caught: -15 is a clean exit.
+        assert server.wait(timeout=30) in (0, -signal.SIGTERM)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    saved = json.loads((models / "m.json").read_text())
+    assert saved["total_steps"] > 0 and saved["last_training"]["status"] == "cancelled"
