@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -40,6 +43,7 @@ from app.core.run_description import ModelSpec, RunDescription, RunRequest
 from app.core.runs import run_training
 from app.core.tasks import make_task
 
+ROOT = Path(__file__).resolve().parents[2]
 TINY = ModelSpec("elman", "reber", 4, seed=3)
 LONG = RunRequest(steps=1_000_000, batch_size=2, report_every_s=0.05)
 
@@ -270,3 +274,40 @@ def test_cost_grows_with_every_size_and_tbptt_saves_memory_not_time():
     truncated = estimate_cost(config, task, 32, tbptt=10)
     assert truncated.memory_mb < base.memory_mb and truncated.step_s == base.step_s
     check_budget(base, Budget(memory_mb=2048, step_s=0.5))  # a classroom-sized job fits
+
+
+ORPHANING_SCRIPT = """
+import sys, time
+from pathlib import Path
+from app.core.execution import LocalExecutor, Reported, StorePlace
+from app.core.run_description import ModelSpec, RunDescription, RunRequest
+
+if __name__ == "__main__":
+    executor = LocalExecutor(StorePlace(Path(sys.argv[1])), "cpu", slots=1)
+    reports = []
+    request = RunRequest(steps=1_000_000, batch_size=2, report_every_s=0.05)
+    executor.launch("r", RunDescription("m", request, create=ModelSpec("elman", "reber", 4)), reports.append)
+    while not any(isinstance(event, Reported) for event in reports):
+        time.sleep(0.01)
+    print("training", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_worker_whose_server_is_killed_stops_and_saves(tmp_path):
+    """kill -9 of the server process: the worker's next event finds the pipe broken, so it stops
+    after that batch and saves (instead of training on, unseen, or dying mid-step)."""
+    models = tmp_path / "models"
+    server = subprocess.Popen(
+        [sys.executable, "-c", ORPHANING_SCRIPT, str(models)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout.readline().strip() == "training"
+    finally:
+        server.kill()
+        server.wait()
+    store, deadline = StorePlace(models).open(), time.monotonic() + 30
+    while (last := store.load_metadata("m").last_training) is None or last.status != "cancelled":
+        assert time.monotonic() < deadline, f"the orphaned worker never saved: {last}"
+        time.sleep(0.05)
+    assert store.load_metadata("m").total_steps > 0
