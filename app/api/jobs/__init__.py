@@ -1,4 +1,4 @@
-"""Training jobs: a bounded pool of trainer threads and their live event streams."""
+"""Training jobs: the registry that hands them to app.core.execution, and their live event streams."""
 
 from app.api.jobs.registry import JobRegistry
 
