@@ -76,6 +76,7 @@ with client_for(folder) as client:
                               headers={"content-type": "application/octet-stream"}),
         "overwrite": client.post("/api/models/m/checkpoint?overwrite=true", content=checkpoint.content,
                                  headers={"content-type": "application/octet-stream"}),
+        "train": client.post("/api/models/m/train", json={"steps": 2, "batch_size": 2}),
         "delete": client.delete("/api/models/m"),
     }
     seen["answers"] = {label: [r.status_code, r.json()["detail"]] for label, r in answers.items()}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 
-from app.api.deps import Jobs, ModelName, SettingsDep, StoredMetadata
+from app.api.deps import Jobs, ModelName, SettingsDep, Store, StoredMetadata
 from app.api.schemas.common import error_responses
 from app.api.schemas.jobs import JobOut, TrainRequest
 from app.core.execution import Budget, check_budget, estimate_cost
@@ -30,7 +30,7 @@ REPORT_EVERY_S = 0.1  # the page's chart and progress bar move ten times a secon
     "/models/{name}/train",
     status_code=202,
     response_model=JobOut,
-    responses=error_responses(404, 409, 413, 422, 429),
+    responses=error_responses(404, 409, 413, 422, 429, 503),
     description=(
         "The job waits in line (status queued, with its queue_position) while every training slot "
         "is busy. A job whose estimated memory or time per step is over the server's budget "
@@ -39,8 +39,10 @@ REPORT_EVERY_S = 0.1  # the page's chart and progress bar move ten times a secon
     summary="Train a model in the background; watch it on /jobs/{id}/events",
 )
 def start_training(
-    body: TrainRequest, name: ModelName, metadata: StoredMetadata, settings: SettingsDep, jobs: Jobs
+    body: TrainRequest, name: ModelName, metadata: StoredMetadata, settings: SettingsDep, jobs: Jobs, store: Store
 ) -> dict:
+    # A run saves as it goes: on a store that cannot be written it would train for nothing (503 naming the folder).
+    store.check_writable()
     _check_limits(body, settings)
     if body.probe is not None:
         _check_probe(metadata, body.probe, settings)

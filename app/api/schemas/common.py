@@ -17,5 +17,6 @@ def error_responses(*statuses: int) -> dict:
         413: "Too large",
         422: "The request is not valid",
         429: "Too many running jobs",
+        503: "The model store cannot be written (its folder is named)",
     }
     return {status: {"model": ErrorOut, "description": meaning.get(status, "Error")} for status in statuses}
