@@ -4,8 +4,9 @@ Writers share the folder, repair has it alone. The server and the command
 line may use one folder at the same time. Every write (create, save, metadata
 update, delete) holds a shared flock on the folder itself for its few
 milliseconds; repair() holds it exclusively, so it never mistakes another
-process's half-written save for the leftovers of a crash. Locking the folder, not a file in it, leaves nothing behind and works
-on a read-only folder. Each holder opens the folder afresh: flock locks belong
+process's half-written save for the leftovers of a crash. Locking the
+folder, not a file in it, leaves nothing behind and works on a read-only
+folder. Each holder opens the folder afresh: flock locks belong
 to an open file, so two threads of one process then exclude each other
 exactly like two processes do.
 
