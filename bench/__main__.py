@@ -8,7 +8,7 @@ import json
 import torch
 
 from app.core.device import configure_threads
-from bench import api_speed, cost, trace_encoding, trace_speed, train_speed
+from bench import api_speed, cost, trace_encoding, trace_speed, train_speed, watchers
 from bench.timing import machine
 
 SUITES = {
@@ -17,6 +17,7 @@ SUITES = {
     "api": api_speed.run,
     "cost": cost.run,
     "encoding": trace_encoding.run,
+    "watchers": watchers.run,
 }
 
 
