@@ -32,6 +32,10 @@ from pydantic import BaseModel, ValidationError
 
 Body = TypeVar("Body", bound=BaseModel)
 
+# The bound for bodies of a few fields (create, train): far above any real one, far below a
+# body whose parsing would hold the event loop for long.
+SMALL_BODY_BYTES = 64 * 2**10
+
 
 def json_body(schema: type[Body], max_bytes: int | None = None, why: str = "") -> Any:
     """A dependency giving the request's JSON body validated as `schema`, parsed off the loop;

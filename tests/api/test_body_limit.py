@@ -62,3 +62,17 @@ def test_a_chunked_body_over_the_limit_is_413_on_every_json_route(make_client):
     for path in ("/api/models/m/trace", "/api/models/m/train"):
         response = client.post(path, content=chunks(), headers={"content-type": "application/json"})
         assert response.status_code == 413, (path, response.text)
+
+
+def test_create_and_train_bodies_are_bounded_before_they_are_parsed(client, make_model):
+    # A few fields each: a megabyte of JSON is refused unparsed, so it cannot hold the event loop.
+    make_model("m")
+    padding = " " * (2 * 2**20)
+    for path, body in (
+        ("/api/models", '{"name": "big", "architecture": "elman", "task": "reber", "hidden_size": 4}'),
+        ("/api/models/m/train", '{"steps": 2}'),
+    ):
+        response = client.post(path, content=body[:-1] + padding + "}", headers={"content-type": "application/json"})
+        assert response.status_code == 413, (path, response.text)
+        assert "a few fields" in response.json()["detail"]
+    assert client.get("/api/models/big").status_code == 404

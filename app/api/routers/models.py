@@ -9,6 +9,7 @@ its status (a full store, StoreFull, is 409; any other limit 422).
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -16,6 +17,7 @@ from fastapi.responses import FileResponse
 
 from app.api.deps import Cache, Jobs, LoadedModelDep, ModelName, SettingsDep, Store, StoredMetadata
 from app.api.jobs.registry import JobRegistry
+from app.api.json_body import SMALL_BODY_BYTES, json_body, json_body_openapi
 from app.api.model_cache import ModelCache
 from app.api.responses import numpy_json_response
 from app.api.schemas.common import error_responses
@@ -29,6 +31,9 @@ from app.core.tasks import make_task
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# Parsed off the event loop (app/api/json_body.py); a create request is a few fields.
+CreateBody = Annotated[ModelCreate, json_body(ModelCreate, SMALL_BODY_BYTES, "a create request is a few fields")]
 
 router = APIRouter(prefix="/models", tags=["models"])
 
@@ -51,8 +56,9 @@ def list_models(store: Store) -> list[ModelSummaryOut]:
         "a models folder that cannot be written 503."
     ),
     responses=error_responses(409, 413, 422, 503),
+    openapi_extra=json_body_openapi(ModelCreate),
 )
-def create(body: ModelCreate, store: Store, settings: SettingsDep, cache: Cache) -> ModelDetailOut:
+def create(body: CreateBody, store: Store, settings: SettingsDep, cache: Cache) -> ModelDetailOut:
     if body.hidden_size > settings.max_hidden_size:
         raise HTTPException(
             422, f"hidden_size must be between 1 and {settings.max_hidden_size}, not {body.hidden_size}"

@@ -11,15 +11,21 @@ app.core.runs' RunRequest, which the job's run trains by in a worker process.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, HTTPException
 
 from app.api.deps import Jobs, ModelName, SettingsDep, Store, StoredMetadata
+from app.api.json_body import SMALL_BODY_BYTES, json_body, json_body_openapi
 from app.api.schemas.common import error_responses
 from app.api.schemas.jobs import JobOut, TrainRequest
 from app.core.execution import Budget, check_budget, estimate_cost
 from app.core.runs import RunRequest
 from app.core.store import ModelMetadata
 from app.settings import Settings
+
+# Parsed off the event loop (app/api/json_body.py); a training request is a few fields.
+TrainBody = Annotated[TrainRequest, json_body(TrainRequest, SMALL_BODY_BYTES, "a training request is a few fields")]
 
 router = APIRouter(tags=["training"])
 
@@ -37,9 +43,10 @@ REPORT_EVERY_S = 0.1  # the page's chart and progress bar move ten times a secon
         "(UNROLLED_JOB_MEMORY_MB, UNROLLED_JOB_STEP_S) is refused with 422 naming both."
     ),
     summary="Train a model in the background; watch it on /jobs/{id}/events",
+    openapi_extra=json_body_openapi(TrainRequest),
 )
 def start_training(
-    body: TrainRequest, name: ModelName, metadata: StoredMetadata, settings: SettingsDep, jobs: Jobs, store: Store
+    body: TrainBody, name: ModelName, metadata: StoredMetadata, settings: SettingsDep, jobs: Jobs, store: Store
 ) -> dict:
     # A run saves as it goes: on a store that cannot be written it would train for nothing (503 naming the folder).
     store.check_writable()
