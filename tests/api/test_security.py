@@ -8,8 +8,6 @@ once over a real socket against uvicorn (the WebSocket handshake that used to an
 from __future__ import annotations
 
 import socket
-import threading
-import time
 
 import anyio
 import httpx
@@ -21,6 +19,7 @@ from app.api.origin import AccessPolicy, listen_address_name, parse_host
 from app.api.security import RequestGuard
 from app.main import create_app
 from app.settings import Settings
+from tests.api.live import uvicorn_server
 
 EVIL = "http://evil.example"
 OCTET_STREAM = {"content-type": "application/octet-stream"}
@@ -245,20 +244,9 @@ def test_settings_refuse_malformed_hosts_and_origins():
 @pytest.fixture
 def live_server(tmp_path):
     """The app served by uvicorn on a free loopback port, in a thread of this process."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     app = create_app(Settings.from_env(models_dir=tmp_path / "models", device="cpu"))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield port
-    server.should_exit = True
-    thread.join(10)
+    with uvicorn_server(app) as port:
+        yield port
 
 
 def handshake_status(port: int, host: str, origin: str) -> int:

@@ -9,18 +9,17 @@ frames by the test until the server lets go of the client.
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import threading
 import time
 
 import pytest
-import uvicorn
 
 from app.api.jobs.events import TraceFrames
 from app.api.jobs.job import Subscription
 from app.main import create_app
 from app.settings import Settings
+from tests.api.live import uvicorn_server
 
 HANDSHAKE = (
     "GET /api/jobs/{job}/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
@@ -70,25 +69,6 @@ def serve_fake_job(app, monkeypatch, job: FakeJob) -> None:
     registry = app.state.jobs
     real_get = registry.get
     monkeypatch.setattr(registry, "get", lambda job_id: job if job_id == job.id else real_get(job_id))
-
-
-@contextlib.contextmanager
-def uvicorn_server(app):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
 def silent_client(port: int, job_id: str) -> socket.socket:

@@ -178,55 +178,19 @@ def test_bad_training_flags_exit_2_before_anything_is_stored(store_dir, capsys, 
 
 
 @pytest.mark.parametrize(
-    "argv, words",
+    "command, words",
     [
-        (["train", "--name", "x", "--steps", "3"], ["--architecture", "--task", "--hidden-size"]),
-        (
-            ["train", "--name", "x", "--steps", "3", "--architecture", "nope", "--task", "reber", "--hidden-size", "3"],
-            ["nope"],
-        ),
-        (
-            ["train", "--name", "x", "--steps", "3", "--architecture", "lstm", "--task", "nope", "--hidden-size", "3"],
-            ["nope", "reber"],
-        ),
-        (
-            [
-                "train",
-                "--name",
-                "x",
-                "--steps",
-                "3",
-                "--architecture",
-                "lstm",
-                "--task",
-                "reber",
-                "--hidden-size",
-                "100000",
-            ],
-            ["hidden_size"],
-        ),
-        (
-            [
-                "train",
-                "--name",
-                "Bad/Name",
-                "--steps",
-                "3",
-                "--architecture",
-                "lstm",
-                "--task",
-                "reber",
-                "--hidden-size",
-                "3",
-            ],
-            ["invalid model name"],
-        ),
-        (["train", "--steps", "3"], ["--name"]),
-        (["frobnicate"], ["frobnicate"]),
+        ("train --name x --steps 3", ["--architecture", "--task", "--hidden-size"]),
+        ("train --name x --steps 3 --architecture nope --task reber --hidden-size 3", ["nope"]),
+        ("train --name x --steps 3 --architecture lstm --task nope --hidden-size 3", ["nope", "reber"]),
+        ("train --name x --steps 3 --architecture lstm --task reber --hidden-size 100000", ["hidden_size"]),
+        ("train --name Bad/Name --steps 3 --architecture lstm --task reber --hidden-size 3", ["invalid model name"]),
+        ("train --steps 3", ["--name"]),
+        ("frobnicate", ["frobnicate"]),
     ],
 )
-def test_mistakes_on_the_command_line_exit_2_with_one_line(store_dir, capsys, argv, words):
-    assert_user_error(*run(capsys, *argv), *words)
+def test_mistakes_on_the_command_line_exit_2_with_one_line(store_dir, capsys, command, words):
+    assert_user_error(*run(capsys, *command.split()), *words)
 
 
 @pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
