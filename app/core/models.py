@@ -3,7 +3,8 @@
 The CLI and the server both go through here, so a model trained from the
 command line and one trained from the page are the same files. Metadata
 (store.ModelMetadata) keeps everything needed to rebuild the model
-(architecture config, task id and options, the seed it was initialised with)
+(architecture config, task id and options, the seed and the initialisation
+scheme it started from)
 and its training history.
 """
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from app.core.architectures import ModelConfig, RecurrentModel, get_architecture
+from app.core.architectures import DEFAULT_INIT, GateInit, ModelConfig, RecurrentModel, check_init, get_architecture
 from app.core.store import ModelMetadata, ModelStore, TaskSpec
 from app.core.tasks import Task, make_task
 
@@ -38,22 +39,35 @@ def build_model(
     seed: int = 0,
     activation: str | None = None,
     task_options: dict | None = None,
+    init: GateInit | str | None = None,
 ) -> LoadedModel:
     """A freshly initialised model for a task (not yet stored); activation None is the
-    architecture's first. Raises ValueError (UnknownArchitecture, TaskInputError, a size
-    the architecture refuses) with a message for a person."""
+    architecture's first, init None (or "default") PyTorch's initialisation, a string is
+    GateInit.parse's ("chrono:80"). Raises ValueError (UnknownArchitecture, TaskInputError,
+    a size the architecture refuses, an InvalidInit) with a message for a person."""
     task = make_task(task_id, task_options or {})
     arch = get_architecture(architecture)
     config = ModelConfig(
         architecture, task.input_size, task.output_size, hidden_size, activation or arch.activations[0]
     )
     arch.check(config)
-    # Initialise from the model's own seed, without touching the global RNG state.
+    init = as_init(init)
+    check_init(arch, config, init)
+    # Initialise from the model's own seed, without touching the global RNG state;
+    # the scheme draws after PyTorch's default, from the same seeded stream.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = RecurrentModel(config)
-    metadata = ModelMetadata(config=config, task=TaskSpec(task.id, dict(task.options)), seed=seed, name=name)
+        arch.apply_init(model.rnn, init)
+    metadata = ModelMetadata(config=config, task=TaskSpec(task.id, dict(task.options)), seed=seed, init=init, name=name)
     return LoadedModel(name, model, task, metadata)
+
+
+def as_init(init: GateInit | str | None) -> GateInit:
+    """A GateInit from what callers pass: None is the default, a string is parsed."""
+    if init is None:
+        return DEFAULT_INIT
+    return GateInit.parse(init) if isinstance(init, str) else init
 
 
 def create_model(store: ModelStore, **kwargs) -> LoadedModel:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.core.architectures.init import GateInit
 from app.core.train import Progress, TrainConfig
 
 # History points (and progress reports) a run makes at least: a smooth loss curve,
@@ -44,6 +45,13 @@ class ModelSpec:
     activation: str | None = None  # None: the architecture's first
     seed: int = 0
     task_options: dict = field(default_factory=dict)
+    # None: PyTorch's default for a new model, and no check against a stored one. A string
+    # is read by GateInit.parse ("forget_bias:1", "chrono:80", "identity"; InvalidInit if malformed).
+    init: GateInit | str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.init, str):
+            object.__setattr__(self, "init", GateInit.parse(self.init))
 
 
 @dataclass(frozen=True)

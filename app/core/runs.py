@@ -140,6 +140,7 @@ def _open(store: ModelStore, description: RunDescription, device) -> tuple[Loade
             seed=spec.seed,
             activation=spec.activation,
             task_options=spec.task_options,
+            init=spec.init,
         )
     except ValueError as error:  # unknown architecture or task, a bad option, a size the architecture refuses
         raise RunRefused(str(error)) from None
@@ -156,6 +157,11 @@ def _check_matches(loaded: LoadedModel, spec: ModelSpec) -> None:
         "hidden_size": config.hidden_size,
         "activation": config.activation,
     }
+    if spec.init is not None and spec.init != loaded.metadata.init:
+        raise RunRefused(
+            f"model {loaded.name!r} was initialised with {loaded.metadata.init.to_text()}, not {spec.init.to_text()}; "
+            "initialisation only applies to a new model, so choose a new name to start one that way"
+        )
     for key, value in stored.items():
         given = getattr(spec, key)
         if given is not None and given != value:

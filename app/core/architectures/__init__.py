@@ -12,6 +12,7 @@ from app.core.architectures.base import (
 )
 from app.core.architectures.elman import ElmanArchitecture, ShortcutArchitecture
 from app.core.architectures.gru import GruArchitecture
+from app.core.architectures.init import DEFAULT_INIT, SCHEMES, GateInit, InvalidInit, check_init
 from app.core.architectures.lstm import LstmArchitecture
 from app.core.architectures.second_order import SecondOrderArchitecture
 
@@ -47,13 +48,18 @@ def expected_shapes(config: dict) -> dict[str, tuple[int, ...]]:
 
 __all__ = [
     "ARCHITECTURES",
+    "DEFAULT_INIT",
     "MAX_HIDDEN_SIZE",
+    "SCHEMES",
     "Architecture",
     "ForwardRecord",
+    "GateInit",
     "InvalidConfig",
+    "InvalidInit",
     "ModelConfig",
     "RecurrentModel",
     "UnknownArchitecture",
+    "check_init",
     "expected_shapes",
     "get_architecture",
 ]

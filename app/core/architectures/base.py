@@ -23,10 +23,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from app.core.architectures.init import GateInit
 
 MAX_HIDDEN_SIZE = 512
 
@@ -115,6 +118,8 @@ class Architecture(ABC):
     activations: ClassVar[tuple[str, ...]] = ("tanh",)
     has_cell_state: ClassVar[bool] = False
     has_shortcut: ClassVar[bool] = False
+    # initialisation schemes the family offers (init.py), the first PyTorch's own
+    init_schemes: ClassVar[tuple[str, ...]] = ("default",)
     # shared matrices whose per-step gradient contribution a trace reports, label -> tensor name
     shared_matrices: ClassVar[dict[str, str]] = {
         "W_xh": "rnn.weight_ih_l0",
@@ -131,6 +136,10 @@ class Architecture(ABC):
             raise InvalidConfig(
                 f"{self.id} supports activation {' or '.join(self.activations)}, not {config.activation!r}"
             )
+
+    def apply_init(self, core: nn.Module, init: GateInit) -> None:  # noqa: B027 (optional: most families add nothing)
+        """Set what `init` sets in a freshly made core (init.check_init has accepted it).
+        The default scheme leaves PyTorch's draw as it is."""
 
     @abstractmethod
     def make_core(self, config: ModelConfig) -> nn.Module:

@@ -12,6 +12,7 @@ from torch import nn
 
 from app.core.architectures.base import CellBackward, ForwardRecord, ModelConfig, add_projection
 from app.core.architectures.fused import FusedCellArchitecture
+from app.core.architectures.init import GateInit
 
 
 class ElmanBackward(CellBackward):
@@ -36,11 +37,21 @@ class ElmanArchitecture(FusedCellArchitecture):
         "y_t = W_hy h_t + b_y",
     )
     activations = ("tanh", "relu")
+    init_schemes = ("default", "identity")
 
     def make_core(self, config: ModelConfig) -> nn.Module:
         return nn.RNN(
             config.input_size, config.hidden_size, num_layers=1, nonlinearity=config.activation, batch_first=True
         )
+
+    def apply_init(self, core, init: GateInit) -> None:
+        if init.scheme == "identity":
+            # The IRNN (Le, Jaitly & Hinton 2015): with relu and no input, h_t = h_{t-1}
+            # exactly, so the state and its gradient neither fade nor grow at the start.
+            with torch.no_grad():
+                core.weight_hh_l0.copy_(torch.eye(core.hidden_size))
+                core.bias_ih_l0.zero_()
+                core.bias_hh_l0.zero_()
 
     def record_steps(self, core, x, h, h_prev):
         return ForwardRecord(x=x, h=h, h_prev=h_prev)  # h_t is all an Elman step has

@@ -14,6 +14,9 @@ from torch import nn
 
 from app.core.architectures.base import CellBackward, ForwardRecord, ModelConfig, add_projection
 from app.core.architectures.fused import FusedCellArchitecture
+from app.core.architectures.init import GateInit, chrono_draw, set_gate_bias
+
+UPDATE_GATE = 1  # block z in torch's chunk order r, z, n; z near 1 keeps h_{t-1}
 
 
 class GruBackward(CellBackward):
@@ -52,9 +55,18 @@ class GruArchitecture(FusedCellArchitecture):
         "y_t = W_hy h_t + b_y",
     )
     gate_names = ("r", "z", "n")
+    init_schemes = ("default", "forget_bias", "chrono")
 
     def make_core(self, config: ModelConfig) -> nn.Module:
         return nn.GRU(config.input_size, config.hidden_size, num_layers=1, batch_first=True)
+
+    def apply_init(self, core, init: GateInit) -> None:
+        # The GRU's forget gate is z (h_t = (1 - z) n + z h_{t-1}): a positive b_z keeps the state.
+        # Its input gate is 1 - z, tied to z, so chrono has no separate input bias to set.
+        if init.scheme == "forget_bias":
+            set_gate_bias(core, UPDATE_GATE, init.forget_bias)
+        elif init.scheme == "chrono":
+            set_gate_bias(core, UPDATE_GATE, chrono_draw(core.hidden_size, init.t_max))
 
     def record_steps(self, core, x, h, h_prev):
         w_ih, w_hh, b_ih, b_hh = self.weights(core)

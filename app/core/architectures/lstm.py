@@ -13,6 +13,9 @@ from torch import nn
 
 from app.core.architectures.base import CellBackward, ForwardRecord, ModelConfig, add_projection
 from app.core.architectures.fused import FusedCellArchitecture, shifted
+from app.core.architectures.init import GateInit, chrono_draw, set_gate_bias
+
+INPUT_GATE, FORGET_GATE = 0, 1  # blocks in torch's chunk order i, f, g, o
 
 
 class LstmBackward(CellBackward):
@@ -63,9 +66,20 @@ class LstmArchitecture(FusedCellArchitecture):
     )
     gate_names = ("i", "f", "g", "o")
     has_cell_state = True
+    init_schemes = ("default", "forget_bias", "chrono")
 
     def make_core(self, config: ModelConfig) -> nn.Module:
         return nn.LSTM(config.input_size, config.hidden_size, num_layers=1, batch_first=True)
+
+    def apply_init(self, core, init: GateInit) -> None:
+        if init.scheme == "forget_bias":
+            set_gate_bias(core, FORGET_GATE, init.forget_bias)
+        elif init.scheme == "chrono":
+            # f starts where it keeps c for a characteristic time between 1 and T_max - 1 steps;
+            # b_i = -b_f so that a gate that keeps long also writes little (Tallec & Ollivier 2018).
+            forget = chrono_draw(core.hidden_size, init.t_max)
+            set_gate_bias(core, FORGET_GATE, forget)
+            set_gate_bias(core, INPUT_GATE, -forget)
 
     def record_steps(self, core, x, h, h_prev):
         w_ih, w_hh, b_ih, b_hh = self.weights(core)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.architectures.base import ModelConfig
+from app.core.architectures.init import DEFAULT_INIT, GateInit, InvalidInit
 from app.core.store.document import FORMAT_VERSION
 from app.core.store.errors import CorruptModel
 from app.core.tasks import Task, TaskInputError, make_task
@@ -36,6 +37,7 @@ KNOWN_KEYS = (
     "seed",
     "training_time_s",
     "last_training",
+    "init",
     "note",
     "warmup",
     "held_out_metric",
@@ -96,6 +98,7 @@ class ModelMetadata:
     config: ModelConfig
     task: TaskSpec | None
     seed: int | None = 0  # of the initial weights
+    init: GateInit = DEFAULT_INIT  # how they started; absent from a document (older files): PyTorch's default
     total_steps: int = 0
     history: list[HistoryPoint] = field(default_factory=list)
     training_time_s: float = 0.0
@@ -137,6 +140,7 @@ class ModelMetadata:
             config=ModelConfig(**{key: config.get(key) for key in CONFIG_KEYS}),
             task=TaskSpec(task["id"], dict(_mapping(task.get("options")))) if isinstance(task, dict) else None,
             seed=_whole(document.get("seed")),
+            init=_init(document.get("init")),
             total_steps=_whole(document.get("total_steps")) or 0,
             history=_history(document.get("history")),
             training_time_s=_number(document.get("training_time_s")) or 0.0,
@@ -172,6 +176,7 @@ class ModelMetadata:
             "last_training": _plain(self.last_training),
         }
         optional = {
+            "init": None if self.init.is_default else self.init.to_dict(),  # older files have none: unchanged
             "note": self.note,
             "warmup": _plain(self.warmup),
             "held_out_metric": self.held_out_metric,
@@ -249,6 +254,16 @@ def _warmup(value: object) -> Warmup | None:
     if not isinstance(value.get("task_options"), dict) or _whole(value.get("steps")) is None:
         return None
     return Warmup(dict(value["task_options"]), value["steps"])
+
+
+def _init(value: object) -> GateInit:
+    """A stored scheme; absent or malformed (hand-edited) reads as the default."""
+    if not isinstance(value, dict):
+        return DEFAULT_INIT
+    try:
+        return GateInit.from_dict(value)
+    except InvalidInit:
+        return DEFAULT_INIT
 
 
 def _plain(value: LastTraining | Speed | Warmup | None) -> dict | None:
