@@ -3,12 +3,16 @@
  * training-job WebSocket. Errors come back as ApiError with the server's
  * plain-language `detail`, so views can show them where they happened.
  *
- * Traces travel as msgpack (docs/api.md, "Binary traces"): POST .../trace with
- * Accept: application/msgpack, and the job stream with ?encoding=msgpack, whose
+ * Traces travel as msgpack (docs/api.md, "Binary traces"): POST .../trace?shuffle=true
+ * with Accept: application/msgpack, and the job stream with ?encoding=msgpack, whose
  * trace events are binary frames. Each array arrives as {dtype, shape, data}:
  * little-endian float32 (or int32) bytes, read through a typed array and turned
  * into the nested rows a JSON trace has (arr[t][h], null where a value is not
  * finite), so every view reads a decoded trace exactly as it reads a JSON one.
+ * A trace's arrays come byte-shuffled ({..., shuffle: true}: byte 0 of every value,
+ * then byte 1, ...), which makes the server's zstd or gzip Content-Encoding shrink
+ * them to under a quarter of the JSON; fetch() undoes the compression, and
+ * unshuffle() puts each value's four bytes back together, bit for bit.
  */
 
 import { decode } from '/vendor/@msgpack/msgpack/dist.esm/index.mjs';
@@ -63,7 +67,7 @@ export const api = {
   deleteModel: (name) => request('DELETE', `/models/${enc(name)}`),
   weights: (name) => request('GET', `/models/${enc(name)}/weights`),
   /** Trace a person's text input (the task encodes it and supplies the targets). */
-  trace: (name, input) => request('POST', `/models/${enc(name)}/trace`, { input }, MSGPACK),
+  trace: (name, input) => request('POST', `/models/${enc(name)}/trace?shuffle=true`, { input }, MSGPACK),
   train: (name, config) => request('POST', `/models/${enc(name)}/train`, config),
   jobs: () => request('GET', '/jobs'),
   job: (id) => request('GET', `/jobs/${enc(id)}`),
@@ -110,14 +114,16 @@ export function fromMsgpack(value) {
 }
 
 function isBinaryArray(value) {
+  const keys = Object.keys(value).length;
   return value.data instanceof Uint8Array && typeof value.dtype === 'string' && Array.isArray(value.shape)
-    && Object.keys(value).length === 3;
+    && (keys === 3 || (keys === 4 && value.shuffle === true));
 }
 
-/** The array's values as a typed array over its bytes (copied only when misaligned or on a big-endian host). */
-function typedValues({ dtype, data }) {
+/** The array's values as a typed array over its bytes (copied only when misaligned, shuffled or on a big-endian host). */
+function typedValues({ dtype, data: received, shuffle }) {
   const Type = TYPED_ARRAYS[dtype];
   if (!Type) throw new ApiError(0, `the server sent an array of unknown type ${dtype}`);
+  const data = shuffle ? unshuffle(received, Type.BYTES_PER_ELEMENT) : received;
   const count = data.byteLength / Type.BYTES_PER_ELEMENT;
   if (!LITTLE_ENDIAN_HOST) {
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -126,6 +132,17 @@ function typedValues({ dtype, data }) {
   }
   if (data.byteOffset % Type.BYTES_PER_ELEMENT === 0) return new Type(data.buffer, data.byteOffset, count);
   return new Type(data.slice().buffer);
+}
+
+/** Byte-shuffled data (byte k of every value together, k = 0..size-1) back to whole values, in order. */
+export function unshuffle(data, size) {
+  const count = data.byteLength / size;
+  const plain = new Uint8Array(data.byteLength);
+  for (let k = 0; k < size; k += 1) {
+    const plane = data.subarray(k * count, (k + 1) * count);
+    for (let i = 0; i < count; i += 1) plain[i * size + k] = plane[i];
+  }
+  return plain;
 }
 
 /** values (row-major) as nested arrays of `shape`; NaN and infinities become null, as in JSON. */

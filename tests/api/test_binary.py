@@ -86,7 +86,8 @@ def test_the_openapi_document_keeps_the_trace_body_and_both_encodings(client):
     body = operation["requestBody"]["content"]["application/json"]["schema"]
     assert set(body["properties"]) == set(TraceIn.model_fields)
     assert set(operation["responses"]["200"]["content"]) == {"application/json", "application/msgpack"}
-    assert [p["name"] for p in operation.get("parameters", [])] == ["name"]  # Accept is not a parameter
+    # Accept and Accept-Encoding are headers, not parameters; ?encoding and ?shuffle are
+    assert [p["name"] for p in operation.get("parameters", [])] == ["name", "encoding", "shuffle"]
 
 
 def test_a_trace_body_larger_than_the_model_can_need_is_refused_unparsed(client, make_model, monkeypatch):
