@@ -84,8 +84,14 @@ def run_training(
     on_progress: Callable[[Progress], None] | None = None,
     on_trace: Callable[[int, object], None] | None = None,
     stop: StopFlag | None = None,
+    early_stop: Callable[[Progress, LoadedModel], bool] | None = None,
 ) -> RunOutcome:
-    """Create or continue description.model, train it, save it by the rules above."""
+    """Create or continue description.model, train it, save it by the rules above.
+
+    early_stop, when given, is asked after each progress report (with the model being
+    trained); True ends the run there, done and saved like a run that used its budget.
+    An experiment's criterion stops its runs this way (app/core/experiments/run.py).
+    """
     stop = stop if stop is not None else StopFlag()
     request = description.request
     loaded, created = _open(store, description, device)
@@ -98,14 +104,20 @@ def run_training(
     first_step = loaded.total_steps
     config = request.train_config(first_step)
     run = _Run(store, loaded, config, stop, task if description.warmup_options is not None else None)
+    # The trainer stops on the caller's flag or on this run's own early stop, which must not
+    # set the caller's flag: that one may be shared with other runs (an experiment's cancel).
+    met = StopFlag()
+    either = StopFlag(_Either(stop, met))
 
     def progress(report: Progress) -> None:
         if on_progress is not None:
             on_progress(report)
+        if early_stop is not None and not either.is_set() and early_stop(report, loaded):
+            met.stop()
         run.check_in(trainer)
 
     trainer = Trainer(
-        loaded.model, task, config, progress, on_trace, first_step=first_step, probe=probe, stop_flag=stop
+        loaded.model, task, config, progress, on_trace, first_step=first_step, probe=probe, stop_flag=either
     )
     if on_start is not None:
         on_start(RunStart(loaded.name, created, first_step, config.steps, task.metric_name, str(device)))
@@ -116,7 +128,22 @@ def run_training(
     except Exception as error:  # e.g. out of memory: the store keeps the last good save
         log.exception("training %s failed", loaded.name)
         result = TrainResult("failed", trainer.step, f"training stopped by an error: {error}", trainer.history)
+    if result.status == "cancelled" and met.is_set() and not stop.is_set():
+        result = TrainResult("done", result.steps_done, "", result.history)  # stopped early: its goal was met
     return run.finish(trainer, result)
+
+
+class _Either:
+    """An event that is set when either of two flags is (StopFlag accepts any set()/is_set())."""
+
+    def __init__(self, outer: StopFlag, own: StopFlag):
+        self.outer, self.own = outer, own
+
+    def set(self) -> None:
+        self.own.stop()
+
+    def is_set(self) -> bool:
+        return self.own.is_set() or self.outer.is_set()
 
 
 def _open(store: ModelStore, description: RunDescription, device) -> tuple[LoadedModel, bool]:
