@@ -76,6 +76,7 @@ def test_create_list_detail_delete(client, settings):
             "updated_at": detail["updated_at"],
             "last_loss": None,
             "last_metric": None,
+            "init": {"scheme": "default", "forget_bias": None, "t_max": None},
             "error": None,
         }
     ]

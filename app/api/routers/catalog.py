@@ -27,6 +27,7 @@ def list_architectures() -> list[ArchitectureOut]:
             equations=list(arch.equations),
             gate_names=list(arch.gate_names),
             activations=list(arch.activations),
+            init_schemes=list(arch.init_schemes),
             has_cell_state=arch.has_cell_state,
             has_shortcut=arch.has_shortcut,
             shared_matrices=dict(arch.shared_matrices),

@@ -75,6 +75,7 @@ def create(body: CreateBody, store: Store, settings: SettingsDep, cache: Cache) 
         seed=body.seed,
         activation=activation,
         task_options=body.task_options,
+        init=body.init.to_gate_init() if body.init else None,
     )
     cache.invalidate(body.name)
     log.info("created model %s (%s, %s, H=%d)", body.name, body.architecture, body.task, body.hidden_size)

@@ -44,6 +44,10 @@ class ArchitectureOut(BaseModel):
     activations: list[str] = Field(
         description="Allowed values of `activation`; the first is the default.", examples=[["tanh", "relu"]]
     )
+    init_schemes: list[str] = Field(
+        description="Initialisation schemes POST /models takes for this family (init.scheme); the first is PyTorch's.",
+        examples=[["default", "forget_bias", "chrono"]],
+    )
     has_cell_state: bool = Field(description="Whether traces carry c_t (LSTM).", examples=[True])
     has_shortcut: bool = Field(description="Whether a direct input-to-output path exists.", examples=[False])
     shared_matrices: dict[str, str] = Field(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.api.schemas.catalog import TaskOut
-from app.core.architectures import MAX_HIDDEN_SIZE
+from app.core.architectures import MAX_HIDDEN_SIZE, GateInit, InvalidInit
+from app.core.architectures.init import FORGET_BIAS_LIMIT, MAX_T_MAX, MIN_T_MAX
 from app.core.store import NAME_PATTERN, HistoryPoint, InvalidName, ModelMetadata, Speed, validate_name
 from app.core.store.metadata import CONFIG_KEYS  # noqa: F401 (the upload checks read it from here)
 
@@ -21,6 +22,64 @@ NAME_DESCRIPTION = (
     "1 to 64 characters: lower-case letters a-z, digits, '-' and '_', starting with a letter or digit. "
     "A name is never used as a path."
 )
+
+
+INIT_EXAMPLE = {"scheme": "chrono", "t_max": 80}
+
+
+class InitIn(BaseModel):
+    """How a new model's gates (or recurrent weights) start; docs/engine.md has the formulas.
+
+    Which schemes a family takes is in GET /architectures (`init_schemes`); a scheme the
+    chosen family cannot take is a 422 naming the families that can."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [INIT_EXAMPLE]})
+
+    scheme: Literal["default", "forget_bias", "chrono", "identity"] = Field(
+        description=(
+            "default: PyTorch's. forget_bias: the LSTM forget gate's (GRU: update gate's) bias set to "
+            "`forget_bias`. chrono: that bias drawn from log U[1, t_max - 1] per unit, and the LSTM input "
+            "gate's set to its negative (Tallec & Ollivier 2018). identity: W_hh = I and zero biases, "
+            "for the relu Elman and shortcut nets (Le, Jaitly & Hinton 2015)."
+        ),
+        examples=["chrono", "forget_bias"],
+    )
+    forget_bias: float | None = Field(
+        None,
+        ge=-FORGET_BIAS_LIMIT,
+        le=FORGET_BIAS_LIMIT,
+        allow_inf_nan=False,
+        description="With forget_bias only: the bias (1 in Jozefowicz et al. 2015; 3-5 opens the gate wide).",
+        examples=[1.0],
+    )
+    t_max: int | None = Field(
+        None,
+        ge=MIN_T_MAX,
+        le=MAX_T_MAX,
+        description="With chrono only: the longest dependency, in steps, the gates should span at the start.",
+        examples=[80],
+    )
+
+    @model_validator(mode="after")
+    def _parameter_fits_scheme(self) -> InitIn:
+        self.to_gate_init()  # a missing or stray parameter: the engine's message, as a 422
+        return self
+
+    def to_gate_init(self) -> GateInit:
+        try:
+            return GateInit(self.scheme, self.forget_bias, self.t_max)
+        except InvalidInit as exc:  # not a ValueError pydantic would report as a 422 on its own
+            raise ValueError(str(exc)) from None
+
+
+class InitOut(BaseModel):
+    scheme: str = Field(description="default, forget_bias, chrono or identity (see POST /models).", examples=["chrono"])
+    forget_bias: float | None = Field(None, description="The forget_bias scheme's value.", examples=[None])
+    t_max: int | None = Field(None, description="The chrono scheme's T_max.", examples=[80])
+
+    @classmethod
+    def of(cls, init: GateInit) -> InitOut:
+        return cls(scheme=init.scheme, forget_bias=init.forget_bias, t_max=init.t_max)
 
 
 class ModelCreate(BaseModel):
@@ -69,6 +128,11 @@ class ModelCreate(BaseModel):
         default_factory=dict,
         description="Task options (see the task's options_spec); unknown options are refused.",
         examples=[{"max_length": 30}],
+    )
+    init: InitIn | None = Field(
+        None,
+        description="How the gates start (see InitIn); null or absent: PyTorch's default.",
+        examples=[None, INIT_EXAMPLE, {"scheme": "forget_bias", "forget_bias": 1.0}],
     )
 
     @field_validator("name")
@@ -129,6 +193,9 @@ class ModelSummaryOut(BaseModel):
         description="Why the model cannot be used (damaged or missing file); null for a healthy model.",
         examples=[None, "m.json: not valid JSON (JSONDecodeError: Expecting value)"],
     )
+    init: InitOut | None = Field(
+        None, description="How the model's gates started; null for a broken entry.", examples=[INIT_EXAMPLE]
+    )
 
     @classmethod
     def from_listing(cls, name: str, metadata: ModelMetadata | None, error: str | None) -> ModelSummaryOut:
@@ -158,6 +225,7 @@ class ModelSummaryOut(BaseModel):
             last_loss=last.loss if last else None,
             last_metric=last.metric if last else None,
             error=error,
+            init=InitOut.of(metadata.init),
         )
 
 
@@ -185,6 +253,10 @@ class ModelDetailOut(BaseModel):
     )
     parameter_count: int | None = Field(description="Number of weights.", examples=[1655])
     seed: int | None = Field(description="Seed of the initial weights.", examples=[0])
+    init: InitOut = Field(
+        description="How the gates started (default for models made before the option existed).",
+        examples=[INIT_EXAMPLE],
+    )
     total_steps: int = Field(description="Training steps so far.", examples=[2000])
     training_time_s: float = Field(description="Seconds spent training, all runs together.", examples=[12.5])
     last_training: dict[str, Any] | None = Field(
@@ -224,6 +296,7 @@ class ModelDetailOut(BaseModel):
             task=TaskOut(**task_description),
             parameter_count=metadata.parameter_count,
             seed=metadata.seed,
+            init=InitOut.of(metadata.init),
             total_steps=metadata.total_steps,
             training_time_s=metadata.training_time_s,
             last_training=asdict(metadata.last_training) if metadata.last_training else None,
