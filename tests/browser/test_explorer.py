@@ -176,10 +176,41 @@ def test_the_tour_opens_chapters_and_can_be_left(page, server_url, screenshot):
     assert page.input_value("[data-role=model-select]") == "elman-embedded-reber"  # the view stays
 
 
-def test_the_page_fetches_traces_as_msgpack(page, server_url):
-    """The page asks for binary traces (docs/api.md, Binary traces); the other tests here check
-    that what it draws from them matches the JSON trace (losses, columns, steps)."""
-    trace_types = []
-    page.on("response", lambda r: trace_types.append(r.headers.get("content-type")) if r.url.endswith("/trace") else 0)
+# In the page: api.js's trace of a model (compressed, byte-shuffled msgpack) against the
+# JSON trace of the same input, value by value: every float32 array value must be the
+# JSON number rounded to float32 (Math.fround), every other value the same.
+COMPARE_DECODED_WITH_JSON = """async (name) => {
+  const { api } = await import('/static/js/api.js');
+  const input = (await api.model(name)).task.probe_text;
+  const decoded = await api.trace(name, input);
+  const json = await (await fetch(`/api/models/${name}/trace`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ input }),
+  })).json();
+  let numbers = 0;
+  const different = [];
+  const walk = (a, b, path) => {
+    if (typeof b === 'number') {
+      numbers += 1;
+      if (a !== b && a !== Math.fround(b)) different.push(`${path}: ${a} vs ${b}`);
+    } else if (b === null || typeof b !== 'object') {
+      if (a !== b) different.push(`${path}: ${a} vs ${b}`);
+    } else {
+      for (const key of new Set([...Object.keys(a ?? {}), ...Object.keys(b)])) walk(a?.[key], b[key], `${path}.${key}`);
+    }
+  };
+  walk(decoded, json, 'trace');
+  return { numbers, different: different.slice(0, 5) };
+}"""
+
+
+def test_the_page_fetches_compressed_binary_traces_and_decodes_them_exactly(page, server_url):
+    """The page asks for byte-shuffled msgpack (docs/api.md, Binary traces), which Chromium gets
+    zstd-compressed from 127.0.0.1; what api.js decodes is the JSON trace, value for value."""
+    traces = []
+    page.on("response", lambda r: traces.append(r.headers) if r.url.split("?")[0].endswith("/trace") else 0)
     open_page(page, server_url, "?model=elman-reber")
-    assert trace_types and set(trace_types) == {"application/msgpack"}
+    assert traces and {headers.get("content-type") for headers in traces} == {"application/msgpack"}
+    assert {headers.get("content-encoding") for headers in traces} == {"zstd"}
+    for name in ("elman-reber", "lstm-frametime"):  # 200 steps of H = 128: 0.4 MB of arrays
+        compared = page.evaluate(COMPARE_DECODED_WITH_JSON, name)
+        assert compared["different"] == [] and compared["numbers"] > 500, (name, compared)
