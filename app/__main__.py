@@ -1,4 +1,4 @@
-"""The command line: `python -m app serve|train|trace|list|info|delete` (also `unrolled ...`).
+"""The command line: `python -m app serve|train|create|trace|list|info|delete` (also `unrolled ...`).
 
 Owns the argument parser and the one place where errors become exit statuses:
 a mistake a person can make (unknown model, bad name or symbol, a flag that
@@ -6,6 +6,7 @@ does not fit) prints one line "error: ..." to stderr and exits 2, Ctrl-C exits
 130, and only a genuine bug shows a traceback. The commands live in app/cli/.
 
     python -m app train --name reber-lstm --architecture lstm --task reber --hidden-size 16 --steps 500
+    python -m app train --name recall --architecture lstm --task copy --hidden-size 32 --init chrono:80 --steps 500
     python -m app trace reber-lstm BTSSXXTVVE
 """
 
@@ -18,9 +19,8 @@ import sys
 from app import logs
 from app.cli.commands import command_delete, command_info, command_list, command_serve, command_trace
 from app.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, USER_ERRORS, CliError
+from app.cli.create import add_model_flags, command_create
 from app.cli.training import command_train, parse_clip_norm
-from app.core.architectures import ARCHITECTURES
-from app.core.tasks import TASKS
 from app.core.train import OPTIMIZERS
 from app.settings import Settings, SettingsError
 
@@ -47,17 +47,7 @@ def build_parser() -> Parser:
 
     train = sub.add_parser("train", help="create a model, or continue training a stored one")
     train.add_argument("--name", required=True, help="the model's name in the store")
-    train.add_argument("--architecture", choices=list(ARCHITECTURES), help="cell family (new models)")
-    train.add_argument("--task", help=f"one of {', '.join(TASKS)} (new models)")
-    train.add_argument("--hidden-size", type=int, help="hidden units H (new models)")
-    train.add_argument("--activation", help="cell nonlinearity, tanh or relu where offered (new models; default tanh)")
-    train.add_argument(
-        "--task-option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a task option, e.g. max_length=30 (repeatable; new models)",
-    )
+    add_model_flags(train, required=False)
     train.add_argument("--steps", type=int, required=True, help="optimizer steps to run")
     train.add_argument("--batch-size", type=int, default=32)
     train.add_argument("--learning-rate", type=float, default=0.01)
@@ -75,6 +65,12 @@ def build_parser() -> Parser:
         help="initialises a new model and seeds the batches (default 0; a continued run draws fresh batches)",
     )
     train.set_defaults(handler=command_train)
+
+    create = sub.add_parser("create", help="store a new, untrained model (e.g. to look at its initialisation)")
+    create.add_argument("--name", required=True, help="the model's name in the store")
+    add_model_flags(create, required=True)
+    create.add_argument("--seed", type=int, help="initialises the weights (default 0)")
+    create.set_defaults(handler=command_create)
 
     trace = sub.add_parser("trace", help="run one sequence forward and back, step by step")
     trace.add_argument("name")

@@ -103,6 +103,7 @@ def info_lines(metadata: ModelMetadata) -> list[str]:
         f"parameters:     {metadata.parameter_count}",
         f"task:           {task.id if task else None} ({options})",
         f"init seed:      {metadata.seed}",
+        f"initialisation: {metadata.init.to_text()}",
         f"steps trained:  {metadata.total_steps} in {duration(metadata.training_time_s)}",
         f"created:        {metadata.created_at}",
         f"updated:        {metadata.updated_at}",

@@ -104,6 +104,7 @@ def model_spec(store: ModelStore, args: argparse.Namespace) -> ModelSpec:
         activation=args.activation,
         seed=0 if args.seed is None else args.seed,
         task_options=options,
+        init=args.init,
     )
 
 
