@@ -23,6 +23,14 @@
     UNROLLED_ALLOWED_ORIGINS   extra browser origins (scheme://host[:port]) allowed to send
                           state-changing requests and open WebSockets, comma-separated
     UNROLLED_DEV          1 serves the developer pages under /static/dev (default 0)
+    UNROLLED_CLASSROOM    auto | on | off: a teacher's token and a workspace per visitor
+                          (default auto: on whenever the server listens beyond loopback)
+    UNROLLED_CLASSROOM_TOKEN   the teacher's token, 16 characters or more (default: a new
+                          random one each start, printed by serve)
+    UNROLLED_WORKSPACES_DIR    the workspaces' folders (default: MODELS_DIR/workspaces)
+    UNROLLED_MAX_WORKSPACES, UNROLLED_WORKSPACE_MAX_MODELS, UNROLLED_WORKSPACE_MAX_JOBS
+                          classroom quotas: workspaces (200), models per workspace (10), training
+                          jobs queued or running per student workspace (2)
 
 A bad value stops the program with a SettingsError that names the variable and
 says what it must be, rather than pydantic's nested validation report.
@@ -41,6 +49,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "UNROLLED_"
 
 AtLeastOne = Annotated[int, Field(ge=1)]
+MIN_TOKEN_LENGTH = 16  # a teacher's own token: long enough not to be guessed
 
 # A host name or IP address (IPv6 in brackets), with an optional port; an origin is
 # http(s):// and one of those, nothing after it.
@@ -91,6 +100,14 @@ class Settings(BaseSettings):
     # requests and open WebSockets (a page served from elsewhere that uses this API).
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     dev: bool = False  # serve the developer pages (static/dev); never on a shared server
+    # Classroom mode (app/api/auth.py, app/api/workspaces.py): auto turns it on whenever the
+    # server listens beyond loopback, so a shared server is never open without it by accident.
+    classroom: Literal["auto", "on", "off"] = "auto"
+    classroom_token: str | None = None  # None: a new random token each start, printed by serve
+    workspaces_dir: Path | None = None  # None: models_dir / "workspaces" (inside a mounted store volume)
+    max_workspaces: AtLeastOne = 200  # one per student browser; bounds the disk a class can fill
+    workspace_max_models: AtLeastOne = 10  # models one workspace may hold
+    workspace_max_jobs: AtLeastOne = 2  # a student's jobs queued or running: one cannot fill the line
 
     @field_validator("allowed_hosts", "allowed_origins", mode="before")
     @classmethod
@@ -115,7 +132,16 @@ class Settings(BaseSettings):
                 raise ValueError(f"must list origins such as https://example.org or http://host:8000, not {entry!r}")
         return tuple(entry.lower() for entry in value)
 
-    @field_validator("seed_dir", mode="before")
+    @field_validator("classroom_token", mode="after")
+    @classmethod
+    def _token(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # an empty variable: a new token each start
+        if len(value) < MIN_TOKEN_LENGTH or not value.isprintable() or " " in value:
+            raise ValueError(f"must be at least {MIN_TOKEN_LENGTH} characters without spaces (it guards the class)")
+        return value
+
+    @field_validator("seed_dir", "workspaces_dir", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         if isinstance(value, str):

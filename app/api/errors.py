@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app.api.jobs.registry import JobNotFound, ModelBusy, TooManyJobs
+from app.api.workspaces import ReadOnlyModel, TooManyWorkspaces
 from app.core.architectures import InvalidConfig, UnknownArchitecture
 from app.core.execution import OverBudget
 from app.core.store import CorruptModel, InvalidModel, InvalidName, LimitExceeded, ModelExists, ModelNotFound
@@ -26,13 +27,15 @@ log = logging.getLogger(__name__)
 
 # engine exception -> HTTP status
 STATUS_OF: dict[type[Exception], int] = {
-    ModelNotFound: 404,
+    ModelNotFound: 404,  # in classroom mode also another workspace's model: its existence is not told
+    ReadOnlyModel: 403,  # a demo model, in classroom mode
+    TooManyWorkspaces: 409,  # max_workspaces reached: the teacher must clear some
     JobNotFound: 404,
     ModelExists: 409,  # a taken name
     StoreFull: 409,  # max_models reached: a conflict with the store's state, not a fault of the request
     StoreNotWritable: 503,  # the models folder refuses writes (read-only, another user's, full); reads still work
     ModelBusy: 409,  # the model already has an active job
-    TooManyJobs: 429,  # every slot busy and the waiting line full: try again later
+    TooManyJobs: 429,  # every slot busy and the waiting line full, or a workspace's job quota: try again later
     OverBudget: 422,  # a job whose estimated memory or time per step is over the server's budget
     InvalidName: 422,
     InvalidModel: 422,

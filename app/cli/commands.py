@@ -14,6 +14,7 @@ import os
 import sys
 
 from app import logs
+from app.api.auth import classroom_on, new_token, teacher_url
 from app.api.origin import listen_address_name
 from app.cli.common import CliError, load_settings, open_store
 from app.cli.progress import duration
@@ -38,6 +39,13 @@ def command_serve(args: argparse.Namespace) -> int:
     # The app (imported by uvicorn, in a child process with --reload) reads its settings
     # from the environment: this is how it learns the --host name it must answer to.
     os.environ[ENV_PREFIX + "HOST"] = host
+    if classroom_on(settings.classroom, host):
+        # The same token for the app (through the environment) and for the teacher, printed
+        # the way Jupyter prints its URL: opening it sets the teacher's cookie.
+        token = settings.classroom_token or new_token()
+        os.environ[ENV_PREFIX + "CLASSROOM_TOKEN"] = token
+        print(f"classroom mode: the teacher opens {teacher_url(host, port, token, settings.allowed_hosts)}", flush=True)
+        print("students open the same address without the token; each browser gets a workspace of its own", flush=True)
     if listen_address_name(host) is None and not settings.allowed_hosts:
         log.warning(
             "listening on every interface, but the server answers only to localhost: set "

@@ -78,6 +78,8 @@ def test_create_list_detail_delete(client, settings):
             "last_metric": None,
             "init": {"scheme": "default", "forget_bias": None, "t_max": None},
             "error": None,
+            "read_only": False,
+            "workspace": None,
         }
     ]
 
@@ -197,7 +199,7 @@ def test_server_limits_on_create(make_client):
 def test_delete_cancels_a_training_job_first(client, make_model):
     make_model("m")
     cancelled = []
-    client.app.state.jobs.cancel_for_model = cancelled.append
+    client.app.state.jobs.cancel_for_model = lambda name, workspace=None: cancelled.append(name)
     assert client.delete("/api/models/m").status_code == 204
     assert cancelled == ["m"]
 

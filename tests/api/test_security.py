@@ -301,6 +301,7 @@ def test_serve_tells_the_app_the_host_it_listens_on_and_warns_about_a_wildcard(m
     served: list[dict] = []
     monkeypatch.setattr(uvicorn, "run", lambda target, **options: served.append(options))
     monkeypatch.setenv("UNROLLED_HOST", "127.0.0.1")  # restored after the test; serve changes it
+    monkeypatch.setenv("UNROLLED_CLASSROOM_TOKEN", "")  # likewise: serve sets it beyond loopback
     assert main(["serve", "--host", "lab.example", "--port", "8123"]) == 0
     assert served[-1]["host"] == "lab.example"
     assert AccessPolicy.from_settings(Settings.from_env()).host_allowed("lab.example:8123", "http")

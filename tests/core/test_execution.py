@@ -172,7 +172,7 @@ class RecordingExecutor(Executor):
     def __init__(self, slots: int):
         self.slots, self.launched, self.cancelled, self.sinks = slots, [], [], {}
 
-    def launch(self, run_id, description, sink) -> None:
+    def launch(self, run_id, description, sink, place=None) -> None:
         self.launched.append(run_id)
         self.sinks[run_id] = sink
 

@@ -43,6 +43,12 @@ GOOD = [
         ("http://a.example", "http://b.example:8000"),
     ),
     ("UNROLLED_DEV", "1", "dev", True),
+    ("UNROLLED_CLASSROOM", "on", "classroom", "on"),
+    ("UNROLLED_CLASSROOM_TOKEN", "a-teachers-own-token", "classroom_token", "a-teachers-own-token"),
+    ("UNROLLED_WORKSPACES_DIR", "/tmp/ws", "workspaces_dir", Path("/tmp/ws")),
+    ("UNROLLED_MAX_WORKSPACES", "30", "max_workspaces", 30),
+    ("UNROLLED_WORKSPACE_MAX_MODELS", "3", "workspace_max_models", 3),
+    ("UNROLLED_WORKSPACE_MAX_JOBS", "1", "workspace_max_jobs", 1),
 ]
 
 # (variable, a bad raw value, the message it must give)
@@ -67,6 +73,15 @@ BAD = [
     ("UNROLLED_WS_STALL_TIMEOUT_S", "0", "UNROLLED_WS_STALL_TIMEOUT_S must be at least 0.1, not '0'"),
     ("UNROLLED_MAX_STREAMS_PER_CLIENT", "0", "UNROLLED_MAX_STREAMS_PER_CLIENT must be at least 1, not '0'"),
     ("UNROLLED_DEV", "maybe", "UNROLLED_DEV must be 1 or 0 (true or false), not 'maybe'"),
+    ("UNROLLED_CLASSROOM", "yes", "UNROLLED_CLASSROOM must be 'auto', 'on' or 'off', not 'yes'"),
+    (
+        "UNROLLED_CLASSROOM_TOKEN",
+        "short",
+        "UNROLLED_CLASSROOM_TOKEN must be at least 16 characters without spaces (it guards the class)",
+    ),
+    ("UNROLLED_MAX_WORKSPACES", "0", "UNROLLED_MAX_WORKSPACES must be at least 1, not '0'"),
+    ("UNROLLED_WORKSPACE_MAX_MODELS", "none", "UNROLLED_WORKSPACE_MAX_MODELS must be a whole number, not 'none'"),
+    ("UNROLLED_WORKSPACE_MAX_JOBS", "0", "UNROLLED_WORKSPACE_MAX_JOBS must be at least 1, not '0'"),
     (
         "UNROLLED_ALLOWED_HOSTS",
         "lab.example,http://lab.example",

@@ -90,8 +90,13 @@ class Subscription:
 class Job:
     """A training job as clients see it; its run's events are reported here, streams read here."""
 
-    def __init__(self, model: str, request: dict, run_request: RunRequest, first_step: int):
+    def __init__(
+        self, model: str, request: dict, run_request: RunRequest, first_step: int, workspace: str | None = None
+    ):
         self.id = secrets.token_hex(6)
+        # Whose model it trains in classroom mode (None on a local server). Not in snapshot(): a
+        # student's page never learns its workspace id, the key its HttpOnly cookie keeps from scripts.
+        self.workspace = workspace
         self.position: int | None = None  # place in the waiting line while queued (1: next)
         self.model = model
         self.request = dict(request)  # the config as the client sent it, shown in the Job resource

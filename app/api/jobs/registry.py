@@ -6,6 +6,13 @@ settings.max_jobs run at once; the next settings.max_queued_jobs wait in a line
 that is fair between owners (the Scheduler), each told its position; beyond
 that a client is told so (TooManyJobs, a 429) instead of waiting unseen.
 Jobs live in memory: the active ones and the last KEEP_FINISHED finished ones.
+
+In classroom mode every job belongs to a workspace (app/api/workspaces.py): it
+runs in that workspace's folder (its StorePlace), a model name is busy only within
+its workspace (two students may each train a model called "mine"), the line is
+fair between workspaces (the Scheduler's owner), a workspace may have at most a
+quota of active jobs (WorkspaceJobsFull, a 429), and a reader scoped to one
+workspace (JobScope) never sees another's jobs: they answer as if they did not exist.
 """
 
 from __future__ import annotations
@@ -13,7 +20,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
 
 import torch
 
@@ -45,8 +51,42 @@ class TooManyJobs(JobRefused):
     """Every slot is busy and the waiting line is full, or the server is shutting down (429)."""
 
 
+class WorkspaceJobsFull(TooManyJobs):
+    """The workspace has its quota of queued and running jobs already (429)."""
+
+
 class JobNotFound(LookupError):
     """No job of that id is kept (404)."""
+
+
+ALL_WORKSPACES = None  # a scope that sees every job: the teacher's, and a local server's
+
+
+class JobScope:
+    """The jobs one reader may see: every job (workspace None) or one workspace's. Hands
+    out the registry's lookups, so that a job of another workspace is simply not there."""
+
+    def __init__(self, registry: JobRegistry, workspace: str | None = ALL_WORKSPACES):
+        self.registry, self.workspace = registry, workspace
+
+    def sees(self, job: Job) -> bool:
+        return self.workspace is None or job.workspace == self.workspace
+
+    def get(self, job_id: str) -> Job | None:
+        job = self.registry.get(job_id)
+        return job if job is not None and self.sees(job) else None
+
+    def find(self, job_id: str) -> Job:
+        """The job of that id; JobNotFound when none is kept, or it is another workspace's."""
+        job = self.get(job_id)
+        if job is None:
+            kept = f"finished jobs are kept until the server restarts, the last {KEEP_FINISHED} of them"
+            raise JobNotFound(f"no job {job_id!r} ({kept})")
+        return job
+
+    def list(self) -> list[Job]:
+        """Every job this scope sees, newest first."""
+        return [job for job in self.registry.list() if self.sees(job)]
 
 
 class QueueHold:
@@ -84,11 +124,10 @@ class JobRegistry:
 
     def find(self, job_id: str) -> Job:
         """The job of that id; JobNotFound when none is kept."""
-        job = self.get(job_id)
-        if job is None:
-            kept = f"finished jobs are kept until the server restarts, the last {KEEP_FINISHED} of them"
-            raise JobNotFound(f"no job {job_id!r} ({kept})")
-        return job
+        return JobScope(self).find(job_id)
+
+    def scope(self, workspace: str | None = ALL_WORKSPACES) -> JobScope:
+        return JobScope(self, workspace)
 
     def list(self) -> list[Job]:
         """Every job kept, newest first."""
@@ -103,36 +142,65 @@ class JobRegistry:
                 counts[job.status] = counts.get(job.status, 0) + 1
         return counts
 
-    def active_for(self, model: str) -> Job | None:
+    def active_for(self, model: str, workspace: str | None = None) -> Job | None:
         with self._lock:
-            return self._active_for(model)
+            return self._active_for(model, workspace)
 
-    def _active_for(self, model: str) -> Job | None:
-        return next((job for job in self._jobs.values() if job.model == model and job.active), None)
+    def _active_for(self, model: str, workspace: str | None) -> Job | None:
+        return next(
+            (job for job in self._jobs.values() if job.model == model and job.workspace == workspace and job.active),
+            None,
+        )
+
+    def active_counts(self) -> dict[str | None, int]:
+        """Queued and running jobs by workspace (GET /api/workspaces)."""
+        counts: dict[str | None, int] = {}
+        with self._lock:
+            for job in self._jobs.values():
+                if job.active:
+                    counts[job.workspace] = counts.get(job.workspace, 0) + 1
+        return counts
 
     # ----- starting ------------------------------------------------------------
 
     def submit(
-        self, model: str, request: dict, run_request: RunRequest, first_step: int, owner: Hashable = None
+        self,
+        model: str,
+        request: dict,
+        run_request: RunRequest,
+        first_step: int,
+        workspace: str | None = None,
+        place: StorePlace | None = None,
+        max_active: int | None = None,
     ) -> Job:
         """Queue a job training `model`; it starts as soon as a slot is free. ModelBusy or
-        TooManyJobs when it cannot be taken. owner: whose turn it takes in the line."""
+        TooManyJobs when it cannot be taken. workspace: whose model it is (and whose turn it
+        takes in the line); place: where its run opens the store (None: the shared store);
+        max_active: the workspace's quota of queued and running jobs (WorkspaceJobsFull past it)."""
         with self._lock:
             if self._closed:
                 raise TooManyJobs("the server is shutting down and starts no new jobs")
-            busy = self._active_for(model)
+            busy = self._active_for(model, workspace)
             if busy is not None:
                 raise ModelBusy(
                     f"model {model!r} is already training in job {busy.id}; cancel it or wait for it to end"
                 )
-            job = Job(model, request, run_request, first_step)
+            if max_active is not None:
+                active = [job.id for job in self._jobs.values() if job.workspace == workspace and job.active]
+                if len(active) >= max_active:
+                    raise WorkspaceJobsFull(
+                        f"your workspace already has {len(active)} training job(s) queued or running "
+                        f"({', '.join(active)}), the most this server allows one workspace "
+                        "(UNROLLED_WORKSPACE_MAX_JOBS); wait for one to end or cancel one"
+                    )
+            job = Job(model, request, run_request, first_step, workspace)
             cancel = lambda: self.scheduler.cancel(job.id)  # noqa: E731 (the job's one way to stop its run)
             job.set_canceller(cancel)
             self._jobs[job.id] = job
             self._forget_old()
         description = RunDescription(model, run_request)
         try:
-            self.scheduler.submit(job.id, description, job_sink(job, cancel), owner)
+            self.scheduler.submit(job.id, description, job_sink(job, cancel), owner=workspace, place=place)
         except QueueFull as error:
             with self._lock:
                 self._jobs.pop(job.id, None)
@@ -162,10 +230,10 @@ class JobRegistry:
             job.wait(wait_s)
         return job
 
-    def cancel_for_model(self, name: str, wait_s: float = DELETE_WAIT_S) -> Job | None:
-        """Called before a model is deleted: stop its job (ending 'cancelled', "the model was
-        deleted", without a final save) and wait up to wait_s for its thread to let go."""
-        job = self.active_for(name)
+    def cancel_for_model(self, name: str, workspace: str | None = None, wait_s: float = DELETE_WAIT_S) -> Job | None:
+        """Called before a model (of `workspace`) is deleted: stop its job (ending 'cancelled',
+        "the model was deleted", without a final save) and wait up to wait_s for its thread to let go."""
+        job = self.active_for(name, workspace)
         if job is None:
             return None
         job.request_stop(MODEL_DELETED)

@@ -4,6 +4,10 @@ Blocking work (file reads, torch) runs in FastAPI's threadpool: the routes are
 plain `def`, except the checkpoint upload, which must await its raw body first.
 Store exceptions reach the client through app.api.errors, which gives each
 its status (a full store, StoreFull, is 409; any other limit 422).
+In classroom mode `Store` is the caller's workspace over the demos
+(app/api/workspaces.py): another workspace's model is not found (404), a demo is
+read-only (403), and each row and detail says which (read_only; the teacher also
+gets the workspace a model is in).
 """
 
 from __future__ import annotations
@@ -15,13 +19,15 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
-from app.api.deps import Cache, Jobs, LoadedModelDep, ModelName, SettingsDep, Store, StoredMetadata
+from app.api.auth import Visitor
+from app.api.deps import Cache, Jobs, LoadedModelDep, ModelName, SettingsDep, Store, StoredMetadata, VisitorDep
 from app.api.jobs.registry import JobRegistry
 from app.api.json_body import SMALL_BODY_BYTES, json_body, json_body_openapi
 from app.api.model_cache import ModelCache
 from app.api.responses import numpy_json_response
 from app.api.schemas.common import error_responses
 from app.api.schemas.models import CONFIG_KEYS, ModelCreate, ModelDetailOut, ModelSummaryOut, WeightsOut
+from app.api.workspaces import is_read_only, read_only_error, shown_workspace, workspace_of
 from app.core.architectures import ModelConfig, get_architecture
 from app.core.models import create_model
 from app.core.store import InvalidModel, ModelMetadata, ModelStore, StoreLimits
@@ -42,8 +48,12 @@ OCTET_STREAM = "application/octet-stream"
 
 
 @router.get("", response_model=list[ModelSummaryOut], summary="Every stored model; a damaged one lists with its error")
-def list_models(store: Store) -> list[ModelSummaryOut]:
-    return [ModelSummaryOut.from_listing(entry.name, entry.metadata, entry.error) for entry in store.list()]
+def list_models(store: Store, visitor: VisitorDep) -> list[ModelSummaryOut]:
+    rows = []
+    for entry in store.list():
+        row = ModelSummaryOut.from_listing(entry.name, entry.metadata, entry.error)
+        rows.append(row.model_copy(update=classroom_fields(store, entry.name, visitor)))
+    return rows
 
 
 @router.post(
@@ -58,7 +68,7 @@ def list_models(store: Store) -> list[ModelSummaryOut]:
     responses=error_responses(409, 413, 422, 503),
     openapi_extra=json_body_openapi(ModelCreate),
 )
-def create(body: CreateBody, store: Store, settings: SettingsDep, cache: Cache) -> ModelDetailOut:
+def create(body: CreateBody, store: Store, settings: SettingsDep, cache: Cache, visitor: VisitorDep) -> ModelDetailOut:
     if body.hidden_size > settings.max_hidden_size:
         raise HTTPException(
             422, f"hidden_size must be between 1 and {settings.max_hidden_size}, not {body.hidden_size}"
@@ -79,7 +89,7 @@ def create(body: CreateBody, store: Store, settings: SettingsDep, cache: Cache) 
     )
     cache.invalidate(body.name)
     log.info("created model %s (%s, %s, H=%d)", body.name, body.architecture, body.task, body.hidden_size)
-    return detail_of(body.name, loaded.metadata)
+    return detail_of(body.name, loaded.metadata, classroom_fields(store, body.name, visitor))
 
 
 @router.get(
@@ -88,8 +98,8 @@ def create(body: CreateBody, store: Store, settings: SettingsDep, cache: Cache) 
     summary="One model: config, task, training history",
     responses=error_responses(404, 422),
 )
-def get_detail(name: ModelName, metadata: StoredMetadata) -> ModelDetailOut:
-    return detail_of(name, metadata)
+def get_detail(name: ModelName, metadata: StoredMetadata, store: Store, visitor: VisitorDep) -> ModelDetailOut:
+    return detail_of(name, metadata, classroom_fields(store, name, visitor))
 
 
 @router.delete(
@@ -97,11 +107,13 @@ def get_detail(name: ModelName, metadata: StoredMetadata) -> ModelDetailOut:
     status_code=204,
     response_class=Response,
     summary="Delete a model (a training job on it is cancelled first)",
-    responses=error_responses(404, 422, 503),
+    responses=error_responses(403, 404, 422, 503),
 )
 def delete(name: ModelName, store: Store, cache: Cache, jobs: Jobs) -> Response:
     store.check_writable()  # refuse before the running job is cancelled for nothing
-    jobs.cancel_for_model(name)
+    if is_read_only(store, name):  # a demo in classroom mode: 403, and no job is touched
+        raise read_only_error(name)
+    jobs.cancel_for_model(name, workspace_of(store))
     store.delete(name)
     cache.invalidate(name)
     return Response(status_code=204)
@@ -147,7 +159,7 @@ def download_checkpoint(name: ModelName, store: Store) -> FileResponse:
     openapi_extra={
         "requestBody": {"required": True, "content": {OCTET_STREAM: {"schema": {"type": "string", "format": "binary"}}}}
     },
-    responses=error_responses(404, 409, 413, 422, 503),
+    responses=error_responses(403, 404, 409, 413, 422, 503),
 )
 async def import_checkpoint(
     request: Request,
@@ -156,11 +168,13 @@ async def import_checkpoint(
     settings: SettingsDep,
     cache: Cache,
     jobs: Jobs,
+    visitor: VisitorDep,
     overwrite: bool = Query(False, description="Replace a model of the same name instead of answering 409."),
 ) -> ModelDetailOut:
     # BodySizeLimit has already refused anything over UNROLLED_MAX_BODY_BYTES with 413.
     data = await request.body()
-    return await run_in_threadpool(_import, jobs, store, settings, cache, name, data, overwrite)
+    detail = await run_in_threadpool(_import, jobs, store, settings, cache, name, data, overwrite)
+    return detail.model_copy(update=classroom_fields(store, name, visitor))
 
 
 def _import(
@@ -170,9 +184,11 @@ def _import(
     # app.api.errors makes those messages printable.
     metadata = checkpoint_metadata(data, store.limits, UPLOAD_SOURCE)
     check_buildable(metadata, settings.max_hidden_size, UPLOAD_SOURCE)
+    if is_read_only(store, name):  # classroom mode: a demo is never replaced (403)
+        raise read_only_error(name)
     if overwrite:
         store.check_writable()  # a folder that refuses the write must not cost the running job
-        jobs.cancel_for_model(name)
+        jobs.cancel_for_model(name, workspace_of(store))
     # Create or replace is decided under the store's lock (a racing create or delete cannot make
     # the answer untrue), and the detail comes from the write itself, not from a read-back.
     stored = store.import_checkpoint(name, data, metadata, overwrite=overwrite)
@@ -181,9 +197,16 @@ def _import(
     return detail_of(name, stored)
 
 
-def detail_of(name: str, metadata: ModelMetadata) -> ModelDetailOut:
+def detail_of(name: str, metadata: ModelMetadata, classroom: dict | None = None) -> ModelDetailOut:
     # make_task() raises CorruptModel when this server cannot rebuild the stored task.
-    return ModelDetailOut.from_metadata(name, metadata, metadata.make_task().describe())
+    detail = ModelDetailOut.from_metadata(name, metadata, metadata.make_task().describe())
+    return detail.model_copy(update=classroom) if classroom else detail
+
+
+def classroom_fields(store: ModelStore, name: str, visitor: Visitor) -> dict:
+    """read_only (a demo in classroom mode) and, for the teacher, the workspace the model is in."""
+    read_only = is_read_only(store, name)
+    return {"read_only": read_only, "workspace": None if read_only else shown_workspace(visitor, workspace_of(store))}
 
 
 def checkpoint_metadata(data: bytes, limits: StoreLimits, source: str) -> dict:

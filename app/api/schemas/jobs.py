@@ -150,3 +150,8 @@ class JobOut(BaseModel):
         description="The training settings, as asked for (defaults filled in).",
         examples=[CONFIG_EXAMPLE],
     )
+    workspace: str | None = Field(
+        default=None,
+        description="Classroom mode, shown to the teacher only: the workspace whose model the job trains.",
+        examples=[None],
+    )

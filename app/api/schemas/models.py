@@ -196,6 +196,16 @@ class ModelSummaryOut(BaseModel):
     init: InitOut | None = Field(
         None, description="How the model's gates started; null for a broken entry.", examples=[INIT_EXAMPLE]
     )
+    read_only: bool = Field(
+        default=False,
+        description="Classroom mode: a shipped demo model, which no one may train, replace or delete.",
+        examples=[False],
+    )
+    workspace: str | None = Field(
+        default=None,
+        description="Classroom mode, shown to the teacher only: the workspace the model is in (null: a demo).",
+        examples=[None],
+    )
 
     @classmethod
     def from_listing(cls, name: str, metadata: ModelMetadata | None, error: str | None) -> ModelSummaryOut:
@@ -252,6 +262,16 @@ class ModelDetailOut(BaseModel):
         examples=[{"id": "reber", "title": "Reber grammar", "options": {"max_length": 40}}],
     )
     parameter_count: int | None = Field(description="Number of weights.", examples=[1655])
+    read_only: bool = Field(
+        default=False,
+        description="Classroom mode: a shipped demo model, which no one may train, replace or delete.",
+        examples=[False],
+    )
+    workspace: str | None = Field(
+        default=None,
+        description="Classroom mode, shown to the teacher only: the workspace the model is in (null: a demo).",
+        examples=[None],
+    )
     seed: int | None = Field(description="Seed of the initial weights.", examples=[0])
     init: InitOut = Field(
         description="How the gates started (default for models made before the option existed).",

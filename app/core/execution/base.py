@@ -6,6 +6,7 @@ experiments issue), given only plain, picklable data:
 
     executor = LocalExecutor(StorePlace(models_dir, limits), device="cpu", slots=2)
     executor.launch("job-1", RunDescription("reber-lstm", RunRequest(steps=500)), sink)
+    executor.launch("job-2", description, sink, place=StorePlace(workspace_dir))  # another store
     ...
     executor.cancel("job-1")          # reaches the run before its next batch
     executor.shutdown(wait_s=2.0)     # every run stops and saves its last complete step
@@ -115,8 +116,11 @@ class Executor(ABC):
     slots: int
 
     @abstractmethod
-    def launch(self, run_id: str, description: RunDescription, sink: EventSink) -> None:
-        """Start the run now. Its events go to sink; it ends with one Ended or Failed."""
+    def launch(
+        self, run_id: str, description: RunDescription, sink: EventSink, place: StorePlace | None = None
+    ) -> None:
+        """Start the run now. Its events go to sink; it ends with one Ended or Failed.
+        place: the store the run opens, when not the executor's own (a classroom workspace's folder)."""
 
     @abstractmethod
     def cancel(self, run_id: str) -> bool:

@@ -66,12 +66,14 @@ class LocalExecutor(Executor):
 
     # ----- the Executor contract ---------------------------------------------------
 
-    def launch(self, run_id: str, description: RunDescription, sink: EventSink) -> None:
+    def launch(
+        self, run_id: str, description: RunDescription, sink: EventSink, place: StorePlace | None = None
+    ) -> None:
         receiver, sender = self._context.Pipe(duplex=False)
         stop = self._context.Event()
         process = self._context.Process(
             target=worker.run_in_worker,
-            args=(run_id, description, self.place, self.device, self.threads, sender, stop),
+            args=(run_id, description, place or self.place, self.device, self.threads, sender, stop),
             name=f"unrolled-run-{run_id}",
             daemon=True,  # ended with this process, should it exit without shutdown()
         )

@@ -2,6 +2,7 @@
 
     scheduler = Scheduler(executor, max_queued=10)
     scheduler.submit("job-1", description, sink, owner=None)   # QueueFull when the line is full
+    scheduler.submit("job-2", description, sink, owner="ws-a", place=StorePlace(folder))  # its own store
     scheduler.cancel("job-1")                                  # queued: Withdrawn; running: stopped
 
 The executor runs at most executor.slots runs; the rest wait here and start in
@@ -25,7 +26,17 @@ from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-from app.core.execution.base import CRASHED, FINAL_EVENTS, EventSink, Executor, Failed, Queued, RunEvent, Withdrawn
+from app.core.execution.base import (
+    CRASHED,
+    FINAL_EVENTS,
+    EventSink,
+    Executor,
+    Failed,
+    Queued,
+    RunEvent,
+    StorePlace,
+    Withdrawn,
+)
 from app.core.run_description import RunDescription
 
 log = logging.getLogger(__name__)
@@ -42,6 +53,7 @@ class _Waiting:
     sink: EventSink
     owner: Hashable
     arrival: int  # submission order
+    place: StorePlace | None = None  # the store the run opens; None: the executor's own
     position: int = 0  # the last position it was told
 
 
@@ -60,7 +72,14 @@ class Scheduler:
 
     # ----- asking ------------------------------------------------------------------
 
-    def submit(self, run_id: str, description: RunDescription, sink: EventSink, owner: Hashable = None) -> None:
+    def submit(
+        self,
+        run_id: str,
+        description: RunDescription,
+        sink: EventSink,
+        owner: Hashable = None,
+        place: StorePlace | None = None,
+    ) -> None:
         with self._lock:
             if self._closed:
                 raise QueueFull("the server is shutting down and starts no new runs")
@@ -70,7 +89,7 @@ class Scheduler:
                     f"{len(self._running)} training runs are already running and {waiting} waiting, the most "
                     "this server queues; wait for one to end or cancel one"
                 )
-            waiting_run = _Waiting(run_id, description, sink, owner, next(self._arrivals))
+            waiting_run = _Waiting(run_id, description, sink, owner, next(self._arrivals), place=place)
             self._lines.setdefault(owner, deque()).append(waiting_run)
             told = self._positions()
         self._tell(told)
@@ -161,7 +180,7 @@ class Scheduler:
                 self._fill()
 
         try:
-            self.executor.launch(run_id, chosen.description, sink)
+            self.executor.launch(run_id, chosen.description, sink, place=chosen.place)
         except Exception as error:
             log.exception("run %s could not be started", run_id)
             sink(Failed(run_id, CRASHED, f"the run could not be started: {error}"))

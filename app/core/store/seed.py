@@ -8,8 +8,9 @@ would hide the image's demo models, so the server copies them in when it
 starts (the way Docker fills a new named volume from the image). The rules:
 
 - Only a store that is missing or holds nothing visible is seeded (hidden
-  names, such as the store's temp files, and a file system's lost+found do not
-  count). A store with anything of its own is never touched, and a file that
+  names, such as the store's temp files, a file system's lost+found, and the
+  folders the caller names in `ignore`, such as classroom workspaces kept inside
+  the store, do not count). A store with anything of its own is never touched, and a file that
   exists is never overwritten (each copy claims its name exclusively).
 - Atomic as far as a folder allows: every file is written whole and fsync'ed
   under a temporary name first (atomic.write_temp), and only then are the
@@ -22,6 +23,7 @@ starts (the way Docker fills a new named volume from the image). The rules:
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
 from app.core.store import atomic
@@ -34,7 +36,7 @@ METADATA_SUFFIX = ".json"
 NOT_CONTENT = frozenset({"lost+found"})  # what a fresh file system's root holds
 
 
-def seed_models(store_dir: Path, seed_dir: Path | None) -> list[str]:
+def seed_models(store_dir: Path, seed_dir: Path | None, ignore: Collection[str] = ()) -> list[str]:
     """Copy seed_dir's models into store_dir if it is missing or empty; the names copied.
 
     Raises OSError when store_dir cannot be created or written (the caller says so).
@@ -43,7 +45,7 @@ def seed_models(store_dir: Path, seed_dir: Path | None) -> list[str]:
         return []
     if store_dir.exists() and _same_folder(store_dir, seed_dir):
         return []  # a developer's checkout: the store is the demo folder itself
-    if store_dir.exists() and not _is_empty(store_dir):
+    if store_dir.exists() and not _is_empty(store_dir, ignore):
         return []
     models = _seed_models(seed_dir)
     if not models:
@@ -71,11 +73,11 @@ def seed_models(store_dir: Path, seed_dir: Path | None) -> list[str]:
     return seeded
 
 
-def seed_at_start(store_dir: Path, seed_dir: Path | None) -> list[str]:
+def seed_at_start(store_dir: Path, seed_dir: Path | None, ignore: Collection[str] = ()) -> list[str]:
     """seed_models() for the server's start-up: logs what was copied, and logs (never raises)
     a folder it cannot write: the store's own start-up check reports that to the user."""
     try:
-        seeded = seed_models(store_dir, seed_dir)
+        seeded = seed_models(store_dir, seed_dir, ignore)
     except OSError as error:
         logger.error("could not copy the demo models from %s into %s: %s", seed_dir, store_dir, error.strerror or error)
         return []
@@ -118,8 +120,9 @@ def _publish(store_dir: Path, name: str, weights_temp: Path, metadata_temp: Path
     return True
 
 
-def _is_empty(folder: Path) -> bool:
-    return not any(not entry.name.startswith(".") and entry.name not in NOT_CONTENT for entry in folder.iterdir())
+def _is_empty(folder: Path, ignore: Collection[str] = ()) -> bool:
+    skipped = NOT_CONTENT.union(ignore)
+    return not any(not entry.name.startswith(".") and entry.name not in skipped for entry in folder.iterdir())
 
 
 def _same_folder(a: Path, b: Path) -> bool:
