@@ -4,6 +4,7 @@
  * the compare picker and the panel chips. Each writes the state, nothing else.
  */
 
+import { initText } from './initscheme.js';
 import { el } from './lib/dom.js';
 import { formatInt } from './lib/format.js';
 import { PANELS } from './panels.js';
@@ -59,7 +60,7 @@ export class Controls {
     if (detail) {
       const arch = this.catalog.arch(detail.config.architecture);
       const speed = this.catalog.speed(detail);
-      this.meta.textContent = [arch?.title, `H = ${detail.config.hidden_size}`, `${formatInt(this.catalog.parameters(detail))} weights`,
+      this.meta.textContent = [arch?.title, `H = ${detail.config.hidden_size}`, initText(detail.init), `${formatInt(this.catalog.parameters(detail))} weights`,
         detail.total_steps ? `trained ${formatInt(detail.total_steps)} steps${speed ? ` at ${formatInt(speed)} steps/s` : ''}` : 'untrained',
         detail.task.title].filter(Boolean).join(' · ');
       this.meta.title = detail.note ?? arch?.summary ?? '';
