@@ -87,15 +87,15 @@ class RayExecutor:
 
     def connect(self) -> None:
         ray = import_ray()
-        if ray.is_initialized():
+        if self.address not in ("local", "auto"):
+            check_reachable(self.address)
+        if ray.is_initialized():  # one Ray connection per process: a host program's own, reused
             self._ray = ray
             return
         options = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
         if self.address == "local":
             ray.init(num_cpus=self.workers, **options)
         else:
-            if self.address != "auto":
-                check_reachable(self.address)
             try:
                 ray.init(address=self.address, **options)
             except (ConnectionError, RuntimeError, ValueError) as error:
