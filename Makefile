@@ -21,7 +21,7 @@ setup: $(STAMP) $(NODE_STAMP)
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check $(TORCH_INDEX) --no-deps -c $(CONSTRAINTS) torch
-	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[test]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[test,ray]"
 	touch $(STAMP)
 
 # The page's browser libraries (D3), pinned in package-lock.json and served from
