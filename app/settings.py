@@ -11,6 +11,8 @@
     UNROLLED_JOB_MEMORY_MB, UNROLLED_JOB_STEP_S   a job's budget: estimated memory (default 2048 MB)
                           and seconds per training step (default 0.5); a job over it is refused
     UNROLLED_TORCH_THREADS  torch intra-op threads (default 1: the models are small)
+    UNROLLED_RAY_ADDRESS  the Ray cluster `experiment run --executor ray` uses: host:port,
+                          ray://host:port, auto or local (default: local, a Ray instance here)
     UNROLLED_MAX_HIDDEN_SIZE, UNROLLED_MAX_TRACE_STEPS, UNROLLED_MAX_TRAIN_STEPS,
     UNROLLED_MAX_BATCH_SIZE, UNROLLED_MAX_MODELS, UNROLLED_MAX_BODY_BYTES,
     UNROLLED_MAX_WS_MESSAGE_BYTES
@@ -55,6 +57,7 @@ MIN_TOKEN_LENGTH = 16  # a teacher's own token: long enough not to be guessed
 # http(s):// and one of those, nothing after it.
 HOST_ENTRY = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+)(:[0-9]{1,5})?")
 ORIGIN_ENTRY = re.compile(r"https?://" + HOST_ENTRY.pattern)
+RAY_ADDRESS = re.compile(r"(ray://)?" + HOST_ENTRY.pattern)
 
 
 class SettingsError(ValueError):
@@ -80,6 +83,8 @@ class Settings(BaseSettings):
     job_memory_mb: Annotated[float, Field(gt=0)] = 2048
     job_step_s: Annotated[float, Field(gt=0, le=60)] = 0.5
     torch_threads: AtLeastOne = 1  # torch intra-op threads; small models run fastest on one (core/device.py)
+    # The Ray cluster experiments run on with --executor ray (app/core/experiments/ray_executor.py).
+    ray_address: str | None = None
     max_hidden_size: AtLeastOne = 512
     max_trace_steps: AtLeastOne = 500  # longest sequence a trace may be asked for
     max_train_steps: AtLeastOne = 100_000  # per job
@@ -131,6 +136,16 @@ class Settings(BaseSettings):
             if not ORIGIN_ENTRY.fullmatch(entry):
                 raise ValueError(f"must list origins such as https://example.org or http://host:8000, not {entry!r}")
         return tuple(entry.lower() for entry in value)
+
+    @field_validator("ray_address", mode="after")
+    @classmethod
+    def _ray_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # an empty variable: a local Ray instance
+        value = value.strip()
+        if value in ("local", "auto") or RAY_ADDRESS.fullmatch(value):
+            return value
+        raise ValueError(f"must be host:port, ray://host:port, auto or local, not {value!r}")
 
     @field_validator("classroom_token", mode="after")
     @classmethod
