@@ -234,9 +234,9 @@ def test_forget_bias_5_starts_the_forget_gate_open(seed):
     assert mean_gate(build("gru", "forget_bias:5", seed=seed), "z", seed) > 0.99
 
 
-def gradient_reaching_step_1(arch: str, init, seed: int, steps: int = 40) -> float:
+def gradient_reaching_step_1(arch: str, init, seed: int, steps: int = 40, activation: str | None = None) -> float:
     """||dL_T / dx_1||: how much of the last step's loss reaches the first input."""
-    model = build(arch, init, seed=seed, hidden=32)
+    model = build(arch, init, seed=seed, hidden=32, activation=activation)
     size = model.config.input_size
     g = torch.Generator().manual_seed(100 + seed)
     x = torch.nn.functional.one_hot(torch.randint(0, size, (steps,), generator=g), size).float()
@@ -287,3 +287,11 @@ def test_a_run_creates_with_the_scheme_and_refuses_another_for_a_stored_model(tm
     with pytest.raises(RunRefused, match="needs activation relu"):
         train("e", ModelSpec("elman", "copy", 4, init="identity"))
     assert not store.exists("e")
+
+
+def test_identity_lets_the_relu_elman_gradient_reach_back_40_steps():
+    """Measured: PyTorch's default 1e-17..3e-15, identity 8e-2..2e-1 over these seeds."""
+    for seed in range(5):
+        default = gradient_reaching_step_1("elman", None, seed, activation="relu")
+        identity = gradient_reaching_step_1("elman", "identity", seed, activation="relu")
+        assert identity > 1e6 * default, (seed, default, identity)
