@@ -2,10 +2,11 @@
 
 - bytes on the wire of a 500-step LSTM H=512 trace (grad_flow off) as JSON, msgpack, and
   msgpack byte-shuffled and compressed (zstd, gzip), each as the server sends it: target
-  <= 1/4 of the JSON. For the model untrained and briefly trained, on two inputs: the
+  <= 1/4 of the JSON. For the model untrained and briefly trained, on three inputs: the
   repetitive string earlier runs used (the inner Reber loop on S, whose hidden states settle
-  to a fixed point and compress to almost nothing) and a varied legal string (loops through
-  X, T, V, P), whose states change at every step: the honest case;
+  to a fixed point and compress to almost nothing), a varied legal string (loops through
+  X, T, V, P), and 500 steps of training strings one after another, sent as raw vectors x
+  (the grammar refuses them as one text): states that change at every step, the hard case;
 - the page's trace over HTTP (request, compute, encode, compress, receive the raw bytes) vs
   the same bytes made in-process (trace + trace_document + to_msgpack_bytes + compress):
   target <= 1.2x. The same for plain msgpack, uncompressed, as earlier runs measured;
@@ -34,11 +35,13 @@ from app.core.architectures import expected_shapes
 from app.core.device import configure_threads
 from app.core.models import create_model, save_model
 from app.core.store import ModelStore
+from app.core.tasks import make_task
 from app.core.trace import trace, trace_document
 from app.core.train import TrainConfig, Trainer
 from app.settings import Settings
 from bench.server import live_server
 from bench.timing import interleaved
+from bench.trace_speed import probe_sequence
 
 STEPS = 500
 HIDDEN = 512
@@ -72,6 +75,18 @@ def varied_embedded_reber(steps: int, seed: int = 0) -> str:
         room += len(loops.pop())
     loops.append("X" + "T" * (room - 3) + "VP")
     return head + "".join(loops) + tail
+
+
+def training_strings(task, steps: int) -> dict:
+    """A trace body of `steps` steps of the task's own samples back to back, as vectors x and targets."""
+    sequence = probe_sequence(task, steps)
+    return {"x": sequence.x.tolist(), "target": sequence.target.tolist()}
+
+
+def _sequence(task, request: dict):
+    if "input" in request:
+        return task.encode(request["input"])
+    return task.sequence_from_vectors(request["x"], request["target"], max_steps=STEPS)
 
 
 def _max_size_body(limit: int) -> bytes:
@@ -110,12 +125,12 @@ def _percentiles(latencies: list[float]) -> tuple[float, float]:
     return latencies[len(latencies) // 2] * 1e3, latencies[int(0.99 * (len(latencies) - 1))] * 1e3
 
 
-def _wire_bytes(client: httpx.Client, model: str, text: str, representation: str) -> bytes:
+def _wire_bytes(client: httpx.Client, model: str, request: dict, representation: str) -> bytes:
     """The response body exactly as it crossed the wire (not decompressed)."""
     query, accept, accept_encoding = REPRESENTATIONS[representation]
     headers = {"Accept": accept, "Accept-Encoding": accept_encoding}
-    request = {"input": text, "grad_flow": False}
-    with client.stream("POST", f"/api/models/{model}/trace{query}", json=request, headers=headers) as response:
+    body = {**request, "grad_flow": False}
+    with client.stream("POST", f"/api/models/{model}/trace{query}", json=body, headers=headers) as response:
         response.raise_for_status()
         assert response.headers.get("content-encoding", "identity") == accept_encoding, response.headers
         return b"".join(response.iter_raw())
@@ -134,12 +149,13 @@ def _sizes_and_costs(client: httpx.Client, models: dict, inputs: dict) -> dict:
     """Wire bytes of every representation, and each compression's time, per model and input."""
     figures = {}
     for model, loaded in models.items():
-        for input_name, text in inputs.items():
+        for input_name, request in inputs.items():
             key = f"{model}_{input_name}"
-            sizes = {name: len(_wire_bytes(client, model, text, name)) for name in REPRESENTATIONS}
+            sizes = {name: len(_wire_bytes(client, model, request, name)) for name in REPRESENTATIONS}
             figures[f"{key}_bytes"] = sizes
             figures[f"{key}_over_json"] = {name: size / sizes["json"] for name, size in sizes.items()}
-            document = trace_document(trace(loaded.model, loaded.task, loaded.task.encode(text), grad_flow=False))
+            sequence = _sequence(loaded.task, request)
+            document = trace_document(trace(loaded.model, loaded.task, sequence, grad_flow=False))
             shuffled = to_msgpack_bytes(document, shuffle=True)
             figures[f"{key}_compress_ms"] = {
                 "shuffled_zstd": _best_ms(lambda data=shuffled: compress(data, ZSTD)),
@@ -149,8 +165,8 @@ def _sizes_and_costs(client: httpx.Client, models: dict, inputs: dict) -> dict:
     return figures
 
 
-def _http_against_in_process(client: httpx.Client, loaded, model: str, text: str) -> dict:
-    sequence = loaded.task.encode(text)
+def _http_against_in_process(client: httpx.Client, loaded, model: str, request: dict) -> dict:
+    sequence = _sequence(loaded.task, request)
 
     def made(shuffle: bool, coding: str | None):
         def work():
@@ -162,10 +178,10 @@ def _http_against_in_process(client: httpx.Client, loaded, model: str, text: str
 
     contenders = {
         "page_in_process": made(True, ZSTD),
-        "page_http": lambda: _wire_bytes(client, model, text, "shuffled_zstd"),
+        "page_http": lambda: _wire_bytes(client, model, request, "shuffled_zstd"),
         "msgpack_in_process": made(False, None),
-        "msgpack_http": lambda: _wire_bytes(client, model, text, "msgpack"),
-        "json_http": lambda: _wire_bytes(client, model, text, "json"),
+        "msgpack_http": lambda: _wire_bytes(client, model, request, "msgpack"),
+        "json_http": lambda: _wire_bytes(client, model, request, "json"),
     }
     times = interleaved(contenders, rounds=10, warmup=2)
     return {
@@ -178,7 +194,11 @@ def _http_against_in_process(client: httpx.Client, loaded, model: str, text: str
 def run(device: str = "cpu") -> dict:
     configure_threads(1)  # as the server does
     load_before = os.getloadavg()  # the machine is shared: the figures mean little without it
-    inputs = {"repetitive": REPETITIVE, "varied": varied_embedded_reber(STEPS)}
+    inputs = {
+        "repetitive": {"input": REPETITIVE},
+        "varied": {"input": varied_embedded_reber(STEPS)},
+        "training_strings": training_strings(make_task("embedded_reber"), STEPS),
+    }
     with ExitStack() as stack:
         root = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "models"
         store = ModelStore(root, expected_shapes=expected_shapes)
