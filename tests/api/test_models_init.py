@@ -70,3 +70,18 @@ def test_bad_initialisations_are_422_with_a_reason_and_store_nothing(client, arc
     assert response.status_code == 422, response.text
     assert message in response.json()["detail"]
     assert client.get("/api/models/bad").status_code == 404
+
+
+def test_a_checkpoint_carries_its_init_and_a_bad_one_is_refused(client):
+    create_model(client, "a", architecture="lstm", task="copy", hidden_size=4, init={"scheme": "chrono", "t_max": 20})
+    data = client.get("/api/models/a/checkpoint").content
+    octet = {"Content-Type": "application/octet-stream"}
+    imported = client.post("/api/models/b/checkpoint", content=data, headers=octet)
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["init"] == {"scheme": "chrono", "forget_bias": None, "t_max": 20}
+    # the same file with its header's init made unreadable: refused, nothing stored
+    bad = data.replace(b'"scheme\\": \\"chrono\\"', b'"scheme\\": \\"chrone\\"')
+    assert bad != data and len(bad) == len(data)
+    refused = client.post("/api/models/c/checkpoint", content=bad, headers=octet)
+    assert refused.status_code == 422 and "__metadata__.init" in refused.json()["detail"]
+    assert client.get("/api/models/c").status_code == 404

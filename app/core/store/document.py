@@ -18,6 +18,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from app.core.architectures.init import GateInit, InvalidInit
 from app.core.store.errors import CorruptModel, InvalidModel, LimitExceeded
 from app.core.store.limits import StoreLimits, check_config_sizes
 
@@ -138,6 +139,8 @@ def header_metadata(document: dict) -> dict[str, str]:
         "architecture": document["config"]["architecture"],
         "config": json.dumps(document["config"], allow_nan=False),
         "task": json.dumps(document["task"], allow_nan=False),
+        # how the weights started, when not PyTorch's default (older files and default models have none)
+        **({"init": json.dumps(document["init"], allow_nan=False)} if "init" in document else {}),
     }
 
 
@@ -146,12 +149,17 @@ def metadata_from_header(strings: dict[str, str], source: str) -> dict:
     if "config" not in strings:
         raise InvalidModel(f"{source}: no metadata given and the checkpoint's header carries no config")
     metadata = {}
-    for key in ("config", "task"):
+    for key in ("config", "task", "init"):
         if key in strings:
             try:
                 metadata[key] = json.loads(strings[key])
             except (ValueError, RecursionError):
                 raise CorruptModel(f"{source}: header __metadata__.{key} is not valid JSON") from None
+    if "init" in metadata:
+        try:
+            GateInit.from_dict(metadata["init"] if isinstance(metadata["init"], dict) else {})
+        except InvalidInit as error:
+            raise CorruptModel(f"{source}: header __metadata__.init is not an initialisation ({error})") from None
     return metadata
 
 
