@@ -152,7 +152,7 @@ def download_checkpoint(name: ModelName, store: Store) -> FileResponse:
     summary="Import a .safetensors checkpoint as model {name}",
     description=(
         "The body is the raw file (Content-Type: application/octet-stream), for example one downloaded "
-        "from GET /models/{name}/checkpoint. Config and task come from the file's __metadata__; the model "
+        "from GET /models/{name}/checkpoint. Config, task and init come from the file's __metadata__; the model "
         "starts with no training history. The file is checked header-first and never unpickled. "
         "With overwrite=true an existing model of that name is replaced (a training job on it is cancelled)."
     ),
