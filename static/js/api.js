@@ -13,11 +13,33 @@
  * then byte 1, ...), which makes the server's zstd or gzip Content-Encoding shrink
  * them to under a quarter of the JSON; fetch() undoes the compression, and
  * unshuffle() puts each value's four bytes back together, bit for bit.
+ *
+ * Classroom mode (classroom.js): the teacher's chosen workspace, kept for the tab,
+ * goes with every call as ?workspace=ID; the server ignores it from anyone else.
  */
 
 import { decode } from '/vendor/@msgpack/msgpack/dist.esm/index.mjs';
 
 const MSGPACK = 'application/msgpack';
+const OCTET_STREAM = 'application/octet-stream';
+const WORKSPACE_KEY = 'unrolled.workspace';
+
+let workspace = sessionStorage.getItem(WORKSPACE_KEY); // the teacher's choice; null: their own models
+
+/** The workspace the teacher looks at (null: their own), and changing it (kept for this tab). */
+export function chosenWorkspace() {
+  return workspace;
+}
+
+export function chooseWorkspace(id) {
+  workspace = id || null;
+  if (workspace) sessionStorage.setItem(WORKSPACE_KEY, workspace);
+  else sessionStorage.removeItem(WORKSPACE_KEY);
+}
+
+function inWorkspace(path) {
+  return workspace ? `${path}${path.includes('?') ? '&' : '?'}workspace=${encodeURIComponent(workspace)}` : path;
+}
 
 export class ApiError extends Error {
   constructor(status, detail, body = null) {
@@ -30,13 +52,16 @@ export class ApiError extends Error {
 
 async function request(method, path, body, accept = 'application/json') {
   const init = { method, headers: { Accept: accept } };
-  if (body !== undefined) {
+  if (body instanceof ArrayBuffer) { // a checkpoint upload: the raw .safetensors bytes
+    init.headers['Content-Type'] = OCTET_STREAM;
+    init.body = body;
+  } else if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
   let response;
   try {
-    response = await fetch(`/api${path}`, init);
+    response = await fetch(`/api${inWorkspace(path)}`, init);
   } catch {
     throw new ApiError(0, 'the server cannot be reached — is `make run` still running?');
   }
@@ -72,6 +97,14 @@ export const api = {
   jobs: () => request('GET', '/jobs'),
   job: (id) => request('GET', `/jobs/${enc(id)}`),
   cancelJob: (id) => request('POST', `/jobs/${enc(id)}/cancel`),
+  classroom: () => request('GET', '/classroom'),
+  workspaces: () => request('GET', '/workspaces'),
+  /** Copy a model under a new name (a demo, read-only in classroom mode, becomes one's own to train). */
+  copyModel: async (name, newName) => {
+    const response = await fetch(`/api${inWorkspace(`/models/${enc(name)}/checkpoint`)}`).catch(() => null);
+    if (!response?.ok) throw new ApiError(response?.status ?? 0, `cannot download ${name} to copy it`);
+    return request('POST', `/models/${enc(newName)}/checkpoint`, await response.arrayBuffer());
+  },
 };
 
 /**

@@ -11,6 +11,7 @@
 import { ApiError, api } from './api.js';
 import { Catalog } from './catalog.js';
 import { CellView } from './cell.js';
+import { ClassroomView } from './classroom.js';
 import { CompareView } from './compare.js';
 import { Controls } from './controls.js';
 import { FoldedView } from './folded.js';
@@ -54,6 +55,7 @@ async function boot() {
     state.set({ model: fallback });
   }
   views = makeViews();
+  views.classroom.load(); // the header chip; not awaited: the models are on screen meanwhile
   state.subscribe((changed) => render(views, changed));
   if (!state.get('model')) banner('The model store is empty: build a model with “Build & train”, or run python -m app.demo_models.');
   await load(views);
@@ -68,6 +70,7 @@ function makeViews() {
   const network = $('network');
   const views = {
     controls: new Controls(document.body, { state, catalog }),
+    classroom: new ClassroomView(document.querySelector('.topbar')),
     input: new InputBox($('input-area'), {
       onTrace: (text) => state.set({ input: text.trim() ? text : null }),
       onProbe: () => state.set({ input: null }),
@@ -222,6 +225,7 @@ function render(views, changed) {
   views.controls.update({ model: s.model, detail: main.detail, panels: s.panels, compare: s.compare, drawer: s.drawer });
   views.input.update({ text: s.input ?? main.detail?.task.probe_text, task: main.detail?.task });
   views.training.update({ open: s.drawer === 'train', name: s.model, detail: main.detail, input: s.input });
+  views.classroom.update({ name: s.model, detail: main.detail });
   const missing = s.tour !== null && !catalog.has(CHAPTERS[s.tour]?.model) ? CHAPTERS[s.tour]?.model : null;
   views.tour.update({ chapter: s.tour, missing });
   setMath($('network-caption'), networkCaption(arch, model));

@@ -10,6 +10,7 @@
 
 import { api, followJob } from './api.js';
 import { BuildForm } from './buildform.js';
+import { READ_ONLY_TIP } from './classroom.js';
 import { el, field } from './lib/dom.js';
 import { formatInt } from './lib/format.js';
 import { TrainProgress } from './trainprogress.js';
@@ -23,7 +24,7 @@ const number = (attributes) => el('input', { type: 'number', ...attributes });
 export class TrainingView {
   constructor(container, { catalog, onCreated, onTrace, onFinished, onClose }) {
     this.catalog = catalog;
-    this.handlers = { onTrace, onFinished };
+    this.handlers = { onTrace, onFinished, onCreated };
     this.phase = 'idle'; // idle | running | paused
     this.modelName = null;
     this.root = el('aside', { class: 'drawer', 'data-role': 'training', 'aria-label': 'Build and train', hidden: true });
@@ -50,8 +51,13 @@ export class TrainingView {
       stop: el('button', { class: 'button', type: 'button', 'data-action': 'stop', text: 'Stop', onclick: () => this.stop('idle') }),
     };
     this.trainError = el('div', { class: 'form-error', role: 'alert', hidden: true });
+    // Classroom mode: a demo model is read-only; a copy of it is the visitor's own to train.
+    this.readOnly = el('p', { class: 'read-only-note', 'data-role': 'read-only-note', hidden: true },
+      'A demo model is read-only here. ',
+      el('button', { class: 'button', type: 'button', 'data-action': 'copy', text: 'Make a copy to train',
+        onclick: () => this.copy() }));
     return el('section', { class: 'train' },
-      el('h3', { text: 'Train' }), this.target,
+      el('h3', { text: 'Train' }), this.target, this.readOnly,
       el('div', { class: 'field-grid' },
         field('Steps', this.steps), field('Optimizer', this.optimizer),
         field('Learning rate', this.rate), field('Batch size', this.batch),
@@ -74,6 +80,7 @@ export class TrainingView {
     this.progress.setMetricName(task?.metric_name ?? detail?.task.metric_name ?? '');
     this.target.textContent = this.modelName
       ? `Model: ${this.modelName}${detail && this.modelName === name ? ` · ${formatInt(detail.total_steps)} steps so far` : ''}` : 'No model on screen.';
+    this.demo = Boolean(detail?.read_only && detail.name === this.modelName);
     this.showButtons();
   }
 
@@ -83,6 +90,9 @@ export class TrainingView {
     pause.hidden = this.phase !== 'running';
     resume.hidden = this.phase !== 'paused';
     stop.hidden = this.phase === 'idle';
+    start.disabled = this.demo && this.phase === 'idle';
+    start.title = start.disabled ? READ_ONLY_TIP : '';
+    this.readOnly.hidden = !(this.demo && this.phase === 'idle');
     this.root.dataset.phase = this.phase;
   }
 
@@ -112,6 +122,23 @@ export class TrainingView {
     this.unfollow = followJob(this.job.id, (message) => this.message(message), ({ closedByUs }) => {
       if (!closedByUs && this.phase === 'running') this.finish('idle', 'the connection to the server closed');
     });
+  }
+
+  /** Copy the demo model on screen as `<name>-copy` (or -copy-2, ...) and open the copy. */
+  async copy() {
+    const base = `${this.modelName}-copy`;
+    let name = base;
+    for (let n = 2; this.catalog.summary(name); n += 1) name = `${base}-${n}`;
+    this.trainError.hidden = true;
+    try {
+      await api.copyModel(this.modelName, name);
+      await this.catalog.refreshModels();
+    } catch (error) {
+      this.trainError.textContent = error.detail ?? String(error);
+      this.trainError.hidden = false;
+      return;
+    }
+    this.handlers.onCreated(name);
   }
 
   /** One event of the job's stream (docs/api.md): status, progress, trace, then done, cancelled or failed. */
