@@ -63,6 +63,9 @@ def add_parser(sub) -> None:
     run.add_argument("--steps", type=int, help="the step budget of every run")
     run.add_argument("--executor", choices=EXECUTORS, default="local", help="local process pool (default) or ray")
     run.add_argument("--address", help="the Ray cluster: host:port, ray://host:port, auto or local")
+    run.add_argument(
+        "--gpus-per-run", type=float, default=0.0, help="ray: the share of a GPU each run declares (and trains on)"
+    )
     run.add_argument("--workers", type=int, help="runs at once (local: default one per core; ray local: its CPUs)")
     run.add_argument("--restart", action="store_true", help="discard stored runs made with other settings")
     run.set_defaults(handler=command_run)
@@ -115,7 +118,11 @@ def command_run(args: argparse.Namespace) -> int:
         raise CliError(f"--workers must be at least 1, not {args.workers}")
     store = open_store(settings)
     address = args.address or settings.ray_address or "local"
-    executor = make_executor(args.executor, workers=args.workers, address=address)
+    if args.gpus_per_run and args.executor != "ray":
+        raise CliError("--gpus-per-run is for --executor ray (the local pool trains on the CPU)")
+    if not 0 <= args.gpus_per_run <= 8:
+        raise CliError(f"--gpus-per-run must be between 0 and 8, not {args.gpus_per_run}")
+    executor = make_executor(args.executor, workers=args.workers, address=address, gpus_per_run=args.gpus_per_run)
     runner = ExperimentRunner(recipe, store, executor, restart=args.restart)
     bar = RunsBar(recipe.name)
     try:

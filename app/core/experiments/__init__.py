@@ -25,23 +25,29 @@ from app.core.experiments.recipe import (
     RecipeError,
     Training,
     Variant,
-    model_name,
     seeds_from_count,
     variants,
 )
-from app.core.experiments.storage import ExperimentConflict, ExperimentFolder, ExperimentNotFound, stored_experiments
+from app.core.experiments.storage import (
+    ExperimentConflict,
+    ExperimentFolder,
+    ExperimentNotFound,
+    model_name,
+    stored_experiments,
+)
 
 EXECUTORS = ("local", "ray")
 
 
-def make_executor(kind: str, workers: int | None = None, address: str | None = None):
-    """The executor of that kind; for "ray", address is host:port, ray://..., auto or local."""
+def make_executor(kind: str, workers: int | None = None, address: str | None = None, gpus_per_run: float = 0.0):
+    """The executor of that kind; for "ray", address is host:port, ray://..., auto or local, and
+    gpus_per_run the share of a GPU each run declares (0: CPU runs)."""
     if kind == "local":
         return LocalPool(workers)
     if kind == "ray":
         from app.core.experiments.ray_executor import RayExecutor  # Ray only when asked for
 
-        return RayExecutor(address or "local", workers=workers)
+        return RayExecutor(address or "local", workers=workers, gpus_per_run=gpus_per_run)
     raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, not {kind!r}")
 
 

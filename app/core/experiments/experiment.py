@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 import torch
 
 from app.core.experiments.aggregate import aggregate
-from app.core.experiments.recipe import Recipe, model_name
+from app.core.experiments.recipe import Recipe
 from app.core.experiments.run import RunJob
-from app.core.experiments.storage import ExperimentFolder
+from app.core.experiments.storage import ExperimentFolder, model_name
 from app.core.store import ModelStore
 
 
@@ -111,7 +111,7 @@ class ExperimentRunner:
     def machine(self) -> dict:
         facts = {
             "host": platform.node(),
-            "processor": platform.processor() or platform.machine(),
+            "processor": _processor(),
             "cores": os.cpu_count(),
             "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
             "python": platform.python_version(),
@@ -119,3 +119,12 @@ class ExperimentRunner:
         }
         describe = getattr(self.executor, "describe", None)
         return facts | (describe() if describe is not None else {})
+
+
+def _processor() -> str:
+    """The CPU's model name where Linux says it, else what platform knows."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            return next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()

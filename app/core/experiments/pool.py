@@ -67,7 +67,10 @@ class LocalPool:
                 except CancelledError:
                     continue
         finally:
-            self.cancel_pending()
+            # Left early (Ctrl-C, an error, a caller that stopped reading): the running runs stop too,
+            # rather than the shutdown waiting for them to use their whole budget.
+            if not all(future.done() for future in self._futures):
+                self.cancel()
             pool.shutdown(wait=True, cancel_futures=True)
 
     def cancel(self) -> None:

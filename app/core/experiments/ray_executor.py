@@ -111,15 +111,18 @@ class RayExecutor:
         remote = ray.remote(num_cpus=1, num_gpus=self.gpus_per_run, max_retries=0)(_execute_remote)
         device = "cuda" if self.gpus_per_run > 0 else "cpu"
         self._pending = [remote.remote(replace(job, device=device)) for job in jobs]
-        while self._pending:
-            done, self._pending = ray.wait(self._pending, num_returns=1)
-            for ref in done:
-                try:
-                    yield ray.get(ref)
-                except (ray.exceptions.TaskCancelledError, ray.exceptions.RayTaskError) as error:
-                    if isinstance(error, ray.exceptions.TaskCancelledError) or _interrupted(error):
-                        continue  # cancelled: no result
-                    raise
+        try:
+            while self._pending:
+                done, self._pending = ray.wait(self._pending, num_returns=1)
+                for ref in done:
+                    try:
+                        yield ray.get(ref)
+                    except (ray.exceptions.TaskCancelledError, ray.exceptions.RayTaskError) as error:
+                        if isinstance(error, ray.exceptions.TaskCancelledError) or _interrupted(error):
+                            continue  # cancelled: no result
+                        raise
+        finally:
+            self.cancel()  # left early (Ctrl-C, an error): the tasks still out stop too
 
     def cancel(self) -> None:
         """Drop the tasks not started and interrupt the running ones (ray.cancel)."""

@@ -20,7 +20,6 @@ grids too large to run raise RecipeError with a message for a person.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import math
 import re
@@ -282,20 +281,6 @@ class Recipe:
             },
             **self.configuration(),
         }
-
-
-def model_name(recipe: str, point: GridPoint) -> str:
-    """The stored name of a grid point's representative model: a legal model name (64 characters
-    at most), readable, and unique per recipe and point (a hash when it must be shortened)."""
-    v = point.variant
-    parts = ["x", recipe, v.architecture, v.activation or "", v.init or ""]
-    parts += [f"{name}{value}" for name, value in sorted(point.task_options.items())]
-    parts.append(f"h{point.hidden_size}")
-    name = re.sub(r"[^a-z0-9_-]+", "_", "-".join(p for p in parts if p).lower()).strip("_-")
-    if len(name) > 64:
-        digest = hashlib.sha256(point.key.encode()).hexdigest()[:8]
-        name = f"{name[:55].rstrip('_-')}-{digest}"
-    return name
 
 
 def _check_seeds(seeds) -> tuple[int, ...]:

@@ -15,13 +15,15 @@ like any other.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
 import shutil
 import time
 from pathlib import Path
 
-from app.core.experiments.recipe import Recipe
+from app.core.experiments.recipe import GridPoint, Recipe
 from app.core.store import atomic
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,20 @@ log = logging.getLogger(__name__)
 FOLDER = "experiments"
 EXPERIMENT_FILE = "experiment.json"
 RUNS_FOLDER = "runs"
+
+
+def model_name(recipe: str, point: GridPoint) -> str:
+    """The stored name of a grid point's representative model: a legal model name (64 characters
+    at most), readable, and unique per recipe and point (a hash when it must be shortened)."""
+    v = point.variant
+    parts = ["x", recipe, v.architecture, v.activation or "", v.init or ""]
+    parts += [f"{name}{value}" for name, value in sorted(point.task_options.items())]
+    parts.append(f"h{point.hidden_size}")
+    name = re.sub(r"[^a-z0-9_-]+", "_", "-".join(p for p in parts if p).lower()).strip("_-")
+    if len(name) > 64:
+        digest = hashlib.sha256(point.key.encode()).hexdigest()[:8]
+        name = f"{name[:55].rstrip('_-')}-{digest}"
+    return name
 
 
 class ExperimentConflict(ValueError):
