@@ -20,6 +20,8 @@
     UNROLLED_WS_STALL_TIMEOUT_S   seconds a stream client may leave its events unread before it is
                           closed (default 10)
     UNROLLED_MAX_STREAMS_PER_CLIENT   event streams one client address may hold open (default 16)
+    UNROLLED_WS_TRACES_PER_S   trace events a stream client is sent per second at most (default 4;
+                          the latest trace and the job's last one always arrive)
     UNROLLED_ALLOWED_HOSTS     host names the server answers to besides loopback, comma-separated
                           (host or host:port; UNROLLED_HOST is added when it is not a wildcard)
     UNROLLED_ALLOWED_ORIGINS   extra browser origins (scheme://host[:port]) allowed to send
@@ -97,6 +99,9 @@ class Settings(BaseSettings):
     ws_stall_timeout_s: Annotated[float, Field(ge=0.1)] = 10.0
     # Event streams one client address may hold open; a class behind one NAT address shares it.
     max_streams_per_client: AtLeastOne = 16
+    # Trace events each stream client gets per second at most (app/api/jobs/streams.py): a job may
+    # trace ten times a second, and what a class of watchers costs the server grows with it.
+    ws_traces_per_s: Annotated[float, Field(gt=0)] = 4.0
     # Host names the server answers to besides the loopback ones (app/api/origin.py): an
     # unknown Host header is refused, which is what stops DNS rebinding. NoDecode: the
     # variable is a comma-separated list, not the JSON array pydantic-settings would expect.

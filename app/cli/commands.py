@@ -56,6 +56,10 @@ def command_serve(args: argparse.Namespace) -> int:
     # with text, uvicorn keeps its own logging config.
     log_config = logs.uvicorn_log_config(settings.log_format)
     options = {"log_config": log_config} if log_config else {}
+    # No permessage-deflate on the event streams: it compresses every frame once per client, which
+    # took three quarters of the server's time under 100 watchers (docs/benchmarks.md, "A class
+    # watching"); the page's traces are float32 msgpack, which deflate barely shrinks.
+    options["ws_per_message_deflate"] = False
     uvicorn.run("app.main:app", host=host, port=port, reload=args.reload, **options)
     return 0
 

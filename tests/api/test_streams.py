@@ -16,7 +16,6 @@ import pytest
 from starlette.testclient import WebSocketDenialResponse
 from starlette.websockets import WebSocketDisconnect
 
-from app.api.jobs import job as job_module
 from app.api.jobs.events import TraceFrames
 from tests.api.conftest import create_model
 from tests.api.test_jobs import LONG, train, wait_for_end, wait_for_progress
@@ -162,9 +161,7 @@ def test_a_client_that_leaves_does_not_disturb_the_job_and_is_forgotten(client, 
     assert wait_for_end(client, job["id"])["status"] == "done"
 
 
-def test_a_stalled_client_neither_piles_up_nor_slows_training_or_other_clients(client, make_model, monkeypatch):
-    backlog = 3  # small, so that two seconds of reports overflow it
-    monkeypatch.setattr(job_module, "PROGRESS_BACKLOG", backlog)
+def test_a_stalled_client_neither_piles_up_nor_slows_training_or_other_clients(client, make_model):
     make_model("alone", hidden_size=4)
     make_model("crowded", hidden_size=4)
     # Both jobs run at the same time, so whatever else the machine is doing slows both alike.
@@ -192,16 +189,16 @@ def test_a_stalled_client_neither_piles_up_nor_slows_training_or_other_clients(c
     client.post(f"/api/jobs/{alone['id']}/cancel")
 
     reported = [p["step"] for p in running.history() if received[0] <= p["step"] <= received[-1]]
-    assert len(reported) > backlog  # the stalled clients were offered more than they may keep
-    assert most_pending <= backlog + 1  # the newest progress events and the latest trace
+    assert len(reported) > 2  # the stalled clients were offered more than they keep
+    assert most_pending <= 2  # the latest progress event and the latest trace
     frames, final = stalled[0].take()
     held = [frame.text if isinstance(frame, TraceFrames) else frame for frame in frames]  # a trace: JSON and msgpack
     assert final and json.loads(held[-1])["type"] == "cancelled"  # the final event is never dropped
     kept = [json.loads(text)["step"] for text in held if json.loads(text)["type"] == "progress"]
-    assert kept == [p["step"] for p in running.history()][-backlog:]  # the newest ones
+    assert kept == [running.history()[-1]["step"]]  # the newest one
     assert len(wake_ups) == 50  # one wake-up each: the event loop is never flooded
-    # The reader keeps up: it gets every report, about ten a second.
-    assert len(received) >= max(5, 0.9 * len(reported))
+    # The reader keeps up, so it gets (nearly) every report, about ten a second.
+    assert len(received) >= max(5, 0.8 * len(reported))
     progress = {job_id: after[job_id] - before[job_id] for job_id in (alone["id"], crowded["id"])}
     assert progress[crowded["id"]] > 0.5 * progress[alone["id"]], progress
 

@@ -31,6 +31,7 @@ GOOD = [
     ("UNROLLED_MAX_WS_MESSAGE_BYTES", "2048", "max_ws_message_bytes", 2048),
     ("UNROLLED_WS_STALL_TIMEOUT_S", "2.5", "ws_stall_timeout_s", 2.5),
     ("UNROLLED_MAX_STREAMS_PER_CLIENT", "4", "max_streams_per_client", 4),
+    ("UNROLLED_WS_TRACES_PER_S", "0.5", "ws_traces_per_s", 0.5),
     (
         "UNROLLED_ALLOWED_HOSTS",
         "Lab.example, 10.0.0.5:8000,[::1]",
@@ -78,6 +79,7 @@ BAD = [
     ("UNROLLED_MAX_WS_MESSAGE_BYTES", "0", "UNROLLED_MAX_WS_MESSAGE_BYTES must be at least 1, not '0'"),
     ("UNROLLED_WS_STALL_TIMEOUT_S", "0", "UNROLLED_WS_STALL_TIMEOUT_S must be at least 0.1, not '0'"),
     ("UNROLLED_MAX_STREAMS_PER_CLIENT", "0", "UNROLLED_MAX_STREAMS_PER_CLIENT must be at least 1, not '0'"),
+    ("UNROLLED_WS_TRACES_PER_S", "0", "UNROLLED_WS_TRACES_PER_S must be more than 0, not '0'"),
     ("UNROLLED_DEV", "maybe", "UNROLLED_DEV must be 1 or 0 (true or false), not 'maybe'"),
     ("UNROLLED_CLASSROOM", "yes", "UNROLLED_CLASSROOM must be 'auto', 'on' or 'off', not 'yes'"),
     (

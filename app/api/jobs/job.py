@@ -6,10 +6,12 @@ A Job is shared by three parties, so its fields are guarded by one lock:
     the REST routers      snapshot(), request_stop()
     WebSocket streams     subscribe(), unsubscribe()
 The training thread never touches a socket. It encodes each event once (the
-builders of app.api.jobs.events) and leaves it in every Subscription, a bounded
-queue where the newest state wins (the last PROGRESS_BACKLOG progress events,
-the latest trace, the final event), then wakes the client's event loop through
-`notify` (loop.call_soon_threadsafe).
+builders of app.api.jobs.events) and leaves the same text in every Subscription,
+where the newest state wins (the latest progress, the latest trace, the final
+event), then wakes the client's event loop through `notify`
+(loop.call_soon_threadsafe). A client that keeps up gets every progress event;
+one that falls behind gets the latest when it is ready again, so the server's
+work per client is bounded by what it can send, never by how fast jobs report.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -32,9 +33,6 @@ ACTIVE = ("queued", "running")
 # A late joiner gets the whole loss curve; past twice this many points it is thinned
 # evenly to this many (as the store thins saved history), so a long run's status stays small.
 HISTORY_LIMIT = 2000
-# Progress events waiting for one client. A client that keeps up gets every point
-# of the loss curve; one that stalls holds at most this many (a few kB), newest kept.
-PROGRESS_BACKLOG = 100
 
 
 def utc_now() -> str:
@@ -42,16 +40,19 @@ def utc_now() -> str:
 
 
 class Subscription:
-    """What one stream client has not been sent yet: the newest PROGRESS_BACKLOG progress
-    events, the latest trace (TraceFrames: its JSON text and msgpack bytes), and the final
-    event (never dropped). The stream (app.api.jobs.streams) closes a client whose sends
-    have waited longer than UNROLLED_WS_STALL_TIMEOUT_S, so nothing here waits on a reader."""
+    """What one stream client has not been sent yet: the latest progress event (a newer one
+    replaces it: a client behind gets where the job is now, and its history on reconnecting),
+    the latest trace (TraceFrames: its JSON text and msgpack bytes; a newer one replaces it),
+    and the final event (never dropped). The stream (app.api.jobs.streams) closes a client
+    whose sends have waited longer than UNROLLED_WS_STALL_TIMEOUT_S, so nothing here waits on
+    a reader, and it may leave a trace here a while (take(with_trace=False)) to cap a
+    client's traces per second."""
 
     def __init__(self, notify: Callable[[], None]):
         self._notify = notify
         self._lock = threading.Lock()
-        self._progress: deque[str] = deque(maxlen=PROGRESS_BACKLOG)  # full: the oldest goes
-        self._trace: TraceFrames | None = None  # a newer trace replaces an unsent one
+        self._progress: str | None = None  # a progress event, or a queued job's status
+        self._trace: TraceFrames | None = None
         self._final: str | None = None
         self._signalled = False  # a wake-up is already on its way: the loop gets one per batch of events
         self.broken = False  # its event loop is gone
@@ -59,7 +60,7 @@ class Subscription:
     def offer(self, kind: str, text: str | TraceFrames) -> None:
         with self._lock:
             if kind == "progress":
-                self._progress.append(text)
+                self._progress = text
             elif kind == "trace":
                 self._trace = text
             else:
@@ -72,19 +73,27 @@ class Subscription:
         except RuntimeError:  # the loop was closed under us (server stopping)
             self.broken = True
 
-    def take(self) -> tuple[list[str | TraceFrames], bool]:
-        """(the messages to send now in order, whether the last of them is the final event)."""
+    def take(self, with_trace: bool = True) -> tuple[list[str | TraceFrames], bool]:
+        """(the messages to send now in order, whether the last of them is the final event).
+        with_trace=False leaves a pending trace for later, unless the final event has come:
+        then the trace goes first, so the job's last trace is always sent."""
         with self._lock:
-            texts = list(self._progress) + [t for t in (self._trace, self._final) if t is not None]
             final = self._final is not None
-            self._progress.clear()
-            self._trace = self._final = None
+            trace = self._trace if with_trace or final else None
+            texts = [t for t in (self._progress, trace, self._final) if t is not None]
+            self._progress = self._final = None
+            if trace is not None:
+                self._trace = None
             self._signalled = False
         return texts, final
 
+    def holds_trace(self) -> bool:
+        with self._lock:
+            return self._trace is not None
+
     def pending(self) -> int:
         with self._lock:
-            return len(self._progress) + (self._trace is not None) + (self._final is not None)
+            return (self._progress is not None) + (self._trace is not None) + (self._final is not None)
 
 
 class Job:

@@ -1,8 +1,9 @@
 """A training job's live events over one WebSocket, and the limits that keep streams light.
 
-    training thread --Job.report_*()--> Subscription (bounded, newest wins)
+    training thread --Job.report_*()--> Subscription (the newest of each kind wins)
                                            | notify = loop.call_soon_threadsafe(wake.set)
     this client's coroutines:   send_pending: wake -> take what is pending -> send
+                                              (a trace at most every 1/ws_traces_per_s)
                                 receive_commands: {"type": "cancel"}, size limit, disconnect
                                 watch_stall: a send stuck for stall_timeout_s -> close, then abort
 Sending and receiving run side by side, so a client that goes away is noticed
@@ -16,6 +17,12 @@ not answer that close at once, the connection is aborted, which
 frees the kernel memory at once (StreamTransport below finds the transport).
 Each client address may hold at most max_streams_per_client streams; one more is
 accepted and closed at once with CLOSE_TRY_LATER and a reason a person can read.
+
+Every client is sent the same encoded frames; what costs per client is the sending,
+so a client behind gets only the latest progress (the Subscription), and traces
+are capped per client (UNROLLED_WS_TRACES_PER_S): one that comes sooner waits and a
+newer one replaces it. The server runs without permessage-deflate (app/cli/commands.py),
+which compressed every frame once per client.
 
 With ?encoding=msgpack trace events go out as binary frames (msgpack, arrays as
 little-endian float32: app.api.responses); every other event stays JSON text.
@@ -69,10 +76,12 @@ class StreamOptions:
     max_message_bytes: int  # what the client may send in one message
     stall_timeout_s: float  # a send waiting this long means the client has stopped reading
     binary_traces: bool = False  # trace events as msgpack binary frames
+    trace_gap_s: float = 0.0  # at least this long between two traces sent to the client (0: no cap)
 
     @classmethod
     def from_settings(cls, settings: Settings, binary_traces: bool = False) -> StreamOptions:
-        return cls(settings.max_ws_message_bytes, settings.ws_stall_timeout_s, binary_traces)
+        gap = 1.0 / settings.ws_traces_per_s
+        return cls(settings.max_ws_message_bytes, settings.ws_stall_timeout_s, binary_traces, gap)
 
 
 async def serve_job_stream(websocket: WebSocket, job_id: str, jobs: JobRegistry, settings: Settings) -> None:
@@ -143,7 +152,7 @@ async def stream_job(websocket: WebSocket, job: Job, options: StreamOptions) -> 
                     if subscription is None:  # the job had already ended: the opening held its final event
                         await websocket.close(CLOSE_NORMAL)
                     else:
-                        await _send_pending(websocket, subscription, wake, options.binary_traces, clock)
+                        await _send_pending(websocket, subscription, wake, options, clock)
                 group.cancel_scope.cancel()
 
             async def watch_then_stop() -> None:
@@ -178,15 +187,23 @@ async def _send(websocket: WebSocket, frame: str | TraceFrames, binary: bool, cl
 
 
 async def _send_pending(
-    websocket: WebSocket, subscription: Subscription, wake: asyncio.Event, binary: bool, clock: _SendClock
+    websocket: WebSocket, subscription: Subscription, wake: asyncio.Event, options: StreamOptions, clock: _SendClock
 ) -> None:
+    """Send what the Subscription holds each time it has something, until the final event.
+    A trace comes at most once every options.trace_gap_s: one that comes sooner waits in
+    the Subscription (a newer one replaces it) and goes when its time comes."""
+    next_trace_at = 0.0
     while True:
-        await wake.wait()
+        due_in = next_trace_at - time.monotonic() if subscription.holds_trace() else None
+        with anyio.move_on_after(due_in):  # None: wait for the next event however long
+            await wake.wait()
         # Cleared before taking: an event offered after take() sets it again, so none is missed.
         wake.clear()
-        frames, final = subscription.take()
+        frames, final = subscription.take(with_trace=time.monotonic() >= next_trace_at)
         for frame in frames:
-            await _send(websocket, frame, binary, clock)
+            if isinstance(frame, TraceFrames):
+                next_trace_at = time.monotonic() + options.trace_gap_s
+            await _send(websocket, frame, options.binary_traces, clock)
         if final:
             await websocket.close(CLOSE_NORMAL)
             return

@@ -9,11 +9,17 @@ the run ends after its current batch and saves; SIGINT is ignored, since a
 Ctrl-C in the server's terminal reaches every process of the group and the
 server itself stops its workers. A worker whose server has gone (the pipe
 breaks) stops too, and saves.
+
+A worker runs at a lower CPU priority than its server (WORKER_NICENESS added to
+the server's niceness): on a small machine training can take every core, and
+the API process that routes, streams and traces for a class must still get its
+turn at once. Training loses nothing when the cores are otherwise idle.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import traceback
 from multiprocessing.connection import Connection
@@ -28,6 +34,10 @@ from app.core.train import Progress, StopFlag
 
 log = logging.getLogger(__name__)
 
+# Added to the server's niceness (0-19 on Linux; 10 is what `nice` adds by default). What it
+# changes for a class is measured by bench/watchers.py (docs/benchmarks.md, "A class watching").
+WORKER_NICENESS = 10
+
 
 def run_in_worker(
     run_id: str,
@@ -40,6 +50,7 @@ def run_in_worker(
 ) -> None:
     """The worker's target. Whatever happens, the last thing sent is one Ended or Failed."""
     stop = StopFlag(stop_event)
+    _lower_priority()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.stop())
     configure_threads(threads)
@@ -79,3 +90,12 @@ def run_in_worker(
         send(Failed(run_id, CRASHED, f"{type(error).__name__}: {error}"))
     finally:
         events.close()
+
+
+def _lower_priority() -> None:
+    """Yield the CPU to the server: an increment, so a server started under `nice` keeps its
+    workers below itself."""
+    try:
+        os.nice(WORKER_NICENESS)
+    except (AttributeError, OSError) as error:  # no os.nice (Windows), or a sandbox that forbids it
+        log.warning("training runs at the server's CPU priority: %s", error)
