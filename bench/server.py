@@ -1,4 +1,5 @@
-"""A real uvicorn server in a subprocess, on a temporary model store, for the API benchmarks."""
+"""A real server in a subprocess, on a temporary model store, for the API benchmarks: started
+the way a user starts it (`python -m app serve`), so it runs with serve's uvicorn options."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+_PIDS: dict[str, int] = {}  # live_server's URL -> its process
 
 
 def free_port() -> int:
@@ -22,17 +25,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(models_dir: Path, **settings):
-    """Yield the base URL of `uvicorn app.main:app` serving models_dir; settings become UNROLLED_* variables."""
+def live_server(models_dir: Path, log_file: IO | None = None, **settings):
+    """Yield the base URL of `python -m app serve` serving models_dir; settings become UNROLLED_*
+    variables. Its log (an access line per request) goes to log_file, by default to this
+    terminal. server_pid(url) names its process, for a bench that looks at its CPU time."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "UNROLLED_MODELS_DIR": str(models_dir)}
     env.update({f"UNROLLED_{k.upper()}": str(v) for k, v in settings.items()})
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,
         env=env,
+        stdout=log_file,
+        stderr=log_file,
     )
     url = f"http://127.0.0.1:{port}"
+    _PIDS[url] = process.pid
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -46,5 +54,11 @@ def live_server(models_dir: Path, **settings):
             time.sleep(0.1)
         yield url
     finally:
+        _PIDS.pop(url, None)
         process.terminate()
         process.wait(timeout=30)
+
+
+def server_pid(url: str) -> int:
+    """The process id of the server live_server() started at url."""
+    return _PIDS[url]
