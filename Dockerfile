@@ -65,7 +65,8 @@ ENV PYTHONPATH=/srv/unrolled \
     UNROLLED_SEED_DIR=/srv/unrolled/demo-models \
     UNROLLED_DEVICE=cpu \
     UNROLLED_HOST=0.0.0.0 \
-    UNROLLED_PORT=8000
+    UNROLLED_PORT=8000 \
+    UNROLLED_CLASSROOM=off
 
 # Trained models outlive the container only on a volume: a named one (`-v unrolled-models:...`,
 # filled from the image's empty, writable folder) or a host folder (`-v $PWD/models:...`, which
@@ -80,6 +81,9 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/health', timeout=4)" || exit 1
 
 # Inside a container the server must listen beyond loopback (UNROLLED_HOST above) for the port
-# mapping to reach it; publish it on the host's loopback only: -p 127.0.0.1:8000:8000.
+# mapping to reach it; publish it on the host's loopback only: -p 127.0.0.1:8000:8000. That
+# listening address says nothing of who can reach it (-p decides), so classroom mode, which
+# would switch itself on for 0.0.0.0, is off here: serve a class with -e UNROLLED_CLASSROOM=on
+# (the teacher's URL, with its token, is in the container's log).
 # -v: the server's own INFO lines (jobs started and ended); UNROLLED_LOG_FORMAT=json for a collector.
 CMD ["python", "-m", "app", "-v", "serve"]
