@@ -8,7 +8,7 @@ goes through to_json_bytes, so an array is written the same way wherever it is s
 msgpack (opt-in, `Accept: application/msgpack`): the same document, each numpy
 array written as the map {"dtype": "<f4", "shape": [T, H], "data": <bytes>}, the
 little-endian values row-major (docs/api.md, "Binary traces"). Floats stay float32
-(about a quarter of JSON's bytes, nothing to parse), NaN and infinities stay what
+(about a third of JSON's bytes, nothing to parse), NaN and infinities stay what
 they are, and the document's `nonfinite` still names the fields that hold any.
 With shuffle (`?shuffle=true`) each array's data is byte-shuffled, as HDF5's and blosc's
 shuffle filter does: the first byte of every value, then the second byte of every value,

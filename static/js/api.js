@@ -10,8 +10,8 @@
  * into the nested rows a JSON trace has (arr[t][h], null where a value is not
  * finite), so every view reads a decoded trace exactly as it reads a JSON one.
  * A trace's arrays come byte-shuffled ({..., shuffle: true}: byte 0 of every value,
- * then byte 1, ...), which makes the server's zstd or gzip Content-Encoding shrink
- * them to under a quarter of the JSON; fetch() undoes the compression, and
+ * then byte 1, ...), which lets the server's zstd (or gzip) Content-Encoding shrink
+ * them to a quarter of the JSON or less; fetch() undoes the compression, and
  * unshuffle() puts each value's four bytes back together, bit for bit.
  *
  * Classroom mode (classroom.js): the teacher's chosen workspace, kept for the tab,
