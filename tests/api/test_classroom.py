@@ -323,3 +323,23 @@ def test_a_workspaces_model_quota_is_its_own(classroom):
     full = alice.post("/api/models", json={"name": "d", **MODEL})
     assert full.status_code == 409 and "full" in full.json()["detail"]
     assert bob.post("/api/models", json={"name": "d", **MODEL}).status_code == 201
+
+
+def test_create_app_turns_classroom_mode_on_beyond_loopback_only(tmp_path):
+    from app.main import create_app
+    from app.settings import Settings
+
+    def token_of(host: str) -> str | None:
+        return create_app(Settings.from_env(models_dir=tmp_path, host=host)).state.classroom_token
+
+    assert token_of("0.0.0.0") is not None and token_of("127.0.0.1") is None
+
+
+def test_a_stream_without_the_page_or_the_token_is_refused(classroom):
+    from starlette.testclient import WebSocketDenialResponse
+
+    stranger = TestClient(classroom.app)
+    with pytest.raises(WebSocketDenialResponse) as refused:
+        with stranger.websocket_connect("/api/jobs/0123456789ab/events"):
+            pass
+    assert refused.value.status_code == 401
