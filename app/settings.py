@@ -11,6 +11,8 @@
     UNROLLED_JOB_MEMORY_MB, UNROLLED_JOB_STEP_S   a job's budget: estimated memory (default 2048 MB)
                           and seconds per training step (default 0.5); a job over it is refused
     UNROLLED_TORCH_THREADS  torch intra-op threads (default 1: the models are small)
+    UNROLLED_EXPERIMENT_WORKERS  runs an experiment started from the API trains at once on its own
+                          process pool (default 1); the experiment takes one of the MAX_JOBS slots
     UNROLLED_RAY_ADDRESS  the Ray cluster `experiment run --executor ray` uses: host:port,
                           ray://host:port, auto or local (default: local, a Ray instance here)
     UNROLLED_MAX_HIDDEN_SIZE, UNROLLED_MAX_TRACE_STEPS, UNROLLED_MAX_TRAIN_STEPS,
@@ -87,6 +89,9 @@ class Settings(BaseSettings):
     torch_threads: AtLeastOne = 1  # torch intra-op threads; small models run fastest on one (core/device.py)
     # The Ray cluster experiments run on with --executor ray (app/core/experiments/ray_executor.py).
     ray_address: str | None = None
+    # An experiment from the API is one job (one slot of max_jobs) whose runs train on a process
+    # pool of this many workers (app/api/jobs/experiment_runs.py): one, a job's core, by default.
+    experiment_workers: AtLeastOne = 1
     max_hidden_size: AtLeastOne = 512
     max_trace_steps: AtLeastOne = 500  # longest sequence a trace may be asked for
     max_train_steps: AtLeastOne = 100_000  # per job

@@ -19,6 +19,8 @@ from app.api.jobs.registry import JobNotFound, ModelBusy, TooManyJobs
 from app.api.workspaces import ReadOnlyModel, TooManyWorkspaces
 from app.core.architectures import InvalidConfig, UnknownArchitecture
 from app.core.execution import OverBudget
+from app.core.experiments import ExperimentConflict, ExperimentNotFound, RecipeError
+from app.core.experiments.ray_executor import RayUnavailable
 from app.core.store import CorruptModel, InvalidModel, InvalidName, LimitExceeded, ModelExists, ModelNotFound
 from app.core.store.errors import StoreFull, StoreNotWritable
 from app.core.tasks import SequenceTooLong, TaskInputError
@@ -45,6 +47,10 @@ STATUS_OF: dict[type[Exception], int] = {
     InvalidConfig: 422,  # e.g. an activation the architecture lacks
     TaskInputError: 422,  # the message names the bad symbol or entry and its position
     SequenceTooLong: 422,  # over max_trace_steps: the body is small, its content is what is refused
+    RecipeError: 422,  # an unknown recipe, zero or repeated seeds, a grid over the run limit: the message names it
+    ExperimentConflict: 409,  # stored results made with another training or criterion
+    ExperimentNotFound: 404,
+    RayUnavailable: 422,  # executor ray without Ray, or a cluster that does not answer
 }
 
 

@@ -13,6 +13,10 @@ its workspace (two students may each train a model called "mine"), the line is
 fair between workspaces (the Scheduler's owner), a workspace may have at most a
 quota of active jobs (WorkspaceJobsFull, a 429), and a reader scoped to one
 workspace (JobScope) never sees another's jobs: they answer as if they did not exist.
+
+An experiment (app/api/jobs/experiment_runs.py) is a job too: it waits in the same
+line, takes one slot, counts against the same quota, and trains its runs on a pool of
+its own (UNROLLED_EXPERIMENT_WORKERS); one experiment of a name runs at a time per workspace.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from collections import OrderedDict
 
 import torch
 
+from app.api.jobs.experiment_job import ExperimentJob, experiment_sink
+from app.api.jobs.experiment_runs import ExperimentDescription, WithExperiments
 from app.api.jobs.job import Job
 from app.api.jobs.runner import MODEL_DELETED, job_sink
 from app.core.execution import EXECUTORS, QueueFull, Scheduler, StorePlace
@@ -45,6 +51,10 @@ class JobRefused(Exception):
 
 class ModelBusy(JobRefused):
     """The model already has an active job (409)."""
+
+
+class ExperimentBusy(ModelBusy):
+    """The experiment already has an active job in this workspace (409)."""
 
 
 class TooManyJobs(JobRefused):
@@ -105,12 +115,10 @@ class QueueHold:
 class JobRegistry:
     def __init__(self, settings: Settings, store: ModelStore, device: torch.device):
         self.settings, self.store, self.device = settings, store, device
-        executor = EXECUTORS["local"](
-            StorePlace(store.root, store.limits),
-            device=str(device),
-            slots=settings.max_jobs,
-            threads=settings.torch_threads,
-        )
+        place = StorePlace(store.root, store.limits)
+        threads = settings.torch_threads
+        training = EXECUTORS["local"](place, device=str(device), slots=settings.max_jobs, threads=threads)
+        executor = WithExperiments(training, place, settings.experiment_workers)
         self.scheduler = Scheduler(executor, settings.max_queued_jobs)
         self._lock = threading.Lock()
         self._jobs: OrderedDict[str, Job] = OrderedDict()  # oldest first
@@ -148,7 +156,28 @@ class JobRegistry:
 
     def _active_for(self, model: str, workspace: str | None) -> Job | None:
         return next(
-            (job for job in self._jobs.values() if job.model == model and job.workspace == workspace and job.active),
+            (
+                job
+                for job in self._jobs.values()
+                if job.model == model
+                and job.workspace == workspace
+                and job.active
+                and not isinstance(job, ExperimentJob)  # an experiment of the same name trains no model of it
+            ),
+            None,
+        )
+
+    def active_experiment(self, name: str, workspace: str | None = None) -> ExperimentJob | None:
+        with self._lock:
+            return self._active_experiment(name, workspace)
+
+    def _active_experiment(self, name: str, workspace: str | None) -> ExperimentJob | None:
+        return next(
+            (
+                job
+                for job in self._jobs.values()
+                if isinstance(job, ExperimentJob) and job.model == name and job.workspace == workspace and job.active
+            ),
             None,
         )
 
@@ -185,28 +214,61 @@ class JobRegistry:
                 raise ModelBusy(
                     f"model {model!r} is already training in job {busy.id}; cancel it or wait for it to end"
                 )
-            if max_active is not None:
-                active = [job.id for job in self._jobs.values() if job.workspace == workspace and job.active]
-                if len(active) >= max_active:
-                    raise WorkspaceJobsFull(
-                        f"your workspace already has {len(active)} training job(s) queued or running "
-                        f"({', '.join(active)}), the most this server allows one workspace "
-                        "(UNROLLED_WORKSPACE_MAX_JOBS); wait for one to end or cancel one"
-                    )
+            self._check_quota(workspace, max_active)
             job = Job(model, request, run_request, first_step, workspace)
-            cancel = lambda: self.scheduler.cancel(job.id)  # noqa: E731 (the job's one way to stop its run)
-            job.set_canceller(cancel)
-            self._jobs[job.id] = job
-            self._forget_old()
-        description = RunDescription(model, run_request)
+            self._add(job)
+        self._enqueue(job, RunDescription(model, run_request), job_sink, place)
+        log.info("job %s: %d steps of %s queued", job.id, run_request.steps, model)
+        return job
+
+    def submit_experiment(
+        self,
+        job: ExperimentJob,
+        description: ExperimentDescription,
+        place: StorePlace | None = None,
+        max_active: int | None = None,
+    ) -> ExperimentJob:
+        """Queue an experiment job, as submit() a training job: ExperimentBusy when the same
+        experiment is active in the job's workspace, TooManyJobs as for training."""
+        with self._lock:
+            if self._closed:
+                raise TooManyJobs("the server is shutting down and starts no new jobs")
+            busy = self._active_experiment(job.model, job.workspace)
+            if busy is not None:
+                raise ExperimentBusy(
+                    f"experiment {job.model!r} is already running in job {busy.id}; cancel it or wait for it to end"
+                )
+            self._check_quota(job.workspace, max_active)
+            self._add(job)
+        self._enqueue(job, description, experiment_sink, place)
+        log.info("job %s: experiment %s of %d runs queued", job.id, job.model, job.runs)
+        return job
+
+    def _check_quota(self, workspace: str | None, max_active: int | None) -> None:
+        if max_active is None:
+            return
+        active = [job.id for job in self._jobs.values() if job.workspace == workspace and job.active]
+        if len(active) >= max_active:
+            raise WorkspaceJobsFull(
+                f"your workspace already has {len(active)} job(s) queued or running "
+                f"({', '.join(active)}), the most this server allows one workspace "
+                "(UNROLLED_WORKSPACE_MAX_JOBS); wait for one to end or cancel one"
+            )
+
+    def _add(self, job: Job) -> None:
+        cancel = lambda: self.scheduler.cancel(job.id)  # noqa: E731 (the job's one way to stop its run)
+        job.set_canceller(cancel)
+        self._jobs[job.id] = job
+        self._forget_old()
+
+    def _enqueue(self, job: Job, description, make_sink, place: StorePlace | None) -> None:
+        cancel = lambda: self.scheduler.cancel(job.id)  # noqa: E731
         try:
-            self.scheduler.submit(job.id, description, job_sink(job, cancel), owner=workspace, place=place)
+            self.scheduler.submit(job.id, description, make_sink(job, cancel), owner=job.workspace, place=place)
         except QueueFull as error:
             with self._lock:
                 self._jobs.pop(job.id, None)
             raise TooManyJobs(str(error)) from None
-        log.info("job %s: %d steps of %s queued", job.id, run_request.steps, model)
-        return job
 
     def hold(self) -> QueueHold:
         """Start no queued job until the returned hold's set()."""

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api.schemas.experiments import ExperimentJobInfo, ExperimentRequest
+
 JobStatus = Literal["queued", "running", "done", "cancelled", "failed"]
 
 
@@ -110,6 +112,14 @@ class JobOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [JOB_EXAMPLE]})
 
     id: str = Field(description="The job's id, for /jobs/{id} and its event stream.", examples=["3f9a1c0b2e4d"])
+    kind: Literal["training", "experiment"] = Field(
+        "training",
+        description=(
+            "training: a model's training run; experiment: a recipe's runs (POST /api/experiments), "
+            "where model is the experiment's name and step/steps count its runs done and in all."
+        ),
+        examples=["training"],
+    )
     model: str = Field(description="The model being trained.", examples=["reber-elman"])
     status: JobStatus = Field(
         description="queued, running, or how it ended: done, cancelled, failed.", examples=["running"]
@@ -146,9 +156,12 @@ class JobOut(BaseModel):
     reason: str = Field(
         description="Why it was cancelled or failed, in words; empty otherwise.", examples=["", "cancelled by request"]
     )
-    config: TrainRequest = Field(
-        description="The training settings, as asked for (defaults filled in).",
+    config: TrainRequest | ExperimentRequest = Field(
+        description="The training settings, as asked for (defaults filled in); an experiment's request for one.",
         examples=[CONFIG_EXAMPLE],
+    )
+    experiment: ExperimentJobInfo | None = Field(
+        default=None, description="An experiment job's progress over its runs; null for training.", examples=[None]
     )
     workspace: str | None = Field(
         default=None,

@@ -1,0 +1,134 @@
+"""Schemas of the experiments resource: what a client may ask for, and what it is shown.
+
+An experiment is a recipe of app.core.experiments (a grid of training runs over
+architectures, task options, hidden sizes and seeds); the request names one and
+may narrow or widen its grid the way the command line's flags do. Types are
+strict and unknown keys refused, as for training. The engine checks the grid
+itself (a seed repeated, a lag the task refuses, a grid over the run limit) and
+its message becomes the 422.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# A small number is a count of seeds (0..N-1), as the command line's --seeds N.
+SeedsField = int | list[int]
+
+
+class ExperimentOverrides(BaseModel):
+    """The grid's parts to change; each one left out keeps the recipe's own."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    seeds: SeedsField | None = Field(
+        None, description="How many seeds (N: the seeds 0..N-1), or the seeds themselves.", examples=[3, [0, 4]]
+    )
+    lags: list[int] | None = Field(
+        None, max_length=100, description="The copy task's lags (the recall recipes).", examples=[[5, 20]]
+    )
+    options: dict[str, list[int]] | None = Field(
+        None,
+        max_length=20,
+        description="Values of any task option, e.g. {\"distance\": [0, 8]} for fluent-distance.",
+        examples=[{"distance": [0, 8]}],
+    )
+    hidden_sizes: list[int] | None = Field(None, max_length=100, examples=[[16, 32]])
+    architectures: list[str] | None = Field(
+        None, max_length=20, description="Keep only these families of the recipe's variants.", examples=[["elman"]]
+    )
+    steps: int | None = Field(
+        None, ge=1, description="The step budget of every run (at most the server's max_train_steps).", examples=[300]
+    )
+
+
+class ExperimentRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"examples": [{"recipe": "short-term-memory", "overrides": {"seeds": 2, "lags": [5, 10]}}]},
+    )
+
+    recipe: str = Field(max_length=100, description="A recipe's name (GET /api/experiments lists them).")
+    overrides: ExperimentOverrides = Field(default_factory=ExperimentOverrides)
+    executor: Literal["local", "ray"] = Field(
+        "local",
+        description=(
+            "local: the server's process pool (UNROLLED_EXPERIMENT_WORKERS runs at once); "
+            "ray: the Ray cluster at UNROLLED_RAY_ADDRESS (422 when none is set or it does not answer)."
+        ),
+    )
+    restart: bool = Field(
+        False, description="Discard stored runs made with another training or criterion (else 409)."
+    )
+
+
+class ExperimentJobInfo(BaseModel):
+    """An experiment job's own part of the Job resource."""
+
+    name: str = Field(description="The experiment (its recipe's name).", examples=["short-term-memory"])
+    runs_done: int = Field(description="Runs of the grid with a record, the resumed ones included.", examples=[12])
+    runs: int = Field(description="Runs in the grid.", examples=[135])
+    resumed: int = Field(description="Runs found stored when the job began.", examples=[0])
+    executor: Literal["local", "ray"] = Field(examples=["local"])
+    workers: int | None = Field(description="Runs at once on the local pool; null on Ray.", examples=[1])
+
+
+class RecipeOut(BaseModel):
+    """A recipe: its claim, its default grid, training and criterion (app/core/experiments/recipe.py)."""
+
+    name: str = Field(examples=["short-term-memory"])
+    claim: str = Field(description="The claim the experiment tests, in a sentence.")
+    full_grid: str = Field(description="How to run the grid the claim deserves.")
+    grid: dict = Field(description="variants, task, task_options, hidden_sizes, seeds and runs.")
+    training: dict = Field(description="steps (the budget), batch_size, learning_rate, optimizer, clip_norm.")
+    criterion: dict = Field(description="threshold, sequences, every, stop_early.")
+
+
+class StoredExperimentOut(BaseModel):
+    """Stored results of one experiment, as the listing shows them."""
+
+    name: str
+    status: str = Field(
+        description=(
+            "running (a job is at it), done, cancelled, or interrupted (the server stopped while it ran: "
+            "starting it again resumes)"
+        ),
+        examples=["done"],
+    )
+    runs_done: int = Field(description="Runs stored.", examples=[135])
+    runs: int | None = Field(description="Runs in the grid as last run.", examples=[135])
+    job: str | None = Field(None, description="The id of the job running it, while one does.")
+    read_only: bool = Field(False, description="Classroom mode: the shared results, which a student cannot change.")
+    claim: str | None = None
+    wall_time_s: float | None = None
+    finished_at: str | None = None
+
+
+class ExperimentsOut(BaseModel):
+    recipes: list[RecipeOut]
+    stored: list[StoredExperimentOut]
+    max_runs: int = Field(description="The largest grid the server runs.", examples=[5000])
+    experiment_workers: int = Field(description="Runs an experiment trains at once on the local pool.")
+    ray: bool = Field(description="Whether the server has a Ray cluster (UNROLLED_RAY_ADDRESS) for executor ray.")
+
+
+class ExperimentDetailOut(BaseModel):
+    """An experiment's stored results: the document (recipe as run, status, machine, wall time),
+    every run's record and the aggregate per grid point (app/core/experiments/aggregate.py)."""
+
+    name: str
+    status: str
+    read_only: bool = False
+    job: str | None = None
+    experiment: dict = Field(description="experiment.json: recipe, configuration, status, machine, wall_time_s.")
+    runs: list[dict] = Field(description="One record per finished run, in grid order.")
+    summaries: list[dict] = Field(description="Per grid point: success rate with its Wilson 95% interval, quartiles.")
+
+
+class DeletedExperimentOut(BaseModel):
+    name: str
+    runs_deleted: int
+    models_kept: list[str] = Field(description="The representative runs' models: ordinary models, not deleted.")
