@@ -8,7 +8,7 @@ import json
 import torch
 
 from app.core.device import configure_threads
-from bench import api_speed, cost, trace_encoding, trace_speed, train_speed, watchers
+from bench import api_speed, cost, experiments, trace_encoding, trace_speed, train_speed, watchers
 from bench.timing import machine
 
 SUITES = {
@@ -18,6 +18,7 @@ SUITES = {
     "cost": cost.run,
     "encoding": trace_encoding.run,
     "watchers": watchers.run,
+    "experiments": experiments.run,  # the local pool's speed-up and Ray's overhead per run
 }
 
 
