@@ -84,7 +84,7 @@ def test_a_students_jobs_are_capped_with_429_and_the_teacher_is_not(classroom):
         train(alice, "a", LONG)  # workspace_max_jobs is 1 in these tests
         refused = alice.post("/api/models/b/train", json=SHORT)
         assert refused.status_code == 429
-        assert "your workspace already has 1 training job" in refused.json()["detail"]
+        assert "your workspace already has 1 job(s) queued or running" in refused.json()["detail"]
         train(bob, "a", LONG)  # another workspace's quota is its own
         train(teacher, "a", SHORT)
         train(teacher, "b", SHORT)

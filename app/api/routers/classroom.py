@@ -21,11 +21,13 @@ router = APIRouter(tags=["classroom"])
 
 
 class ClassroomOut(BaseModel):
-    on: bool = Field(description="Whether classroom mode is on (off: a local server, everyone may do anything).")
+    on: bool = Field(
+        description="Whether classroom mode is on (off: a local server, everyone may do anything).", examples=[True]
+    )
     role: str = Field(description="teacher, student, or local (classroom mode off).", examples=["student"])
-    workspace_max_models: int | None = Field(description="Models one workspace may hold; null when off.")
+    workspace_max_models: int | None = Field(description="Models one workspace may hold; null when off.", examples=[10])
     workspace_max_jobs: int | None = Field(
-        description="Training jobs a student's workspace may have queued or running; null when off."
+        description="Training jobs a student's workspace may have queued or running; null when off.", examples=[2]
     )
 
 
