@@ -40,8 +40,19 @@ from app.core.experiments.ray_executor import RayUnavailable
 from app.core.experiments.recipes import RECIPES, get_recipe
 
 # What the results table shows per grid point, in this order.
-HEADERS = ("point", "runs", "success", "95% interval", "steps to success (q1 median q3)", "final metric", "model")
-RIGHT = (False, True, True, True, True, True, False)
+HEADERS = (
+    "point",
+    "runs",
+    "success",
+    "95% interval",
+    "steps to success (q1 median q3)",
+    "final metric",
+    "gradient decay/step (init, end)",
+    "steps/s",
+    "params",
+    "model",
+)
+RIGHT = (False, True, True, True, True, True, True, True, True, False)
 
 
 def add_parser(sub) -> None:
@@ -179,8 +190,11 @@ def results_table(summaries: list[dict]) -> list[str]:
                 str(summary["runs"]),
                 f"{summary['successes']}/{summary['runs']}",
                 f"{low:.2f}-{high:.2f}",
-                " ".join(number(steps[k], 0) if steps[k] is not None else "-" for k in ("q1", "median", "q3")),
-                number(summary["final_metric"]["median"], 3) if summary["final_metric"]["median"] is not None else "-",
+                " ".join(number(steps[k], 0) for k in ("q1", "median", "q3")),
+                number(summary["final_metric"]["median"], 3),
+                f"{number(summary['decay_init'], 3)} {number(summary['decay_end'], 3)}",
+                number(summary["steps_per_s"]["median"], 0),
+                str(summary["parameters"]),
                 summary["model"] or "-",
             )
         )

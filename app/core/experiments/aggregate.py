@@ -82,6 +82,7 @@ def summarise(records: list[dict]) -> dict:
     succeeded = [record["steps_to_success"] for record in records if record.get("success")]
     finals = [record["final_metric"] for record in records if record.get("final_metric") is not None]
     speeds = [record["steps_per_s"] for record in records if record.get("steps_per_s") is not None]
+    traces = [record["trace_s"] for record in records if record.get("trace_s") is not None]
     gradient_init = curve_quartiles([record.get("gradient_init") for record in records])
     gradient_end = curve_quartiles([record.get("gradient_end") for record in records])
     return {
@@ -93,6 +94,7 @@ def summarise(records: list[dict]) -> dict:
         "steps_to_success": quartiles(succeeded),
         "final_metric": quartiles(finals),
         "steps_per_s": quartiles(speeds),
+        "trace_s": quartiles(traces),
         "parameters": first.get("parameters"),
         "gradient_init": gradient_init,
         "gradient_end": gradient_end,

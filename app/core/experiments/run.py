@@ -39,7 +39,7 @@ from app.core.trace import trace
 from app.core.train import Progress, StopFlag
 
 GRADIENT_SEQUENCES = 8  # sequences averaged into a gradient curve: a steady curve, a short trace each
-TIMING_FIELDS = ("wall_time_s", "steps_per_s")  # the only fields that differ between two runs of one job
+TIMING_FIELDS = ("wall_time_s", "steps_per_s", "trace_s")  # the only fields that differ between two runs of one job
 SCRATCH_NAME = "run"
 
 
@@ -93,6 +93,11 @@ def execute_run(job: RunJob, cancel=None) -> RunResult:
     cancelled = cancel is not None and cancel.is_set() and outcome.status == "cancelled"
     if trained is not None and not watch.checked_at(outcome.total_steps):
         watch.evaluate(trained.model, outcome.total_steps)  # the final state, always measured
+    gradient_end, trace_s = None, None
+    if trained is not None:
+        traced = time.perf_counter()
+        gradient_end = gradient_curve(trained.model, task, probes)
+        trace_s = (time.perf_counter() - traced) / len(probes)  # one full trace: the cost recipe's figure
     seconds = time.perf_counter() - started
     record |= {
         "status": outcome.status,
@@ -102,9 +107,10 @@ def execute_run(job: RunJob, cancel=None) -> RunResult:
         "steps_done": outcome.steps_done,
         "final_metric": watch.evaluations[-1][1] if watch.evaluations else None,
         "evaluations": [[step, value] for step, value in watch.evaluations],
-        "gradient_end": gradient_curve(trained.model, task, probes) if trained is not None else None,
+        "gradient_end": gradient_end,
         "wall_time_s": seconds,
         "steps_per_s": outcome.steps_done / outcome.seconds if outcome.seconds > 0 else None,
+        "trace_s": trace_s,
         "model": job.keep_as if trained is not None else None,
     }
     model = None
