@@ -1,7 +1,8 @@
 """ModelCache: recently used models kept loaded, so a trace does not re-read weights.
 
-Entries are keyed by name and stamped with the weights_sha256 of the file they
-were loaded from. Every lookup reads the model's small JSON metadata (which it
+Entries are keyed by the model's folder and name (in classroom mode two
+workspaces may each hold a model called "mine") and stamped with the
+weights_sha256 of the file they were loaded from. Every lookup reads the model's small JSON metadata (which it
 needs anyway for total_steps) and compares the digest, so a save by a training
 job, an overwrite by an import or a delete-and-recreate invalidates the entry
 without anyone having to remember to. Models live on the CPU: a trace is one
@@ -15,6 +16,7 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import replace
+from pathlib import Path
 
 from app.core.models import LoadedModel, load_model
 from app.core.store import CorruptModel, ModelStore, StoreError
@@ -26,21 +28,22 @@ TRACE_DEVICE = "cpu"
 
 
 class ModelCache:
-    """A thread-safe LRU of LoadedModel by name, valid while the weights' sha256 is unchanged."""
+    """A thread-safe LRU of LoadedModel by (folder, name), valid while the weights' sha256 is unchanged."""
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         self.capacity = capacity
-        self._entries: OrderedDict[str, tuple[str, LoadedModel]] = OrderedDict()
+        self._entries: OrderedDict[tuple[Path, str], tuple[str, LoadedModel]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, store: ModelStore, name: str) -> LoadedModel:
         """The model as stored now, with fresh metadata; ModelNotFound / CorruptModel from the store."""
         metadata = store.load_metadata(name)
         digest = metadata.weights_sha256
+        key = (store.weights_path(name).parent, name)
         with self._lock:
-            entry = self._entries.get(name)
+            entry = self._entries.get(key)
             if entry is not None and entry[0] == digest:
-                self._entries.move_to_end(name)
+                self._entries.move_to_end(key)
                 # Share the module (read-only in a trace); hand out the newest metadata,
                 # which a metadata-only update may have changed without touching the weights.
                 return replace(entry[1], metadata=metadata)
@@ -48,16 +51,19 @@ class ModelCache:
         # Two requests may load the same model at once; both results are correct.
         loaded = _load(store, name)
         with self._lock:
-            self._entries[name] = (loaded.metadata.weights_sha256, loaded)
-            self._entries.move_to_end(name)
+            self._entries[key] = (loaded.metadata.weights_sha256, loaded)
+            self._entries.move_to_end(key)
             while len(self._entries) > self.capacity:
                 evicted, _ = self._entries.popitem(last=False)
                 log.debug("model cache: evicted %s", evicted)
         return loaded
 
     def invalidate(self, name: str) -> None:
+        """Forget `name` in every folder: a write's caller need not say which (the digest
+        check would catch a stale entry anyway; this only frees its memory early)."""
         with self._lock:
-            self._entries.pop(name, None)
+            for key in [key for key in self._entries if key[1] == name]:
+                del self._entries[key]
 
     def __len__(self) -> int:
         with self._lock:

@@ -277,6 +277,23 @@ def test_model_cache_is_an_lru_keyed_by_weights_digest(client, make_model, store
     assert not torch.equal(cache.get(store, "a").model.readout.weight, first.model.readout.weight)
 
 
+def test_model_cache_keeps_same_named_models_of_two_folders_apart(tmp_path):
+    """Two classroom workspaces may each hold "mine": each keeps its own entry, none reloads the other's."""
+    from app.core.architectures import expected_shapes
+    from app.core.models import create_model as create_stored
+    from app.core.store import ModelStore
+
+    stores = [ModelStore(tmp_path / folder, expected_shapes=expected_shapes) for folder in ("one", "two")]
+    for seed, folder_store in enumerate(stores):
+        create_stored(folder_store, name="mine", architecture="elman", task_id="reber", hidden_size=4, seed=seed)
+    cache = ModelCache(capacity=4)
+    first, second = (cache.get(folder_store, "mine") for folder_store in stores)
+    assert len(cache) == 2 and not torch.equal(first.model.readout.weight, second.model.readout.weight)
+    assert cache.get(stores[0], "mine").model is first.model and cache.get(stores[1], "mine").model is second.model
+    cache.invalidate("mine")
+    assert len(cache) == 0
+
+
 def test_openapi_documents_every_error_status(client):
     paths = client.get("/openapi.json").json()["paths"]
     assert set(paths["/api/models/{name}"]["get"]["responses"]) >= {"200", "404", "422"}
