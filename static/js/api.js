@@ -98,6 +98,11 @@ export const api = {
   job: (id) => request('GET', `/jobs/${enc(id)}`),
   cancelJob: (id) => request('POST', `/jobs/${enc(id)}/cancel`),
   classroom: () => request('GET', '/classroom'),
+  experiments: () => request('GET', '/experiments'),
+  experiment: (name) => request('GET', `/experiments/${enc(name)}`),
+  startExperiment: (body) => request('POST', '/experiments', body),
+  /** Where the browser downloads an experiment's runs as CSV (in the chosen workspace). */
+  runsCsvUrl: (name) => `/api${inWorkspace(`/experiments/${enc(name)}/runs.csv`)}`,
   workspaces: () => request('GET', '/workspaces'),
   /** Copy a model under a new name (a demo, read-only in classroom mode, becomes one's own to train). */
   copyModel: async (name, newName) => {

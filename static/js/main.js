@@ -14,6 +14,7 @@ import { CellView } from './cell.js';
 import { ClassroomView } from './classroom.js';
 import { CompareView } from './compare.js';
 import { Controls } from './controls.js';
+import { ExperimentsView } from './experiments.js';
 import { FoldedView } from './folded.js';
 import { InputBox } from './inputbox.js';
 import { setMath } from './lib/dom.js';
@@ -108,6 +109,12 @@ function makeViews() {
       onLeave: () => state.set({ tour: null }),
     }),
   };
+  views.experiments = new ExperimentsView($('experiments'), {
+    tabs: { explorer: $('tab-explorer'), experiments: $('tab-experiments') },
+    onView: (view) => state.set({ view }),
+    onShow: (experiment) => state.set({ experiment }),
+    onOpenModel: (name) => state.set({ view: null, model: name, input: null, step: 0, compare: [] }),
+  });
   views.controls.onTour = () => state.set(chapterState(state.get('tour') ?? 0));
   let resizeTimer = null;
   window.addEventListener('resize', () => {
@@ -228,6 +235,7 @@ function render(views, changed) {
   views.classroom.update({ name: s.model, detail: main.detail });
   const missing = s.tour !== null && !catalog.has(CHAPTERS[s.tour]?.model) ? CHAPTERS[s.tour]?.model : null;
   views.tour.update({ chapter: s.tour, missing });
+  views.experiments.update({ open: s.view === 'experiments', name: s.experiment, explorer: document.querySelector('.explorer') });
   setMath($('network-caption'), networkCaption(arch, model));
   return null;
 }

@@ -3,6 +3,7 @@
  *
  *   ?model=lstm-embedded-reber&input=BTBTSSXXTVVETE&t=12&mode=backward&from=12
  *    &panels=hidden,gradflow&compare=elman-embedded-reber&tour=6&speed=8&open=train
+ *   ?view=experiments&exp=short-term-memory     (the Experiments view instead of the explorer)
  *
  * Views never talk to each other: they call state.set(patch) and subscribe to
  * the keys they draw. Reloading the URL restores the same view.
@@ -25,6 +26,8 @@ export const DEFAULTS = Object.freeze({
   speed: 4,
   drawer: null, // 'train' when the build-and-train drawer is open
   cell: true, // LSTM/GRU: the cell of the selected step is open
+  view: null, // 'experiments' when the Experiments view replaces the explorer
+  experiment: null, // the experiment the Experiments view shows; null: the first stored one
 });
 
 // key -> [url name, to string, from string]
@@ -42,6 +45,8 @@ const URL_KEYS = {
   speed: ['speed', String, (s) => (SPEEDS.includes(Number(s)) ? Number(s) : DEFAULTS.speed)],
   drawer: ['open', String, (s) => (s === 'train' ? s : null)],
   cell: ['cell', (v) => (v ? '1' : '0'), (s) => s !== '0'],
+  view: ['view', String, (s) => (s === 'experiments' ? s : null)],
+  experiment: ['exp', String, String],
 };
 
 function same(a, b) {

@@ -1,0 +1,153 @@
+"""The Experiments view: stored results drawn as plots (a screenshot of each), exports, a point that
+opens its model in the explorer, and an experiment run from the page with its progress bar.
+
+The server here is one of this module's own, on a store holding only tiny experiments made in the
+fixture (a few runs of a few dozen steps), so the representative models they add never show in the
+other browser tests' model lists.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from app.core.experiments import ExperimentRunner, LocalPool, Overrides
+from app.core.experiments.recipes import get_recipe
+from app.core.store import ModelStore
+from tests.browser.conftest import ROOT, SERVER_START_S, _free_port
+
+VIEW = "/?view=experiments"
+MEMORY = Overrides(seeds=(0, 1), task_options={"lag": (5, 10)}, steps=40, architectures=("shortcut", "lstm"))
+COST = Overrides(seeds=(0,), steps=20, architectures=("elman", "lstm"), hidden_sizes=(8, 16))
+
+
+def make_results(folder) -> None:
+    """Stored results of two tiny experiments: short-term-memory (lags 5 and 10) and cost (H 8 and 16)."""
+    store = ModelStore(folder)
+    with LocalPool(2) as pool:
+        for name, overrides in (("short-term-memory", MEMORY), ("cost", COST)):
+            outcome = ExperimentRunner(get_recipe(name).with_overrides(overrides), store, pool).run()
+            assert outcome.status == "done"
+
+
+@pytest.fixture(scope="module")
+def experiments_url(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("experiment-models")
+    make_results(folder)
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "UNROLLED_MODELS_DIR": str(folder), "UNROLLED_SEED_DIR": ""}
+    env |= {"UNROLLED_DEVICE": "cpu", "UNROLLED_EXPERIMENT_WORKERS": "1"}
+    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + SERVER_START_S
+    while True:
+        try:
+            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the experiments server did not start")
+        time.sleep(0.2)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def open_results(page, url: str, name: str) -> None:
+    page.goto(f"{url}{VIEW}&exp={name}")
+    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_selector("[data-role=experiments][data-drawn]")
+
+
+def test_stored_results_are_drawn_with_a_screenshot_of_each_plot(page, experiments_url, console_errors):
+    console_errors.allow("404")  # the empty store's explorer asks for no model; nothing else may fail
+    open_results(page, experiments_url, "short-term-memory")
+    assert page.locator("[data-role=tab-experiments]").get_attribute("class").endswith("on")
+    assert page.locator(".explorer").is_hidden()
+    success = page.locator("figure[data-plot=success]")
+    # 4 variants (shortcut; lstm default, forget bias 1, chrono) at 2 lags: a point each, a band and line per variant
+    assert success.locator("g.series").count() == 4 and success.locator("circle.exp-point").count() == 8
+    assert "lag (time steps" in success.inner_text() and "Plain RNNs fail" in success.inner_text()
+    assert "Budget: 40 training steps per run" in page.locator("[data-role=exp-budget]").inner_text()
+    gradients = page.locator("figure[data-plot=gradients]")
+    assert gradients.locator("g.series").count() == 4  # at the longest lag, one curve per variant
+    assert "/step" in gradients.locator(".legend").text_content()
+    page.screenshot(path=str(screenshots_dir() / "experiments-view.png"), full_page=True)
+    for plot in ("success", "gradients", "cost"):
+        page.locator(f"figure[data-plot={plot}]").screenshot(path=str(screenshots_dir() / f"experiments-{plot}.png"))
+
+    page.select_option("[data-role=exp-stored-select]", "cost")
+    page.wait_for_function("document.querySelector('[data-role=exp-budget]').textContent.includes('20 training steps')")
+    cost = page.locator("figure[data-plot=cost]")
+    assert cost.locator("circle.exp-point").count() == 2 * 2 * 2  # 2 families x 2 sizes, in 2 panels
+    cost.screenshot(path=str(screenshots_dir() / "experiments-cost-hidden-sizes.png"))
+
+
+def test_a_figure_exports_as_svg_png_and_csv(page, experiments_url, console_errors):
+    console_errors.allow("404")
+    open_results(page, experiments_url, "short-term-memory")
+    figure = page.locator("figure[data-plot=success]")
+    with page.expect_download() as svg:
+        figure.locator("[data-export=svg]").click()
+    text = open(svg.value.path()).read()
+    assert svg.value.suggested_filename == "success.svg" and "<svg" in text and "success rate" in text
+    with page.expect_download() as png:
+        figure.locator("[data-export=png]").click()
+    assert open(png.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    with page.expect_download() as data:
+        figure.locator("[data-export=csv]").click()
+    rows = open(data.value.path()).read().splitlines()
+    assert rows[0].startswith("variant,lag,hidden_size,runs,successes,success_rate") and len(rows) == 1 + 8
+
+
+def test_a_point_opens_its_model_in_the_explorer(page, experiments_url, console_errors):
+    console_errors.allow("404")
+    open_results(page, experiments_url, "short-term-memory")
+    point = page.locator(
+        "figure[data-plot=success] circle.exp-point[data-model]"
+    ).last  # the topmost of overlapping points
+    model = point.get_attribute("data-model")
+    point.click()
+    page.wait_for_selector(".network-body .net[data-status='ready']")
+    assert page.evaluate("window.unrolled.state.get('model')") == model
+    assert page.locator("[data-role=experiments]").is_hidden()
+
+
+def test_an_experiment_runs_from_the_page_with_a_progress_bar(page, experiments_url, console_errors):
+    console_errors.allow("404")
+    page.goto(f"{experiments_url}{VIEW}")
+    page.wait_for_selector("[data-role=experiments][data-drawn]")
+    page.select_option("[data-role=exp-recipe-select]", "shortcuts")
+    page.fill("[data-role=exp-seeds]", "1")
+    page.fill("[data-role=exp-steps]", "20")
+    assert "6 training runs of at most 20 steps" in page.locator("[data-role=exp-runs-note]").inner_text()
+    page.click("[data-role=exp-run]")
+    page.wait_for_function(
+        "document.querySelector('[data-role=exp-progress-text]').textContent.includes('done')", timeout=120_000
+    )
+    assert page.locator("[data-role=exp-progress-text]").inner_text().startswith("6 of 6 runs")
+    assert page.locator("[data-role=exp-progress]").evaluate("bar => bar.value === bar.max")
+    page.wait_for_function("document.querySelector('[data-role=exp-budget]').textContent.includes('6 runs stored')")
+    success = page.locator("figure[data-plot=success]")
+    assert "hidden size H" in success.inner_text() and success.locator("circle.exp-point").count() == 6
+    page.locator(".exp-start").screenshot(path=str(screenshots_dir() / "experiments-run-from-page.png"))
+    listing = httpx.get(f"{experiments_url}/api/experiments").json()
+    assert {row["name"]: row["status"] for row in listing["stored"]}["shortcuts"] == "done"
+
+
+def screenshots_dir():
+    from tests.browser.conftest import SCREENSHOTS
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
