@@ -16,6 +16,7 @@ import pytest
 from app.core.experiments import ExperimentRunner, LocalPool
 from app.core.experiments.recipe import Overrides
 from app.core.experiments.recipes import get_recipe
+from app.core.experiments.run import comparable
 from tests.api.classroom import TOKEN, open_classroom
 from tests.api.test_jobs import FINAL, wait_for_end, wait_until
 
@@ -196,3 +197,18 @@ def test_classroom_experiments_live_in_the_workspace_and_the_shared_results_are_
         assert teacher.get("/api/experiments").json()["stored"][0]["read_only"] is True  # the teacher's own: none
         room = alice.post("/api/experiments", json={"recipe": RECIPE, "overrides": {**TINY, "lags": [6, 7, 8]}})
         assert room.status_code == 409 and "room" in room.json()["detail"]  # 3 models per workspace here
+
+
+def test_executor_ray_on_a_local_ray_instance_gives_the_local_pools_records(make_client):
+    pytest.importorskip("ray", reason="the ray extra is not installed (make setup installs it)")
+    client = make_client(ray_address="local")
+    listing = client.get("/api/experiments").json()
+    assert listing["ray"] is True
+    on_ray = wait_for_end(client, start(client, executor="ray")["id"], timeout=180)
+    assert on_ray["status"] == "done" and on_ray["experiment"]["executor"] == "ray", on_ray["reason"]
+    ray_runs = client.get(f"/api/experiments/{RECIPE}").json()
+    assert ray_runs["experiment"]["machine"]["executor"] == "ray"
+    local = wait_for_end(client, start(client, restart=True)["id"])
+    assert local["status"] == "done"
+    local_runs = client.get(f"/api/experiments/{RECIPE}").json()["runs"]
+    assert [comparable(run) for run in ray_runs["runs"]] == [comparable(run) for run in local_runs]
