@@ -7,8 +7,8 @@ One recipe of 8 runs (Elman and LSTM, H = 32, delayed recall at lag 10, 4 seeds,
 on the local pool with 1 worker, with 2 workers and on a local Ray instance of
 2 CPUs; rounds alternate so a slow spell of the shared machine hits each alike,
 and the medians are compared. Each executor is warmed first (the forkserver's
-imports, Ray's start and its workers' imports), so the figures are what a
-running experiment costs per run, not start-up. Records must agree across the
+imports, the pool's and Ray's workers and their first runs), so the figures are
+what a running experiment costs per run, not start-up. Records must agree across the
 executors; the bench says so rather than assuming it.
 
 Targets (issue 9): 2 workers >= 1.8x one worker on 8 runs; Ray's overhead per
@@ -70,8 +70,8 @@ def run(rounds: int = 2, with_ray: bool = True, **_) -> dict:
             samples[name].append(seconds)
             records[name] = {key: comparable(record) for key, record in found.items()}
             run_seconds += [record["wall_time_s"] for record in found.values()] if name == "pool_1" else []
-    if with_ray:
-        contenders["ray_2"].close()
+    for executor in contenders.values():
+        executor.close()
     wall = {name: statistics.median(values) for name, values in samples.items()}
     result = {
         "runs": len(work),

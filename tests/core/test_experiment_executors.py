@@ -54,7 +54,10 @@ def cancel_soon(executor, after_s: float = 2.0) -> threading.Timer:
 
 
 def test_the_local_pool_and_ray_give_equal_records(local_ray):
-    pooled = list(LocalPool(workers=2).results(jobs(TINY)))
+    with LocalPool(workers=2) as pool:
+        pooled = list(pool.results(jobs(TINY)))
+        again = list(pool.results(jobs(TINY)))  # the same workers, warm: the same records
+    assert by_key(again) == by_key(pooled)
     on_ray = list(local_ray.results(jobs(TINY)))
     assert len(pooled) == len(on_ray) == 2
     assert by_key(pooled) == by_key(on_ray)
@@ -62,11 +65,11 @@ def test_the_local_pool_and_ray_give_equal_records(local_ray):
 
 
 def test_cancel_stops_the_running_runs_of_the_local_pool():
-    pool = LocalPool(workers=2)
     started = time.monotonic()
-    timer = cancel_soon(pool)
-    results = list(pool.results(jobs(ENDLESS)))
-    timer.join()
+    with LocalPool(workers=2) as pool:
+        timer = cancel_soon(pool)
+        results = list(pool.results(jobs(ENDLESS)))
+        timer.join()
     # a run the pool had queued to a worker reports itself cancelled too: none is a result
     assert all(result.cancelled and result.record["steps_done"] < 50_000 for result in results)
     assert time.monotonic() - started < 120  # far less than the budget's minutes
