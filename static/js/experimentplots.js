@@ -64,7 +64,7 @@ export function drawSuccess(detail, { claim, onOpen }) {
   const fig = figure({
     id: 'success',
     title: `Success rate against ${x.name === 'hidden_size' ? 'hidden size' : x.name}`,
-    claim,
+    claim: claim ?? 'Whether each variant met the criterion within the step budget, over the seeds.',
     note: `A run succeeds when ${metric} ≥ ${threshold} on fresh sequences within its budget. Band: Wilson 95% interval over the seeds. Click a point to open its model.`,
   });
   if (!summaries.length) return fig.node;
@@ -98,23 +98,23 @@ export function drawSuccess(detail, { claim, onOpen }) {
   return fig.node;
 }
 
-export function drawGradients(detail, { onOpen }, choice = {}) {
+export function drawGradients(detail, { claim = null, onOpen }, choice = {}) {
   const d3 = window.d3;
   const withCurves = detail.summaries.filter((s) => s.gradient_init || s.gradient_end);
   const x = xDimension(detail.summaries);
-  const atValues = x.name === 'hidden_size' ? [] : [...new Set(withCurves.map(x.of))].sort((a, b) => a - b);
+  const atValues = [...new Set(withCurves.map(x.of))].sort((a, b) => a - b);
   const at = choice.at ?? atValues[atValues.length - 1];
   const phase = choice.phase ?? 'gradient_end';
-  const redraw = (patch) => fig.node.replaceWith(drawGradients(detail, { onOpen }, { at, phase, ...patch }));
+  const redraw = (patch) => fig.node.replaceWith(drawGradients(detail, { claim, onOpen }, { at, phase, ...patch }));
   const phaseSelect = el('select', { 'data-role': 'gradient-phase', onchange: (e) => redraw({ phase: e.target.value }) },
     el('option', { value: 'gradient_end', text: 'after training', selected: phase === 'gradient_end' }),
     el('option', { value: 'gradient_init', text: 'at initialisation', selected: phase === 'gradient_init' }));
   const atSelect = atValues.length > 1 ? el('select', { 'data-role': 'gradient-at', onchange: (e) => redraw({ at: Number(e.target.value) }) },
-    ...atValues.map((v) => el('option', { value: v, text: `${x.name} ${v}`, selected: v === at }))) : null;
+    ...atValues.map((v) => el('option', { value: v, text: x.name === 'hidden_size' ? `H = ${v}` : `${x.name} ${v}`, selected: v === at }))) : null;
   const fig = figure({
     id: 'gradients',
     title: 'How far back the gradient reaches',
-    claim: 'In a plain RNN the gradient of the last loss shrinks by a near-constant factor for every step back (a straight line on this log axis); gated cells keep it from vanishing.',
+    claim: claim ?? 'In a plain RNN the gradient of the last loss shrinks by a near-constant factor for every step back (a straight line on this log axis); gated cells keep it from vanishing.',
     note: 'Line: median over seeds of ‖∂L_T/∂h_t‖ (mean of 8 held-out sequences); band: quartiles. Legend: the fitted factor per step back. Click a curve to open its model.',
     controls: el('div', { class: 'exp-controls' }, 'Show ', phaseSelect, atSelect ? ' at ' : null, atSelect),
   });
@@ -153,18 +153,20 @@ export function drawGradients(detail, { onOpen }, choice = {}) {
   return fig.node;
 }
 
-export function drawCost(detail, { onOpen }) {
+export function drawCost(detail, { claim = null, onOpen }) {
   const d3 = window.d3;
   const summaries = detail.summaries.filter((s) => s.steps_per_s?.median);
   const machine = detail.experiment.machine ?? {};
+  const sizes = [...new Set(summaries.map((s) => s.point.hidden_size))].sort((a, b) => a - b);
+  if (sizes.length < 2) { // one size: nothing to draw against it (its steps/s are in the CSV)
+    return el('p', { class: 'exp-note', 'data-plot': 'cost-none', text: `Cost against hidden size: this experiment trains one hidden size${sizes.length ? ` (H = ${sizes[0]})` : ''}; the cost recipe compares sizes.` });
+  }
   const fig = figure({
     id: 'cost',
     title: 'What a step costs',
-    claim: 'Plain RNNs have fewer parameters and take more training steps per second than LSTM and GRU at every hidden size.',
+    claim: claim ?? 'Plain RNNs have fewer parameters and take more training steps per second than LSTM and GRU at every hidden size.',
     note: `Left: training steps per second (median over seeds, bar: quartiles), measured on ${machine.host ?? 'the server'}${machine.workers ? ` with ${machine.workers} runs side by side` : ''}, one torch thread each. Right: parameters.`,
   });
-  if (!summaries.length) return fig.node;
-  const sizes = [...new Set(summaries.map((s) => s.point.hidden_size))].sort((a, b) => a - b);
   const gap = 70;
   const half = (fig.inner.width - gap) / 2;
   const series = seriesOf(summaries, { name: 'hidden_size', of: (s) => s.point.hidden_size });
@@ -176,8 +178,7 @@ export function drawCost(detail, { onOpen }) {
     const left = index * (half + gap);
     const g = fig.plot.append('g').attr('transform', `translate(${left},0)`);
     const sub = { plot: g, inner: { width: half, height: fig.inner.height } };
-    const sx = sizes.length > 1 ? d3.scaleLog().base(2).domain([sizes[0] / 1.3, sizes[sizes.length - 1] * 1.3]).range([0, half])
-      : d3.scalePoint().domain(sizes).range([0, half]).padding(0.5);
+    const sx = d3.scaleLog().base(2).domain([sizes[0] / 1.3, sizes[sizes.length - 1] * 1.3]).range([0, half]);
     const top = d3.max(summaries, (s) => (panel.hi ?? panel.value)(s));
     const sy = panel.log ? d3.scaleLog().domain([d3.min(summaries, panel.value) / 1.5, top * 1.5]).range([fig.inner.height, 0])
       : d3.scaleLinear().domain([0, top * 1.08]).range([fig.inner.height, 0]);
@@ -189,10 +190,8 @@ export function drawCost(detail, { onOpen }) {
         sg.selectAll('line.q').data(s.items).join('line').attr('class', 'q').attr('x1', px).attr('x2', px)
           .attr('y1', (d) => sy(panel.lo(d))).attr('y2', (d) => sy(panel.hi(d))).attr('stroke', s.color).attr('stroke-width', 1.5);
       }
-      if (sizes.length > 1) {
-        sg.append('path').datum(s.items).attr('fill', 'none').attr('stroke', s.color).attr('stroke-width', 2)
-          .attr('stroke-dasharray', s.dash).attr('d', d3.line().x(px).y((d) => sy(panel.value(d))));
-      }
+      sg.append('path').datum(s.items).attr('fill', 'none').attr('stroke', s.color).attr('stroke-width', 2)
+        .attr('stroke-dasharray', s.dash).attr('d', d3.line().x(px).y((d) => sy(panel.value(d))));
       sg.selectAll('circle').data(s.items).join('circle').attr('class', 'exp-point').attr('cx', px).attr('cy', (d) => sy(panel.value(d)))
         .attr('r', 4.5).attr('fill', '#fff').attr('stroke', s.color).attr('stroke-width', 2).attr('cursor', (d) => (d.model ? 'pointer' : null))
         .attr('data-model', (d) => d.model).on('click', (_, d) => onOpen(d.model))

@@ -247,12 +247,15 @@ export class ExperimentsView {
   draw() {
     const detail = this.detail;
     const open = (model) => model && this.onOpenModel(model);
-    const claim = detail.experiment.recipe?.claim ?? '';
-    this.plots.replaceChildren(
-      drawSuccess(detail, { claim, onOpen: open }),
-      drawGradients(detail, { onOpen: open }),
-      drawCost(detail, { onOpen: open }),
-    );
+    const claim = detail.experiment.recipe?.claim ?? null;
+    const primary = primaryPlot(detail);
+    const plots = {
+      success: drawSuccess(detail, { claim: primary === 'success' ? claim : null, onOpen: open }),
+      gradients: drawGradients(detail, { claim: primary === 'gradients' ? claim : null, onOpen: open }),
+      cost: drawCost(detail, { claim: primary === 'cost' ? claim : null, onOpen: open }),
+    };
+    // the plot that tests the recipe's claim first, with the claim above it; the others after
+    this.plots.replaceChildren(plots[primary], ...Object.entries(plots).filter(([key]) => key !== primary).map(([, node]) => node));
     this.root.dataset.drawn = Number(this.root.dataset.drawn ?? 0) + 1; // for tests: a redraw happened
   }
 
@@ -260,6 +263,16 @@ export class ExperimentsView {
     this.error.textContent = message ?? '';
     this.error.hidden = !message;
   }
+}
+
+/** Which plot tests the recipe's claim: success against a varied option (or against the hidden size when runs
+ * stop at the criterion), cost when hidden sizes vary for a fixed budget, the gradient when nothing varies. */
+function primaryPlot(detail) {
+  const grid = detail.experiment.recipe?.grid ?? {};
+  const optionVaries = Object.values(grid.task_options ?? {}).some((values) => values.length > 1);
+  if (optionVaries) return 'success';
+  if ((grid.hidden_sizes ?? []).length > 1) return detail.experiment.configuration?.criterion?.stop_early ? 'success' : 'cost';
+  return 'gradients';
 }
 
 /** What the results cost and how they were judged, in one sentence. */
@@ -272,7 +285,7 @@ function budgetLine(detail) {
   const took = doc.wall_time_s ? `, ${formatDuration(doc.wall_time_s)}` : '';
   const metric = detail.runs[0]?.metric_name ?? 'the metric';
   return `Budget: ${formatInt(training.steps)} training steps per run (batch ${training.batch_size}, ${training.optimizer} ${training.learning_rate}), `
-    + `${seeds ?? '?'} seeds per grid point. Success: ${metric} ≥ ${criterion.threshold} on ${formatInt(criterion.sequences)} fresh sequences, `
+    + `${seeds ?? '?'} seed${seeds === 1 ? '' : 's'} per grid point. Success: ${metric} ≥ ${criterion.threshold} on ${formatInt(criterion.sequences)} fresh sequences, `
     + `checked every ${criterion.every} steps${criterion.stop_early ? ' (a run stops once it holds)' : ''}. `
     + `${formatInt(detail.runs.length)} runs stored, ${detail.status}${took}${where}.`;
 }

@@ -84,14 +84,17 @@ def test_stored_results_are_drawn_with_a_screenshot_of_each_plot(page, experimen
     assert gradients.locator("g.series").count() == 4  # at the longest lag, one curve per variant
     assert "/step" in gradients.locator(".legend").text_content()
     page.screenshot(path=str(screenshots_dir() / "experiments-view.png"), full_page=True)
-    for plot in ("success", "gradients", "cost"):
+    assert "one hidden size (H = 32)" in page.locator("[data-plot=cost-none]").inner_text()
+    for plot in ("success", "gradients"):
         page.locator(f"figure[data-plot={plot}]").screenshot(path=str(screenshots_dir() / f"experiments-{plot}.png"))
 
     page.select_option("[data-role=exp-stored-select]", "cost")
     page.wait_for_function("document.querySelector('[data-role=exp-budget]').textContent.includes('20 training steps')")
+    page.wait_for_selector("figure[data-plot=cost]")
+    assert page.locator("figure.exp-figure").first.get_attribute("data-plot") == "cost"  # its claim's plot first
     cost = page.locator("figure[data-plot=cost]")
     assert cost.locator("circle.exp-point").count() == 2 * 2 * 2  # 2 families x 2 sizes, in 2 panels
-    cost.screenshot(path=str(screenshots_dir() / "experiments-cost-hidden-sizes.png"))
+    cost.screenshot(path=str(screenshots_dir() / "experiments-cost.png"))
 
 
 def test_a_figure_exports_as_svg_png_and_csv(page, experiments_url, console_errors):
