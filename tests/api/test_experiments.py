@@ -12,12 +12,16 @@ import io
 import socket
 
 import pytest
+from fastapi.testclient import TestClient
 
-from app.core.experiments import ExperimentRunner, LocalPool
+from app.core.experiments import ExperimentFolder, ExperimentRunner, LocalPool
 from app.core.experiments.recipe import Overrides
 from app.core.experiments.recipes import get_recipe
 from app.core.experiments.run import comparable
+from app.main import create_app
+from app.settings import Settings
 from tests.api.classroom import TOKEN, open_classroom
+from tests.api.conftest import TEST_HOSTS
 from tests.api.test_jobs import FINAL, wait_for_end, wait_until
 
 RECIPE = "short-term-memory"
@@ -212,3 +216,15 @@ def test_executor_ray_on_a_local_ray_instance_gives_the_local_pools_records(make
     assert local["status"] == "done"
     local_runs = client.get(f"/api/experiments/{RECIPE}").json()["runs"]
     assert [comparable(run) for run in ray_runs["runs"]] == [comparable(run) for run in local_runs]
+
+
+def test_a_server_shutdown_stops_a_running_experiment_and_marks_it_cancelled(tmp_path):
+    settings = Settings.from_env(models_dir=tmp_path / "models", allowed_hosts=TEST_HOSTS)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        job = start(client, {**TINY, "seeds": 6, "steps": 400})
+        wait_until(client, job["id"], lambda seen: seen["status"] == "running")
+    ended = app.state.jobs.get(job["id"])  # the lifespan's end has stopped it (a run's set-up may finish first)
+    assert ended.wait(30)
+    assert (ended.status, ended.reason) == ("cancelled", "the server shut down")
+    assert ExperimentFolder(settings.models_dir, RECIPE).document()["status"] == "cancelled"

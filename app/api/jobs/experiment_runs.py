@@ -36,6 +36,11 @@ from app.core.run_description import RunOutcome
 
 log = logging.getLogger(__name__)
 
+# What a shutdown waits for an experiment beyond the training runs' wait: a run checks its stop
+# flag between batches, but its set-up (the model, the gradient curve at initialisation) cannot
+# be interrupted; waiting lets the experiment record "cancelled" rather than be left "running".
+SETUP_GRACE_S = 5.0
+
 
 @dataclass(frozen=True)
 class ExperimentDescription:
@@ -137,14 +142,14 @@ class WithExperiments(Executor):
             experiments = list(self._experiments.values())
         for experiment in experiments:
             experiment.cancel()
-        deadline = time.monotonic() + wait_s
+        started = time.monotonic()
+        self.training.shutdown(wait_s)  # meanwhile the experiments' runs stop too
+        deadline = started + wait_s + SETUP_GRACE_S
         for experiment in experiments:
             if experiment.thread is not None:
                 experiment.thread.join(max(0.0, deadline - time.monotonic()))
-        self.training.shutdown(max(0.0, deadline - time.monotonic()))
 
 
 def _ended(name: str, status: str, ran: int, seconds: float) -> RunOutcome:
     """An experiment's end in the line's terms: a run's outcome whose steps are the runs computed."""
     return RunOutcome(model=name, status=status, reason="", first_step=0, steps_done=ran, saved=True, seconds=seconds)
-
