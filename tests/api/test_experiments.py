@@ -22,6 +22,7 @@ from app.main import create_app
 from app.settings import Settings
 from tests.api.classroom import TOKEN, open_classroom
 from tests.api.conftest import TEST_HOSTS
+from tests.api.test_events import AnyEvent
 from tests.api.test_jobs import FINAL, wait_for_end, wait_until
 
 RECIPE = "short-term-memory"
@@ -60,6 +61,8 @@ def test_an_experiment_runs_as_a_job_whose_events_count_runs_and_carry_partial_a
         while not events or events[-1]["type"] not in FINAL:
             events.append(stream.receive_json())
     assert events[0]["type"] == "status" and events[-1]["type"] == "done"
+    for event in events:  # each one its schema's (the runs event's too)
+        assert type(AnyEvent.validate_python(event)).__name__.lower().startswith(event["type"])
     runs = [event for event in events if event["type"] == "runs"]
     assert [event["runs_done"] for event in runs][-1] == 2 and all(event["runs"] == 2 for event in runs)
     last = runs[-1]["summaries"]

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
 from app.api.responses import to_json_bytes, to_msgpack_bytes
+from app.api.schemas.experiments import RunsEvent
 from app.api.schemas.jobs import JOB_EXAMPLE, JobOut
 from app.api.schemas.traces import TraceDocument
 
@@ -134,7 +135,16 @@ class FailedEvent(BaseModel):
     reason: str = Field(description="What went wrong, in words.", examples=[NON_FINITE_REASON])
 
 
-EVENTS: tuple[type[BaseModel], ...] = (StatusEvent, ProgressEvent, TraceEvent, DoneEvent, CancelledEvent, FailedEvent)
+# RunsEvent: an experiment job's progress (app/api/jobs/experiment_job.py builds it).
+EVENTS: tuple[type[BaseModel], ...] = (
+    StatusEvent,
+    ProgressEvent,
+    TraceEvent,
+    RunsEvent,
+    DoneEvent,
+    CancelledEvent,
+    FailedEvent,
+)
 
 
 # ----- builders: (arguments) -> the frame's JSON text --------------------------------

@@ -32,7 +32,7 @@ class ExperimentOverrides(BaseModel):
     options: dict[str, list[int]] | None = Field(
         None,
         max_length=20,
-        description="Values of any task option, e.g. {\"distance\": [0, 8]} for fluent-distance.",
+        description='Values of any task option, e.g. {"distance": [0, 8]} for fluent-distance.',
         examples=[{"distance": [0, 8]}],
     )
     hidden_sizes: list[int] | None = Field(None, max_length=100, examples=[[16, 32]])
@@ -60,9 +60,7 @@ class ExperimentRequest(BaseModel):
             "ray: the Ray cluster at UNROLLED_RAY_ADDRESS (422 when none is set or it does not answer)."
         ),
     )
-    restart: bool = Field(
-        False, description="Discard stored runs made with another training or criterion (else 409)."
-    )
+    restart: bool = Field(False, description="Discard stored runs made with another training or criterion (else 409).")
 
 
 class ExperimentJobInfo(BaseModel):
@@ -132,3 +130,19 @@ class DeletedExperimentOut(BaseModel):
     name: str
     runs_deleted: int
     models_kept: list[str] = Field(description="The representative runs' models: ordinary models, not deleted.")
+
+
+class RunsEvent(BaseModel):
+    """An experiment job's event (WS /jobs/{id}/events) each time a run's record is stored."""
+
+    type: Literal["runs"] = Field(description="The event's kind.", examples=["runs"])
+    runs_done: int = Field(description="Runs of the grid with a record, the resumed ones included.", examples=[12])
+    runs: int = Field(description="Runs in the grid.", examples=[135])
+    resumed: int = Field(description="Runs found stored when the job began.", examples=[0])
+    record: dict | None = Field(
+        description="The run that just finished: key, variant, seed, success, steps_to_success, final_metric, "
+        "steps_done, status, wall_time_s."
+    )
+    summaries: list[dict] = Field(
+        description="The aggregates per grid point so far, without the gradient curves (GET /experiments/{name})."
+    )
