@@ -134,3 +134,28 @@ def test_a_killed_experiment_resumes_to_the_same_results(tmp_path):
     assert resumed.status == "done" and resumed.ran == 3 and len(executor.started) == 3
     reference = ExperimentRunner(RECIPE, ModelStore(whole), InProcess()).run()
     assert [comparable(r) for r in resumed.records] == [comparable(r) for r in reference.records]
+
+
+def test_a_runner_cancelled_before_it_starts_runs_nothing(tmp_path):
+    runner = ExperimentRunner(RECIPE, ModelStore(tmp_path), executor := InProcess())
+    runner.cancel()
+    outcome = runner.run()
+    assert outcome.status == "cancelled" and outcome.ran == 0 and executor.started == []
+    assert ExperimentFolder(tmp_path, "tiny").document()["status"] == "cancelled"
+
+
+class Crashing(InProcess):
+    """Gives one result, then fails as a broken worker pool would."""
+
+    def results(self, jobs):
+        yield execute_run(jobs[0])
+        raise RuntimeError("a worker process died")
+
+
+def test_a_crash_keeps_the_finished_runs_and_marks_the_experiment_failed(tmp_path):
+    with pytest.raises(RuntimeError, match="a worker process died"):
+        ExperimentRunner(RECIPE, ModelStore(tmp_path), Crashing()).run()
+    folder = ExperimentFolder(tmp_path, "tiny")
+    assert folder.document()["status"] == "failed" and len(folder.records()) == 1
+    resumed = ExperimentRunner(RECIPE, ModelStore(tmp_path), InProcess()).run()
+    assert resumed.status == "done" and resumed.ran == 3

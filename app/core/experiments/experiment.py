@@ -76,9 +76,9 @@ class ExperimentRunner:
         total, done, ran = resumed + len(jobs), resumed, 0
         if on_result is not None:
             on_result(ExperimentProgress(done, total, None, resumed))
-        status = "cancelled"
+        status = "cancelled"  # also what a Ctrl-C (KeyboardInterrupt) leaves
         try:
-            for result in self.executor.results(jobs):
+            for result in self.executor.results(jobs if not self._cancelled.is_set() else []):
                 if result.cancelled:
                     continue
                 if result.model is not None:  # the model first: a record that names it finds it
@@ -90,6 +90,9 @@ class ExperimentRunner:
                     on_result(ExperimentProgress(done, total, result.record, resumed))
             if not self._cancelled.is_set() and done == total:
                 status = "done"
+        except Exception:  # a worker's crash, a full disk: the finished runs stay stored for a resume
+            status = "failed"
+            raise
         finally:
             seconds = time.perf_counter() - started
             self.folder.finish(status, wall_time_s=seconds, runs_done=done, runs=total, machine=self.machine())

@@ -78,6 +78,7 @@ class RayExecutor:
         self._ray = None
         self._started_here = False
         self._pending: list = []
+        self._cancelled = False  # a cancel that comes before the tasks are submitted still reaches them
 
     def describe(self) -> dict:
         facts = {"executor": self.kind, "address": self.address}
@@ -111,6 +112,8 @@ class RayExecutor:
         remote = ray.remote(num_cpus=1, num_gpus=self.gpus_per_run, max_retries=0)(_execute_remote)
         device = "cuda" if self.gpus_per_run > 0 else "cpu"
         self._pending = [remote.remote(replace(job, device=device)) for job in jobs]
+        if self._cancelled:
+            self.cancel()
         try:
             while self._pending:
                 done, self._pending = ray.wait(self._pending, num_returns=1)
@@ -122,10 +125,14 @@ class RayExecutor:
                             continue  # cancelled: no result
                         raise
         finally:
-            self.cancel()  # left early (Ctrl-C, an error): the tasks still out stop too
+            self._cancel_tasks()  # left early (Ctrl-C, an error): the tasks still out stop too
 
     def cancel(self) -> None:
         """Drop the tasks not started and interrupt the running ones (ray.cancel)."""
+        self._cancelled = True
+        self._cancel_tasks()
+
+    def _cancel_tasks(self) -> None:
         if self._ray is None:
             return
         for ref in list(self._pending):
