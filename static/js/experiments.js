@@ -69,6 +69,8 @@ export class ExperimentsView {
 
   /** props: open (the view is shown), name (the experiment to show), explorer (the node it replaces). */
   update({ open, name, explorer }) {
+    if (open === this.open && name === this.requested) return; // main.js calls this on every render
+    this.requested = name;
     this.root.hidden = !open;
     if (explorer) explorer.hidden = open;
     this.tabs.explorer.classList.toggle('on', !open);

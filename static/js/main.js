@@ -205,6 +205,9 @@ const RETRACE_KEYS = ['model', 'input', 'compare'];
 
 function render(views, changed) {
   const s = state.values;
+  // first: the explorer is shown or hidden before it is measured and drawn
+  views.experiments.update({ open: s.view === 'experiments', name: s.experiment, explorer: document.querySelector('.explorer') });
+  if (changed.has('view')) views.network.resized();
   if (RETRACE_KEYS.some((key) => changed.has(key))) {
     load(views).then(() => render(views, new Set(['trace']))); // meanwhile the old trace stays on screen
   }
@@ -235,7 +238,6 @@ function render(views, changed) {
   views.classroom.update({ name: s.model, detail: main.detail });
   const missing = s.tour !== null && !catalog.has(CHAPTERS[s.tour]?.model) ? CHAPTERS[s.tour]?.model : null;
   views.tour.update({ chapter: s.tour, missing });
-  views.experiments.update({ open: s.view === 'experiments', name: s.experiment, explorer: document.querySelector('.explorer') });
   setMath($('network-caption'), networkCaption(arch, model));
   return null;
 }
