@@ -160,7 +160,7 @@ def command_show(args: argparse.Namespace) -> int:
     settings = load_settings()
     folder = ExperimentFolder(settings.models_dir, args.name)
     document = folder.document()
-    records = list(folder.records().values())
+    records = sorted(folder.records().values(), key=_grid_order(document))
     summaries = aggregate(records)
     if args.json:
         print(json.dumps({"experiment": document, "runs": records, "summaries": summaries}, indent=1))
@@ -199,6 +199,19 @@ def results_table(summaries: list[dict]) -> list[str]:
             )
         )
     return render(HEADERS, rows, RIGHT)
+
+
+def _grid_order(document: dict):
+    """Records in the order of the stored grid: variant as listed, then options, hidden size, seed."""
+    listed = [variant["label"] for variant in document.get("recipe", {}).get("grid", {}).get("variants", [])]
+    rank = {label: index for index, label in enumerate(listed)}
+
+    def key(record: dict):
+        point = record["point"]
+        options = tuple(sorted((k, str(v).zfill(12)) for k, v in point["task_options"].items()))
+        return rank.get(point["variant"], len(rank)), options, point["hidden_size"], record["seed"]
+
+    return key
 
 
 def _varied(summaries: list[dict]) -> set[str]:
