@@ -1,5 +1,5 @@
 """The Experiments view: stored results drawn as plots (a screenshot of each), exports, a point that
-opens its model in the explorer, and an experiment run from the page with its progress bar.
+opens its model in the explorer, an experiment run from the page with its progress bar, and a cancel.
 
 The server here is one of this module's own, on a store holding only tiny experiments made in the
 fixture (a few runs of a few dozen steps), so the representative models they add never show in the
@@ -154,3 +154,19 @@ def screenshots_dir():
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+def test_cancel_from_the_page_stops_the_experiment(page, experiments_url, console_errors):
+    console_errors.allow("404")
+    page.goto(f"{experiments_url}{VIEW}")
+    page.wait_for_selector("[data-role=experiments][data-drawn]")
+    page.select_option("[data-role=exp-recipe-select]", "vanishing-gradient")  # 40 runs of 1,000 steps
+    page.click("[data-role=exp-run]")
+    page.wait_for_function("document.querySelector('[data-role=exp-progress-text]').textContent.includes('of 40 runs')")
+    page.click("[data-role=exp-cancel]")
+    page.wait_for_function(
+        "document.querySelector('[data-role=exp-progress-text]').textContent.includes('cancelled')", timeout=60_000
+    )
+    assert page.locator("[data-role=exp-cancel]").is_hidden() and page.locator("[data-role=exp-run]").is_enabled()
+    stored = {row["name"]: row for row in httpx.get(f"{experiments_url}/api/experiments").json()["stored"]}
+    assert stored["vanishing-gradient"]["status"] == "cancelled" and stored["vanishing-gradient"]["runs_done"] < 40
