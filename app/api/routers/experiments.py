@@ -288,4 +288,3 @@ def _status(document: dict, job: ExperimentJob | None) -> str:
         return "running"
     status = document.get("status", "interrupted")
     return "interrupted" if status == "running" else status  # its job is gone: the server stopped under it
-
