@@ -46,10 +46,13 @@ def _probe(client: httpx.Client, method: str, path: str, errors: list, **kwargs)
     latencies = []
     for _ in range(PROBES):
         start = time.perf_counter()
-        response = client.request(method, path, **kwargs)
+        try:
+            status = client.request(method, path, **kwargs).status_code
+        except httpx.TransportError as error:  # a timeout: an error, and its wait counts as its latency
+            status = repr(error)
         latencies.append(time.perf_counter() - start)
-        if response.status_code >= 300:
-            errors.append(f"{method} {path}: {response.status_code}")
+        if status != 200:
+            errors.append(f"{method} {path}: {status}")
         time.sleep(PROBE_GAP_S)
     return latencies
 
