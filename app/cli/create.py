@@ -13,7 +13,8 @@ import argparse
 from app.cli.common import CliError, load_settings, open_store
 from app.cli.training import model_spec
 from app.core.architectures import ARCHITECTURES, GateInit, InvalidInit
-from app.core.models import create_model
+from app.core.models import store_new
+from app.core.runs import RunRefused, build_new
 from app.core.tasks import TASKS
 
 INIT_HELP = (
@@ -53,19 +54,10 @@ def command_create(args: argparse.Namespace) -> int:
     store.validate_name(args.name)
     spec = model_spec(store, args)
     try:
-        loaded = create_model(
-            store,
-            name=args.name,
-            architecture=spec.architecture,
-            task_id=spec.task,
-            hidden_size=spec.hidden_size,
-            seed=spec.seed,
-            activation=spec.activation,
-            task_options=spec.task_options,
-            init=spec.init,
-        )
-    except ValueError as error:  # a size, activation or initialisation the family refuses, a bad task option
+        loaded = build_new(args.name, spec)
+    except RunRefused as error:  # a size, activation or initialisation the family refuses, a bad task option
         raise CliError(str(error)) from None
+    store_new(store, loaded)
     config, metadata = loaded.model.config, loaded.metadata
     print(
         f"{loaded.name}: {config.architecture} ({config.activation}), hidden size {config.hidden_size}, "

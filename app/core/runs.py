@@ -155,11 +155,19 @@ def _open(store: ModelStore, description: RunDescription, device) -> tuple[Loade
         if spec is not None:
             _check_matches(loaded, spec)
         return loaded, False
+    loaded = build_new(name, spec)
+    loaded.model.to(device)
+    return loaded, True
+
+
+def build_new(name: str, spec: ModelSpec) -> LoadedModel:
+    """A new model as `spec` describes it, built and not yet stored. IncompleteModelSpec when
+    the spec lacks what building needs; RunRefused with the reason when the family refuses it."""
     missing = [key for key in ("architecture", "task", "hidden_size") if getattr(spec, key) is None]
     if missing:
         raise IncompleteModelSpec(name, missing)
     try:
-        loaded = build_model(
+        return build_model(
             name=name,
             architecture=spec.architecture,
             task_id=spec.task,
@@ -169,10 +177,8 @@ def _open(store: ModelStore, description: RunDescription, device) -> tuple[Loade
             task_options=spec.task_options,
             init=spec.init,
         )
-    except ValueError as error:  # unknown architecture or task, a bad option, a size the architecture refuses
+    except ValueError as error:  # unknown architecture or task, a bad option, a size or init the family refuses
         raise RunRefused(str(error)) from None
-    loaded.model.to(device)
-    return loaded, True
 
 
 def _check_matches(loaded: LoadedModel, spec: ModelSpec) -> None:

@@ -15,15 +15,11 @@ page's D3 (node_modules, `npm ci`) is missing.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.browser.helpers import live_server
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -32,7 +28,6 @@ SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 D3 = ROOT / "node_modules" / "d3" / "dist" / "d3.min.js"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1280, "height": 800}
-SERVER_START_S = 60  # a cold start imports torch
 READY_TIMEOUT_MS = 15_000  # the page has traced its model and drawn it
 
 try:
@@ -67,12 +62,6 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"saved in {SCREENSHOTS}")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory) -> Path:
     if _skip_reason():
@@ -86,41 +75,9 @@ def model_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def server_url(model_dir, tmp_path_factory):
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("server") / "uvicorn.log"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "UNROLLED_MODELS_DIR": str(model_dir),
-        "UNROLLED_DEVICE": "cpu",
-        "UNROLLED_DEV": "1",
-    }
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_S
-    while True:
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the server did not start; its log:\n{log_path.read_text(errors='replace')[-4000:]}")
-        time.sleep(0.2)
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    env = {"UNROLLED_MODELS_DIR": str(model_dir), "UNROLLED_DEV": "1"}
+    with live_server(env, tmp_path_factory.mktemp("server") / "uvicorn.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -3,15 +3,10 @@ live server in classroom mode (its own uvicorn, the demo store read-only, worksp
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-
-import httpx
 import pytest
 
-from tests.browser.conftest import ROOT, SCREENSHOTS, SERVER_START_S, VIEWPORT, _free_port
+from tests.browser.conftest import SCREENSHOTS, VIEWPORT
+from tests.browser.helpers import live_server
 
 TOKEN = "a-token-for-the-browser-test"
 READY = "body[data-ready='1']"
@@ -20,39 +15,15 @@ READY = "body[data-ready='1']"
 @pytest.fixture(scope="module")
 def classroom_url(model_dir, tmp_path_factory):
     """A live server in classroom mode, on the session's demo store (read-only to everyone here)."""
-    port = _free_port()
     folder = tmp_path_factory.mktemp("classroom")
     env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
         "UNROLLED_MODELS_DIR": str(model_dir),
         "UNROLLED_WORKSPACES_DIR": str(folder / "workspaces"),
-        "UNROLLED_DEVICE": "cpu",
         "UNROLLED_CLASSROOM": "on",
         "UNROLLED_CLASSROOM_TOKEN": TOKEN,
     }
-    log_path = folder / "uvicorn.log"
-    with open(log_path, "wb") as log:
-        command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_S
-    while True:
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the server did not start; its log:\n{log_path.read_text(errors='replace')[-4000:]}")
-        time.sleep(0.2)
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with live_server(env, folder / "uvicorn.log") as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,18 +8,13 @@ other browser tests' model lists.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-
 import httpx
 import pytest
 
 from app.core.experiments import ExperimentRunner, LocalPool, Overrides
 from app.core.experiments.recipes import get_recipe
 from app.core.store import ModelStore
-from tests.browser.conftest import ROOT, SERVER_START_S, _free_port
+from tests.browser.helpers import live_server
 
 VIEW = "/?view=experiments"
 MEMORY = Overrides(seeds=(0, 1), task_options={"lag": (5, 10)}, steps=40, architectures=("shortcut", "lstm"))
@@ -39,29 +34,9 @@ def make_results(folder) -> None:
 def experiments_url(tmp_path_factory):
     folder = tmp_path_factory.mktemp("experiment-models")
     make_results(folder)
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "UNROLLED_MODELS_DIR": str(folder), "UNROLLED_SEED_DIR": ""}
-    env |= {"UNROLLED_DEVICE": "cpu", "UNROLLED_EXPERIMENT_WORKERS": "1"}
-    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_S
-    while True:
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the experiments server did not start")
-        time.sleep(0.2)
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    env = {"UNROLLED_MODELS_DIR": str(folder), "UNROLLED_SEED_DIR": "", "UNROLLED_EXPERIMENT_WORKERS": "1"}
+    with live_server(env, tmp_path_factory.mktemp("experiments-server") / "uvicorn.log") as url:
+        yield url
 
 
 def open_results(page, url: str, name: str) -> None:

@@ -388,6 +388,7 @@ def test_serve_runs_uvicorn_on_localhost_by_default(monkeypatch, capsys):
     assert main(["serve"]) == 0
     assert main(["serve", "--host", "0.0.0.0", "--port", "9001", "--reload"]) == 0
     assert calls == [
-        ("app.main:app", {"host": "127.0.0.1", "port": 8000, "reload": False}),
-        ("app.main:app", {"host": "0.0.0.0", "port": 9001, "reload": True}),
+        # permessage-deflate off: compressing every frame per watcher held the event loop (docs/operations.md)
+        ("app.main:app", {"host": "127.0.0.1", "port": 8000, "reload": False, "ws_per_message_deflate": False}),
+        ("app.main:app", {"host": "0.0.0.0", "port": 9001, "reload": True, "ws_per_message_deflate": False}),
     ]
