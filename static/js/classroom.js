@@ -22,8 +22,9 @@ const plural = (count, word) => `${count} ${word}${count === 1 ? '' : 's'}`;
 export class ClassroomView {
   constructor(topbar) {
     this.chip = el('div', { class: 'classroom-chip', 'data-role': 'classroom', hidden: true });
-    this.badge = el('span', { class: 'read-only-badge', 'data-role': 'read-only-badge', text: 'demo · read-only',
-      title: READ_ONLY_TIP, hidden: true });
+    // "demo" always; " · read-only" only where the header has room (a container query in app.css).
+    this.badge = el('span', { class: 'read-only-badge', 'data-role': 'read-only-badge', title: READ_ONLY_TIP, hidden: true },
+      'demo', el('span', { class: 'read-only-more', text: ' · read-only' }));
     topbar.querySelector('[data-role=model-select]').after(this.badge); // before the summary line, which shrinks first
     topbar.querySelector('[data-role=actions]').before(this.chip);
   }
