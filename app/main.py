@@ -91,6 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Train recurrent networks and watch their hidden states, gates and BPTT gradients.",
         lifespan=lifespan,
+        # FastAPI's own /docs and /redoc load Swagger UI and ReDoc from a CDN (blank offline):
+        # the pages router serves them from /vendor instead.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     # Classroom mode: the teacher's token (serve prints it; a new one when none is set), None when off.

@@ -6,9 +6,13 @@
                               traces of the store's models), only when settings.dev (UNROLLED_DEV=1)
     GET /vendor/d3/dist/...   node_modules/d3/dist (D3, pinned in package-lock.json, installed by `npm ci`)
     GET /vendor/@msgpack/msgpack/dist.esm/...   its ES modules (api.js decodes binary traces with it)
+    GET /docs, /redoc         the API's interactive documentation (Swagger UI, ReDoc), whose scripts
+                              and styles come from /vendor/swagger-ui-dist and /vendor/redoc/bundles
 
-Nothing is fetched from the internet at run time: D3 and @msgpack/msgpack come
-from the npm registry once, at set-up, and are served from here.
+Nothing is fetched from the internet at run time: D3, @msgpack/msgpack, swagger-ui-dist
+and redoc come from the npm registry once, at set-up, and are served from here (FastAPI's
+own /docs and /redoc load them from a CDN, so they would be blank offline: main.py turns
+those off and this router serves its own).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import logging
 import os
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -33,7 +38,11 @@ D3_DIST = "d3/dist"  # the one vendor folder the page loads from (node_modules a
 D3_SCRIPT = f"{D3_DIST}/d3.min.js"  # relative to /vendor
 MSGPACK_DIST = "@msgpack/msgpack/dist.esm"  # ES modules, imported by static/js/api.js
 MSGPACK_SCRIPT = f"{MSGPACK_DIST}/index.mjs"
-VENDOR_FOLDERS = (D3_DIST, MSGPACK_DIST)  # what /vendor serves of node_modules, nothing else
+SWAGGER_DIST = "swagger-ui-dist"  # Swagger UI's prebuilt bundle and stylesheet, for /docs
+REDOC_DIST = "redoc/bundles"  # ReDoc's standalone bundle, for /redoc
+VENDOR_FOLDERS = (D3_DIST, MSGPACK_DIST, SWAGGER_DIST, REDOC_DIST)  # what /vendor serves of node_modules
+OPENAPI_URL = "/openapi.json"
+SWAGGER_OAUTH2_REDIRECT = "/docs/oauth2-redirect"
 DEV_FOLDER = "dev"  # static/dev: developer pages, served only by a dev server
 
 router = APIRouter(tags=["page"], include_in_schema=False)
@@ -46,6 +55,34 @@ def index(request: Request) -> HTMLResponse:
     d3_missing = not (VENDOR_DIR / D3_SCRIPT).is_file() or not (VENDOR_DIR / MSGPACK_SCRIPT).is_file()
     context = {"version": __version__, "d3_src": f"/vendor/{D3_SCRIPT}", "d3_missing": d3_missing}
     return templates.TemplateResponse(request, "index.html", context)
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def swagger_ui() -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url=OPENAPI_URL,
+        title="Unrolled - Swagger UI",
+        swagger_js_url=f"/vendor/{SWAGGER_DIST}/swagger-ui-bundle.js",
+        swagger_css_url=f"/vendor/{SWAGGER_DIST}/swagger-ui.css",
+        swagger_favicon_url=f"/vendor/{SWAGGER_DIST}/favicon-32x32.png",
+        oauth2_redirect_url=SWAGGER_OAUTH2_REDIRECT,
+    )
+
+
+@router.get(SWAGGER_OAUTH2_REDIRECT, response_class=HTMLResponse)
+def swagger_ui_redirect() -> HTMLResponse:
+    return get_swagger_ui_oauth2_redirect_html()
+
+
+@router.get("/redoc", response_class=HTMLResponse)
+def redoc() -> HTMLResponse:
+    return get_redoc_html(
+        openapi_url=OPENAPI_URL,
+        title="Unrolled - ReDoc",
+        redoc_js_url=f"/vendor/{REDOC_DIST}/redoc.standalone.js",
+        redoc_favicon_url=f"/vendor/{SWAGGER_DIST}/favicon-32x32.png",
+        with_google_fonts=False,  # a font from Google is a request to the internet; the system's fonts do
+    )
 
 
 class PageFiles(StaticFiles):
