@@ -26,7 +26,7 @@ from app.api.jobs.events import add_event_schemas
 from app.api.jobs.streams import StreamTransport
 from app.api.metrics import install_metrics
 from app.api.origin import AccessPolicy
-from app.api.routers import catalog, classroom, experiments, health, jobs, models, pages, traces, training
+from app.api.routers import catalog, classroom, experiments, health, jobs, lessons, models, pages, traces, training
 from app.api.security import RequestGuard, body_rules, document_refusals
 from app.api.workspaces import WorkspaceStores
 from app.core.architectures import expected_shapes
@@ -46,6 +46,7 @@ API_ROUTERS = (
     jobs.router,
     classroom.router,
     experiments.router,
+    lessons.router,
 )
 
 

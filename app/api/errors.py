@@ -21,6 +21,7 @@ from app.core.architectures import InvalidConfig, UnknownArchitecture
 from app.core.execution import OverBudget
 from app.core.experiments import ExperimentConflict, ExperimentNotFound, RecipeError
 from app.core.experiments.ray_executor import RayUnavailable
+from app.core.lessons import UnknownFigure
 from app.core.store import CorruptModel, InvalidModel, InvalidName, LimitExceeded, ModelExists, ModelNotFound
 from app.core.store.errors import StoreFull, StoreNotWritable
 from app.core.tasks import SequenceTooLong, TaskInputError
@@ -50,6 +51,7 @@ STATUS_OF: dict[type[Exception], int] = {
     RecipeError: 422,  # an unknown recipe, zero or repeated seeds, a grid over the run limit: the message names it
     ExperimentConflict: 409,  # stored results made with another training or criterion
     ExperimentNotFound: 404,
+    UnknownFigure: 404,  # a figure name the tour does not use
     RayUnavailable: 422,  # executor ray without Ray, or a cluster that does not answer
 }
 

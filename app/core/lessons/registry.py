@@ -1,0 +1,132 @@
+"""Which figures the tour states, the models each is measured on, and a cache by weights digest.
+
+A figure is named (the tour's templates say {gradient_to_branch.ratio.median}),
+reads one or more stored demo models and a fixed number of seeded sequences.
+Its value depends only on the models' weights, the count and the seed, so the
+cache keys it by the models' weights_sha256: retraining a model (a new digest)
+recomputes it, and nothing else does. Computing takes seconds, so the cache
+also makes a second caller of a figure being computed wait for the first
+instead of computing it twice.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.core.lessons import figures
+from app.core.models import LoadedModel
+
+FIGURE_SEED = 0  # one fixed seed: the page and the tests see the same figures
+
+
+class UnknownFigure(LookupError):
+    """A figure name the tour does not use."""
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    name: str
+    models: tuple[str, ...]  # stored model names, in the order compute takes them
+    sequences: int  # how many sequences the figure is measured over
+    description: str
+    compute: Callable[..., dict]  # (*loaded models, count, seed) -> plain data; cost() takes no count
+
+
+def _specs() -> dict[str, FigureSpec]:
+    reber_pair = ("lstm-embedded-reber", "elman-embedded-reber")
+    specs = (
+        FigureSpec(
+            "gradient_to_branch",
+            reber_pair,
+            40,
+            "The inner-E prediction's error followed back to the branch symbol, over random strings "
+            "with the chapters' gap: each net's share arriving, and the LSTM/Elman ratio.",
+            figures.gradient_to_branch,
+        ),
+        FigureSpec(
+            "forget_gates",
+            reber_pair[:1],
+            40,
+            "How steadily the LSTM's forget gates hold the cell state across the inner string.",
+            figures.forget_gates,
+        ),
+        FigureSpec(
+            "learning",
+            reber_pair,
+            500,
+            "When each net learned the long-range prediction (its training history) and its accuracy now.",
+            figures.learning,
+        ),
+        FigureSpec(
+            "delayed_recall",
+            ("lstm-copy", "elman-copy"),
+            200,
+            "The copy pair: recall accuracy, chance, the Elman net's saturation and best logged accuracy, "
+            "the LSTM at another lag, and the share of the last recall error reaching its symbol.",
+            figures.delayed_recall,
+        ),
+        FigureSpec(
+            "cost",
+            reber_pair,
+            0,
+            "The weights of the LSTM and the Elman net, and their ratio.",
+            lambda lstm, elman, count, seed: figures.cost(lstm, elman),
+        ),
+        FigureSpec(
+            "grammar_choices",
+            ("second-order-reber",),
+            300,
+            "How often the Reber grammar allows two next symbols, and the model's legal-set accuracy.",
+            figures.grammar_choices,
+        ),
+        FigureSpec(
+            "fluent_by_distance",
+            ("lstm-fluent",),
+            100,
+            "The fluent model's language accuracy by filler distance, 0 to 30 words.",
+            figures.fluent_by_distance,
+        ),
+        FigureSpec(
+            "adding_by_length",
+            ("gru-adding",),
+            200,
+            "The adding model's share of sums within 0.04, by sequence length.",
+            figures.adding_by_length,
+        ),
+    )
+    return {spec.name: spec for spec in specs}
+
+
+FIGURES: dict[str, FigureSpec] = _specs()
+
+
+def compute_figure(
+    spec: FigureSpec, models: list[LoadedModel], seed: int = FIGURE_SEED, sequences: int | None = None
+) -> dict:
+    """The figure's value from its loaded models (in spec.models order)."""
+    return spec.compute(*models, spec.sequences if sequences is None else sequences, seed)
+
+
+class FigureCache:
+    """Thread-safe figure values by (name, the models' weight digests, seed)."""
+
+    def __init__(self) -> None:
+        self._values: dict[tuple, dict] = {}
+        self._locks: dict[tuple, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, spec: FigureSpec, models: list[LoadedModel], seed: int = FIGURE_SEED) -> dict:
+        key = (spec.name, tuple(m.metadata.weights_sha256 for m in models), seed)
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:  # one computation per key; later callers read its result
+            value = self._values.get(key)
+            if value is None:
+                value = compute_figure(spec, models, seed)
+                with self._guard:  # a retrained model's old figure is never asked for again
+                    for stale in [k for k in self._values if k[0] == spec.name and k[2] == seed]:
+                        del self._values[stale]
+                    self._values[key] = value
+            return value
