@@ -45,9 +45,12 @@ function rank(gate) {
 }
 
 export class CellView {
-  constructor(container, { onClose = () => {} } = {}) {
+  constructor(container, { onClose = () => {}, onOpen = () => {} } = {}) {
     this.root = el('section', { class: 'cell-view', 'aria-label': 'inside the cell' });
-    container.append(this.root);
+    // once closed, the view leaves this button behind (clicking a step reopens it too): a closed
+    // view with no way back is a dead end for a reader the tour sent to look inside the cell
+    this.reopen = el('button', { class: 'button cell-reopen', type: 'button', 'data-action': 'open-cell', hidden: true, onclick: () => onOpen() });
+    container.append(this.root, this.reopen);
     this.onClose = onClose;
     this.reset();
   }
@@ -60,7 +63,10 @@ export class CellView {
 
   /** props: {model: TraceModel, arch (GET /api/architectures entry), step, open} */
   update({ model, arch, step, open }) {
-    if (!model || !arch?.gate_names.length || !model.hasGates || !open) {
+    const gated = Boolean(model && arch?.gate_names.length && model.hasGates);
+    this.reopen.hidden = !gated || open;
+    if (gated && !open) this.reopen.textContent = `Show inside the ${arch.title} cell (or click a step)`;
+    if (!gated || !open) {
       this.root.hidden = true;
       return;
     }

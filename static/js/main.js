@@ -78,11 +78,11 @@ function makeViews() {
     }),
     folded: new FoldedView(network),
     network: new NetworkView(network, {
-      onStep: (step) => state.set({ step }),
+      onStep: (step) => state.set({ step, cell: true }), // clicking a step (re)opens its cell
       onSource: (source) => state.set({ source }),
       onScroll: (left) => views.compare.scrollAll(left),
     }),
-    cell: new CellView($('cell'), { onClose: () => state.set({ cell: false }) }),
+    cell: new CellView($('cell'), { onClose: () => state.set({ cell: false }), onOpen: () => state.set({ cell: true }) }),
     playback: new PlaybackView($('playback'), state),
     compare: new CompareView($('compare-slot'), {
       onStep: (step) => state.set({ step }),

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-NETWORK = ".network-body .net"
+from tests.browser.helpers import open_page
+
+NETWORK = ".network-body .net"  # the main unrolled view
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 # ReDoc's bundle shows Redocly's logo from its CDN under the sidebar; offline the image fails and
 # ReDoc removes it (its onError), so the page is whole without it.
@@ -47,3 +49,23 @@ def test_redoc_renders_offline(page, server_url, console_errors, screenshot):
     assert page.locator("[data-section-id^='operation/']").count() > 10
     assert [url for url in blocked if url != REDOC_LOGO] == []
     screenshot("newcomer-redoc-offline")
+
+
+def test_the_cell_view_can_be_reopened_after_closing_it(page, server_url, screenshot):
+    open_page(page, server_url, "?model=lstm-embedded-reber")
+    page.wait_for_selector(".cell-view:not([hidden])")
+    page.click(".cell-view .cell-head .icon-button")  # its ×
+    page.wait_for_selector(".cell-view", state="hidden")
+    reopen = page.locator("[data-action=open-cell]")
+    assert reopen.is_visible()
+    screenshot("newcomer-cell-closed")
+    reopen.click()
+    page.wait_for_selector(".cell-view:not([hidden])")
+    assert not reopen.is_visible()
+    # chapter 7's way: close it, then click a step
+    page.click(".cell-view .cell-head .icon-button")
+    page.wait_for_selector(".cell-view", state="hidden")
+    box = page.locator(NETWORK).bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
+    page.wait_for_selector(".cell-view:not([hidden])")
+    assert "Inside the LSTM cell" in page.text_content(".cell-title")
