@@ -34,12 +34,14 @@ const ICONS = {
   last: 'M1 3v10l5-5zM7 3v10l5-5zM12 3h2v10h-2z',
 };
 
+// Every control follows the pass: forward runs t = 1 to T, backward (BPTT) runs from the step whose
+// error flows back down to 1, so "next" is t+1 forward and t-1 backward.
 const BUTTONS = [
-  ['first', 'first', 'First step of the pass (Home)'],
-  ['previous', 'previous', 'Step back (←)'],
-  ['toggle', 'play', 'Play / pause (space)'],
-  ['next', 'next', 'Step forward (→)'],
-  ['last', 'last', 'Last step of the pass (End)'],
+  ['first', 'first', { forward: 'First step of the pass: t = 1 (Home)', backward: 'First step of BPTT: the error source (Home)' }],
+  ['previous', 'previous', { forward: 'Previous step: t − 1 (←)', backward: 'Previous step of BPTT: t + 1, back toward the error source (←)' }],
+  ['toggle', 'play', { forward: 'Play / pause (space)', backward: 'Play / pause (space)' }],
+  ['next', 'next', { forward: 'Next step: t + 1 (→)', backward: 'Next step of BPTT: t − 1 (→)' }],
+  ['last', 'last', { forward: 'Last step of the pass: t = T (End)', backward: 'Last step of BPTT: t = 1 (End)' }],
 ];
 
 export class PlaybackView {
@@ -48,9 +50,10 @@ export class PlaybackView {
     this.T = 0;
     this.playing = false;
     this.frame = null;
-    this.buttons = Object.fromEntries(BUTTONS.map(([action, glyph, title]) => [action,
-      el('button', { class: `pb-button pb-${action}`, type: 'button', title, 'aria-label': title, 'data-action': action,
-        onclick: () => this.act(action) }, icon(ICONS[glyph]))]));
+    this.titles = Object.fromEntries(BUTTONS.map(([action, , titles]) => [action, titles]));
+    this.buttons = Object.fromEntries(BUTTONS.map(([action, glyph, titles]) => [action,
+      el('button', { class: `pb-button pb-${action}`, type: 'button', title: titles.forward, 'aria-label': titles.forward,
+        'data-action': action, onclick: () => this.act(action) }, icon(ICONS[glyph]))]));
     this.scrubber = el('input', { class: 'pb-scrubber', type: 'range', min: 0, max: 0, value: 0, 'aria-label': 'step',
       oninput: () => this.go(Number(this.scrubber.value)) });
     this.stepLabel = el('span', { class: 'pb-step', 'data-role': 'step' });
@@ -79,6 +82,10 @@ export class PlaybackView {
     if (Number(this.scrubber.value) !== step) this.scrubber.value = step;
     this.stepLabel.textContent = this.T ? `step ${step + 1} / ${this.T}` : 'no trace';
     for (const button of this.modeButtons) button.classList.toggle('on', button.dataset.mode === mode);
+    for (const [action, button] of Object.entries(this.buttons)) {
+      const title = this.titles[action][mode === 'backward' ? 'backward' : 'forward'];
+      if (button.title !== title) { button.title = title; button.setAttribute('aria-label', title); }
+    }
     if (Number(this.speed.value) !== speed) this.speed.value = speed;
     this.readout.replaceChildren(...(model ? readout(model, step, mode, source) : []));
     this.root.dataset.mode = mode;
@@ -103,8 +110,10 @@ export class PlaybackView {
     if (action === 'toggle') return this.playing ? this.pause() : this.play();
     if (action === 'backward' || action === 'forward') return this.setMode(action);
     this.pause();
-    if (action === 'next') return this.go(step + 1);
-    if (action === 'previous') return this.go(step - 1);
+    // backward, the steps after the error source get none of its gradient (they read 0): next and
+    // previous stay between the source and step 1, the stretch BPTT actually runs over
+    if (action === 'next') return this.go(backward ? (step > start ? start : step - 1) : step + 1);
+    if (action === 'previous') return this.go(backward ? Math.min(step + 1, start) : step - 1);
     if (action === 'first') return this.go(start);
     if (action === 'last') return this.go(end);
     return null;
@@ -133,6 +142,7 @@ export class PlaybackView {
     const backward = this.state.get('mode') === 'backward';
     const atEnd = backward ? this.state.get('step') <= 0 : this.state.get('step') >= this.T - 1;
     if (atEnd) this.go(backward ? this.backwardStart() : 0);
+    else if (backward && this.state.get('step') > this.backwardStart()) this.go(this.backwardStart()); // past the source: 0 there
     this.playing = true;
     this.buttons.toggle.replaceChildren(icon(ICONS.pause));
     this.root.classList.add('playing');

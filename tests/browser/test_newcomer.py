@@ -69,3 +69,36 @@ def test_the_cell_view_can_be_reopened_after_closing_it(page, server_url, screen
     page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
     page.wait_for_selector(".cell-view:not([hidden])")
     assert "Inside the LSTM cell" in page.text_content(".cell-title")
+
+
+def cursor_step(page) -> int:
+    return int(page.get_attribute(f"{NETWORK} .cursor", "data-step"))
+
+
+def test_backward_every_control_moves_along_the_pass(page, server_url, screenshot):
+    # BPTT of L_6 (from=6), the cursor on step 10: after the source, where the gradient of L_6 is 0
+    open_page(page, server_url, "?model=lstm-embedded-reber&mode=backward&from=6&t=10")
+    assert cursor_step(page) == 9
+    assert "does not depend on it" in page.text_content("[data-role=readout]")  # the 0 there is explained
+    page.keyboard.press("ArrowRight")  # the pass starts at its source, step 6
+    assert cursor_step(page) == 5
+    page.keyboard.press("ArrowRight")  # then runs toward step 1
+    assert cursor_step(page) == 4
+    page.click("[data-action=next]")
+    assert cursor_step(page) == 3
+    assert "t − 1" in page.get_attribute("[data-action=next]", "title")
+    page.keyboard.press("ArrowLeft")  # previous: back toward the source
+    assert cursor_step(page) == 4
+    page.keyboard.press("Home")
+    assert cursor_step(page) == 5
+    page.keyboard.press("ArrowLeft")  # never past the source, onto steps that read 0
+    assert cursor_step(page) == 5
+    page.keyboard.press("End")
+    assert cursor_step(page) == 0
+    page.keyboard.press("ArrowRight")
+    assert cursor_step(page) == 0
+    screenshot("newcomer-backward-next")
+    page.keyboard.press("f")  # forward again: next is t + 1
+    page.keyboard.press("ArrowRight")
+    assert cursor_step(page) == 1
+    assert "t + 1" in page.get_attribute("[data-action=next]", "title")
