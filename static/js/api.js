@@ -104,6 +104,8 @@ export const api = {
   /** Where the browser downloads an experiment's runs as CSV (in the chosen workspace). */
   runsCsvUrl: (name) => `/api${inWorkspace(`/experiments/${enc(name)}/runs.csv`)}`,
   workspaces: () => request('GET', '/workspaces'),
+  /** One of the tour's figures, measured on the stored models (GET /api/lessons/figures/{name}). */
+  figure: (name) => request('GET', `/lessons/figures/${enc(name)}`),
   /** Copy a model under a new name (a demo, read-only in classroom mode, becomes one's own to train). */
   copyModel: async (name, newName) => {
     const response = await fetch(`/api${inWorkspace(`/models/${enc(name)}/checkpoint`)}`).catch(() => null);

@@ -3,9 +3,15 @@
  * the subject (docs/design.md): each chapter opens a model, an input, a pass and
  * the panels that show the point, and says in a few sentences what to look
  * at. Leaving the tour keeps the view, to explore from there.
+ *
+ * Every number a chapter states is a figure the server measures on the shown models over many
+ * seeded sequences ({figure.path|format} in the text, tourfigures.js fills it in): a median and
+ * range, never one favourable example, and where the evidence differs from the textbook the text
+ * says what the evidence says.
  */
 
 import { el, setMath } from './lib/dom.js';
+import { TourFigures, fillTemplate } from './tourfigures.js';
 
 const END = 'end'; // a chapter's step: 'end' is the start of the pass (see main.js), otherwise a 0-based index
 // An embedded Reber string whose long-range symbol (the P at step 2) must be predicted at step 22.
@@ -41,33 +47,80 @@ export const CHAPTERS = [
     title: 'The short-term memory problem',
     model: 'elman-embedded-reber', input: LONG_RANGE.input, source: LONG_RANGE.source, mode: 'backward', step: END,
     panels: ['gradflow', 'gradnorm'],
-    text: 'In an embedded Reber string the symbol after the inner E must repeat the second symbol, here the P at step 2. Follow the error of that prediction (step 22, in purple) back through the Elman net: the arrows thin step by step and the readout shows how little of it reaches step 2: every step back multiplies the gradient by W_hh and tanh\u2032, so it shrinks geometrically. Over long gaps it vanishes and a plain RNN cannot learn the dependency: the short-term memory problem. (Over this gap of about 20 steps the net still learnt it, slowly, from a faint signal.)',
+    text: 'In an embedded Reber string the symbol after the inner E must repeat the second symbol, here the P at step 2. '
+      + 'Follow the error of that prediction (step 22, in purple) back through the Elman net: the arrows thin step by step, '
+      + 'because every step back multiplies the gradient by W_hh and tanh\u2032. Over {gradient_to_branch.sequences|int} random '
+      + 'strings with this gap of {gradient_to_branch.gap|int} steps, the share of the error that reaches the branch symbol has '
+      + 'median {gradient_to_branch.elman_relative.median|num} (middle half {gradient_to_branch.elman_relative.q1|num} to '
+      + '{gradient_to_branch.elman_relative.q3|num}), about {gradient_to_branch.elman_factor_per_step.median|num} per step. '
+      + 'Yet this net learned the dependency: trained with Adam, its long-range accuracy held '
+      + '{learning.level|pct} from training step {learning.elman_learned_at|int} (the LSTM\u2019s from step '
+      + '{learning.lstm_learned_at|int}), and it is right on {learning.elman_accuracy|pct} of {learning.sequences|int} random '
+      + 'strings. A faint signal summed over many updates was enough over this gap; the textbook\u2019s failure of plain RNNs '
+      + 'shows at longer gaps, and the Experiments view holds the evidence across seeds.',
   },
   {
     title: 'LSTM and GRU gates',
     model: 'lstm-embedded-reber', input: LONG_RANGE.input, source: LONG_RANGE.source, mode: 'backward', step: END,
     panels: ['gates', 'gradflow'], compare: ['elman-embedded-reber'],
-    text: 'The LSTM adds a cell state c_t that the forget gate f can carry unchanged (f ≈ 1). The same error now reaches step 2 about a hundred times stronger than through the Elman net below. Click a step to open its cell: what does each gate add to c_t or remove from it? (A GRU does the same with two gates, r and z.)',
+    text: 'The LSTM adds a cell state c_t, which each step multiplies by the forget gate f before adding new content: '
+      + 'while f stays near one, c carries what it holds far. In this net the carry is not lossless: on the median of {forget_gates.sequences|int} random strings {forget_gates.steady_unit_share.median|pct} '
+      + 'of the units keep f above {forget_gates.threshold|num} at every inner step, and the steadiest unit\u2019s lowest f is '
+      + '{forget_gates.steadiest_lowest_f.median|num}. Compare the error reaching step 2 with the Elman net below: over '
+      + '{gradient_to_branch.sequences|int} strings with this gap the LSTM\u2019s is {gradient_to_branch.ratio.median|x} the '
+      + 'Elman net\u2019s at the median (middle half {gradient_to_branch.ratio.q1|x} to {gradient_to_branch.ratio.q3|x}), and the '
+      + 'Elman net\u2019s is the larger in {gradient_to_branch.elman_larger_share|pct} of them, so this one string can show a '
+      + 'gap far from typical. Click a step to open its cell: what does each gate add to c_t or remove from it? '
+      + '(A GRU does the same with two gates, r and z.)',
   },
   {
     title: 'Remembering over a long gap',
     model: 'lstm-copy', mode: 'backward', step: END, panels: ['outputs', 'gradflow'], compare: ['elman-copy'],
-    text: 'The delayed-recall task: read three symbols, wait through 30 blanks, then say them back. Both networks were trained for 12,000 steps. The LSTM recalls them (every recall step right on 512 new sequences); the Elman net below stays at chance (26%, about one in four). Follow the error of the last recall step back: through the LSTM it still reaches the symbols at the start, through the Elman net it has faded long before.',
+    text: 'The delayed-recall task: read {delayed_recall.length|int} symbols, wait through {delayed_recall.lag|int} blanks, '
+      + 'then say them back. Both networks were trained for {delayed_recall.steps_trained.lstm|int} steps. On '
+      + '{delayed_recall.sequences|int} random sequences the LSTM recalls {delayed_recall.lstm_accuracy|pct} of the symbols, the '
+      + 'Elman net below {delayed_recall.elman_accuracy|pct} (chance is {delayed_recall.chance|pct}). The task has only '
+      + '{delayed_recall.distinct_inputs|int} different inputs, so none of these is new to either net, and the LSTM\u2019s '
+      + 'memory is tied to its lag: at a lag of {delayed_recall.other_lag|int} it recalls '
+      + '{delayed_recall.lstm_accuracy_other_lag|pct}. The Elman net\u2019s training log once reached '
+      + '{delayed_recall.elman_best_logged.metric|pct} (step {delayed_recall.elman_best_logged.step|int}) before it fell back; '
+      + 'now {delayed_recall.elman_saturated|pct} of its hidden values are saturated (|h| above '
+      + '{delayed_recall.saturation_level|num}), where tanh\u2032 passes almost nothing. Follow the error of the last recall '
+      + 'step back to the step that read its symbol: a median {delayed_recall.lstm_relative_reach.median|num} of it arrives '
+      + 'through the LSTM, {delayed_recall.elman_relative_reach.median|num} through the saturated Elman net.',
   },
   {
     title: 'What the gates cost',
     model: 'lstm-embedded-reber', mode: 'forward', step: END, panels: ['hidden'], compare: ['elman-embedded-reber'],
-    text: 'Gates are not free: an LSTM has four weight blocks (i, f, g, o) where the Elman net has one, so about four times the weights. The table under the network compares the weights and the training speed of each model, measured for all demo models in one run. At these small sizes per-step overhead hides much of the difference; at H = 128 an LSTM step took 1.17x and a GRU step 2.33x the Elman net\u2019s time (docs/benchmarks.md).',
+    text: 'Gates are not free: an LSTM has four weight blocks (i, f, g, o) where the Elman net has one. At H = '
+      + '{cost.hidden|int} the LSTM\u2019s recurrent weights number {cost.lstm.core_weights|int} against the Elman net\u2019s '
+      + '{cost.elman.core_weights|int}, {cost.core_ratio|x} as many, and so are its multiply-adds per step. The table under '
+      + 'the network compares the weights and the measured training speed of each model. Time need not follow the '
+      + 'arithmetic: on the CPU PyTorch runs the LSTM with a fused kernel the other families do not share, so measured '
+      + 'speed reflects the kernels as much as the weights (docs/benchmarks.md).',
   },
   {
     title: 'Second-order networks and the Reber grammar',
     model: 'second-order-reber', mode: 'forward', step: 0, panels: ['outputs', 'hidden'],
-    text: 'In a second-order network the input multiplies the state: each symbol picks its own recurrent matrix, like the transitions of the Reber grammar\u2019s finite-state machine. Step through and compare the predicted next symbols with the legal ones: the grammar is non-deterministic, so two symbols are often right.',
+    text: 'In a second-order network the input multiplies the state: each symbol picks its own recurrent matrix, like the '
+      + 'transitions of the Reber grammar\u2019s finite-state machine. Step through and compare the predicted next symbols with '
+      + 'the legal ones: the grammar is non-deterministic, and over {grammar_choices.sequences|int} random strings two symbols '
+      + 'are legal at {grammar_choices.two_legal_share|pct} of the steps; this net predicts exactly the legal set at '
+      + '{grammar_choices.accuracy|pct} of them.',
   },
   {
     title: 'I speak fluent ___',
     model: 'lstm-fluent', mode: 'backward', step: END, source: null, panels: ['outputs', 'gradflow'],
-    text: '“France is where I grew up, but I now live in Boston. … I speak fluent ___”: the answer depends on a word far back. The cursor sits on the step after “fluent”; the Outputs panel shows the language the LSTM names. Press ▶ to run BPTT back and watch how much of that error still reaches “france”. Type your own sentence in the input box to test it.',
+    text: '\u201cFrance is where I grew up, but I now live in Boston. \u2026 I speak fluent ___\u201d: the answer depends on a '
+      + 'word far back. The cursor sits on the step after \u201cfluent\u201d; the Outputs panel shows the language the LSTM '
+      + 'names. Press \u25b6 to run BPTT back and watch how much of that error still reaches \u201cfrance\u201d. This net was '
+      + 'trained with about {fluent_by_distance.trained_distance|int} filler words, and its memory is tied to that: over '
+      + '{fluent_by_distance.sequences|int} sentences at each filler length from {fluent_by_distance.shortest|int} to '
+      + '{fluent_by_distance.longest|int} words it names the right language at least {fluent_by_distance.level|pct} of the '
+      + 'time only from {fluent_by_distance.works_from|int} to {fluent_by_distance.works_to|int} words (elsewhere a median '
+      + '{fluent_by_distance.elsewhere.median|pct}, from {fluent_by_distance.elsewhere.min|pct} to '
+      + '{fluent_by_distance.elsewhere.max|pct}). A sentence you type in the input box tests it too, with the task\u2019s '
+      + 'words and a filler of about that length.',
   },
 ];
 
@@ -90,6 +143,7 @@ export class TourView {
       this.note);
     container.append(this.root);
     this.chapter = null;
+    this.figures = new TourFigures();
   }
 
   /** props: {chapter: index or null, missing: model name not in the store, or null} */
@@ -101,12 +155,29 @@ export class TourView {
     this.chapter = chapter;
     this.counter.textContent = `Tour · ${chapter + 1} of ${CHAPTERS.length}`;
     this.title.textContent = spec.title;
-    setMath(this.text, spec.text);
-    this.note.hidden = !missing;
-    this.note.textContent = missing ? `The model ${missing} is not in the store: run python -m app.demo_models to make it.` : '';
+    this.showText(spec.text, missing);
+    if (!this.figures.ready(spec.text)) {
+      // the figures are measured on the server (seconds the first time): fill them in when they come,
+      // if this chapter is still the one on screen
+      this.root.dataset.figures = 'loading';
+      this.figures.load(spec.text).then(() => {
+        if (this.chapter === chapter && !this.root.hidden) this.showText(spec.text, missing);
+      });
+    }
     this.prev.disabled = chapter === 0;
     this.next.textContent = chapter === CHAPTERS.length - 1 ? 'Finish' : 'Next →';
     this.root.dataset.chapter = chapter;
+  }
+
+  /** The chapter's text with its figures (… until they come), and the note on what is missing. */
+  showText(template, missing) {
+    setMath(this.text, fillTemplate(template, this.figures.known));
+    const problem = missing
+      ? `The model ${missing} is not in the store: run python -m app.demo_models to make it.`
+      : this.figures.problems(template);
+    this.note.hidden = !problem;
+    this.note.textContent = problem;
+    this.root.dataset.figures = this.figures.ready(template) ? 'ready' : 'loading';
   }
 
   go(delta) {

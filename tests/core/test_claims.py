@@ -1,0 +1,323 @@
+"""The tour's figures (app/core/lessons) against independent computations on the shipped models,
+and the tour's chapter texts against the figures: no number written into a chapter by hand.
+
+The independent side shares nothing with the engine's figure code but the task's sequences:
+gradients by autograd through torch's own cells stepped one at a time (not the hand BPTT of
+app/core/trace), gates and saturation from the raw weights, accuracies one sequence at a time.
+Small sequence counts keep this fast; the page uses the registry's larger counts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+from pathlib import Path
+from statistics import median
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from app.core.device import configure_threads
+from app.core.lessons import FIGURES, compute_figure, figures
+from app.core.lessons.stats import learned_at, spread
+from app.core.models import load_model
+from app.core.store import ModelStore
+from app.core.tasks import make_task
+from app.core.tasks.embedded_reber import is_embedded_reber
+from app.core.tasks.reber import legal_sets
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = 3
+# Numbers a chapter may state as text: step indices of the chapters' own example string and
+# the subscripts of L = L_1 + L_2 + ... (notation, not claims).
+WHITELIST = ("step 22", "step 2", "L_1", "L_2")
+
+
+@pytest.fixture(scope="module")
+def load():
+    configure_threads(1)  # the models are tiny: more threads only contend (app/core/device.py)
+    store = ModelStore(ROOT / "models")
+    cache: dict = {}
+    return lambda name: cache.setdefault(name, load_model(store, name))
+
+
+def closeness(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-3, abs_tol=1e-9)
+
+
+# ----- independent computations ------------------------------------------------------------
+
+
+def autograd_reach(loaded, sequence, source: int, back_to: int) -> tuple[float, float]:
+    """||dL_source/dh_back_to|| and ||dL_source/dh_source|| by autograd, torch's cell one step at a time."""
+    rnn, readout = loaded.model.rnn, loaded.model.readout
+    x = sequence.x.unsqueeze(0)  # (1, T, I)
+    state, kept = None, {}
+    for t in range(source + 1):
+        out, state = rnn(x[:, t : t + 1], state)
+        h = out[0, 0]
+        h.retain_grad()
+        kept[t] = h
+        # the next step must read this very h (for the LSTM, its (h, c) with h replaced by the kept tensor)
+        state = h.view(1, 1, -1) if isinstance(state, torch.Tensor) else (h.view(1, 1, -1), state[1])
+    logits = readout(kept[source])
+    target = sequence.target[source]
+    if loaded.task.loss_kind == "bce":
+        loss = F.binary_cross_entropy_with_logits(logits, target, reduction="sum")
+    else:
+        loss = F.cross_entropy(logits.unsqueeze(0), target.view(1))
+    loss.backward()
+    return float(kept[back_to].grad.norm()), float(kept[source].grad.norm())
+
+
+def lstm_forget(loaded, x: torch.Tensor) -> torch.Tensor:
+    """(T, H) forget gates from the raw weights (PyTorch's i, f, g, o order), in float64."""
+    rnn = loaded.model.rnn
+    w_ih, w_hh = rnn.weight_ih_l0.detach().double(), rnn.weight_hh_l0.detach().double()
+    b = (rnn.bias_ih_l0 + rnn.bias_hh_l0).detach().double()
+    H = w_hh.shape[1]
+    h, c, gates_f = torch.zeros(H, dtype=torch.float64), torch.zeros(H, dtype=torch.float64), []
+    for row in x.double():
+        i, f, g, o = (w_ih @ row + w_hh @ h + b).split(H)
+        i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+        c = f * c + i * g
+        h = o * torch.tanh(c)
+        gates_f.append(f)
+    return torch.stack(gates_f)
+
+
+def elman_states(loaded, x: torch.Tensor) -> torch.Tensor:
+    rnn = loaded.model.rnn
+    h, rows = torch.zeros(rnn.hidden_size, dtype=torch.float64), []
+    for row in x.double():
+        h = torch.tanh(
+            rnn.weight_ih_l0.double() @ row + rnn.bias_ih_l0 + rnn.weight_hh_l0.double() @ h + rnn.bias_hh_l0
+        )
+        rows.append(h)
+    return torch.stack(rows)
+
+
+def logits_of(loaded, sequence) -> torch.Tensor:
+    with torch.no_grad():
+        return loaded.model(sequence.x.unsqueeze(0))[0][0]  # (T, O), one sequence alone
+
+
+# ----- each figure against its independent computation -------------------------------------
+
+
+def test_gradient_to_branch_matches_autograd(load):
+    lstm, elman = load("lstm-embedded-reber"), load("elman-embedded-reber")
+    count = 5
+    got = figures.gradient_to_branch(lstm, elman, count, SEED)
+    strings = figures.long_range_strings(lstm.task, count, SEED)
+    assert all(len(s) == 24 and is_embedded_reber("".join(s.labels)) for s in strings)
+    source, branch = 21, 1  # the inner E of a 24-symbol string; the branch symbol
+    lstm_reach = [autograd_reach(lstm, s, source, branch) for s in strings]
+    elman_reach = [autograd_reach(elman, s, source, branch) for s in strings]
+    ratios = [a[0] / b[0] for a, b in zip(lstm_reach, elman_reach, strict=True)]
+    assert got["gap"] == 20 and got["sequences"] == count
+    assert closeness(got["ratio"]["median"], median(ratios))
+    assert closeness(got["elman_relative"]["median"], median(r / s for r, s in elman_reach))
+    assert closeness(got["lstm_relative"]["median"], median(r / s for r, s in lstm_reach))
+    assert got["elman_larger_share"] == sum(r < 1 for r in ratios) / count
+
+
+def test_forget_gates_match_the_weights(load):
+    lstm = load("lstm-embedded-reber")
+    got = figures.forget_gates(lstm, 4, SEED)
+    shares, steadiest = [], []
+    for sequence in figures.long_range_strings(lstm.task, 4, SEED):
+        lowest = lstm_forget(lstm, sequence.x.detach())[2:22].min(dim=0).values  # inner steps 2..21
+        shares.append(float((lowest > 0.9).double().mean()))
+        steadiest.append(float(lowest.max()))
+    assert closeness(got["steady_unit_share"]["median"], median(shares))
+    assert math.isclose(got["steadiest_lowest_f"]["median"], median(steadiest), abs_tol=1e-5)
+
+
+def test_learning_matches_one_string_at_a_time(load):
+    lstm, elman = load("lstm-embedded-reber"), load("elman-embedded-reber")
+    count = 30
+    got = figures.learning(lstm, elman, count, SEED)
+    rng = random.Random(SEED)
+    sequences = [lstm.task.sample(rng) for _ in range(count)]
+    symbols = lstm.task.symbols
+
+    def right(loaded, sequence) -> bool:
+        string = "".join(sequence.labels)
+        inner_end = len(string) - 3
+        predicted = {symbols[k] for k, v in enumerate(logits_of(loaded, sequence)[inner_end]) if v > 0}
+        return predicted == {string[1]}
+
+    assert got["lstm_accuracy"] == sum(right(lstm, s) for s in sequences) / count
+    assert got["elman_accuracy"] == sum(right(elman, s) for s in sequences) / count
+    document = json.loads((ROOT / "models" / "elman-embedded-reber.json").read_text())
+    metrics = [(p["step"], p["metric"]) for p in document["history"]]
+    first = next(s for k, (s, _) in enumerate(metrics) if all(m >= 0.9 for _, m in metrics[k : k + 5]))
+    assert got["elman_learned_at"] == first
+
+
+def test_learned_at_needs_a_run():
+    from app.core.store.metadata import HistoryPoint
+
+    history = [HistoryPoint(step=s, loss=0.0, metric=m) for s, m in enumerate([0.95, 0.2, 0.9, 0.91, 0.99, 1, 1])]
+    assert learned_at(history, 0.9, run=5) == 2
+    assert learned_at(history[:5], 0.9, run=5) is None
+
+
+def test_delayed_recall_matches_one_sequence_at_a_time(load):
+    lstm, elman = load("lstm-copy"), load("elman-copy")
+    count = 20
+    got = figures.delayed_recall(lstm, elman, count, SEED)
+    task = lstm.task
+    sequences = [task.sample(random.Random(SEED * 1000 + k)) for k in range(count)]
+
+    def accuracy(loaded, sequences) -> float:
+        hits = total = 0
+        for s in sequences:
+            predicted = logits_of(loaded, s).argmax(-1)
+            recall = s.loss_mask > 0
+            hits += int((predicted[recall] == s.target[recall]).sum())
+            total += int(recall.sum())
+        return hits / total
+
+    assert got["lstm_accuracy"] == accuracy(lstm, sequences)
+    assert got["elman_accuracy"] == accuracy(elman, sequences)
+    states = torch.cat([elman_states(elman, s.x) for s in sequences])
+    assert math.isclose(got["elman_saturated"], float((states.abs() > 0.99).double().mean()), abs_tol=2e-3)
+    assert got["distinct_inputs"] == 4**3 and got["chance"] == 0.25 and got["lag"] == 30
+    other = make_task("copy", {**task.options, "lag": 20})
+    other_sequences = [other.sample(random.Random(SEED * 1000 + k)) for k in range(count)]
+    assert got["lstm_accuracy_other_lag"] == accuracy(lstm, other_sequences)
+    last = len(sequences[0]) - 1
+    reach = [autograd_reach(lstm, s, last, 2) for s in sequences[:16]]
+    assert closeness(got["lstm_relative_reach"]["median"], median(r / s for r, s in reach))
+
+
+def test_cost_counts_the_weights(load):
+    lstm, elman = load("lstm-embedded-reber"), load("elman-embedded-reber")
+    got = figures.cost(lstm, elman)
+    H, I = 32, 7
+    assert got["lstm"]["core_weights"] == 4 * H * (I + H)
+    assert got["elman"]["core_weights"] == H * (I + H)
+    assert got["core_ratio"] == 4.0
+    documents = [
+        json.loads((ROOT / "models" / f"{n}.json").read_text()) for n in ("lstm-embedded-reber", "elman-embedded-reber")
+    ]
+    assert [got["lstm"]["parameters"], got["elman"]["parameters"]] == [d["parameter_count"] for d in documents]
+
+
+def test_grammar_choices_match_the_grammar(load):
+    model = load("second-order-reber")
+    count = 40
+    got = figures.grammar_choices(model, count, SEED)
+    rng = random.Random(SEED)
+    sequences = [model.task.sample(rng) for _ in range(count)]
+    twos = steps = right = 0
+    for s in sequences:
+        string = "".join(s.labels)
+        legal = legal_sets(model.task.grammar, string)[1:-1]  # what may follow each step but the last
+        logits = logits_of(model, s)
+        for t, allowed in enumerate(legal):
+            steps += 1
+            twos += len(allowed) == 2
+            right += {model.task.symbols[k] for k, v in enumerate(logits[t]) if v > 0} == set(allowed)
+    assert got["two_legal_share"] == twos / steps
+    assert got["accuracy"] == right / steps
+
+
+def test_fluent_by_distance_matches_one_sentence_at_a_time(load):
+    model = load("lstm-fluent")
+    count = 12
+    got = figures.fluent_by_distance(model, count, SEED, distances=(0, 8, 20))
+    for distance, accuracy in zip((0, 8, 20), got["accuracy"], strict=True):
+        task = make_task("fluent", {"distance": distance})
+        rng = random.Random(SEED * 100 + distance)
+        hits = 0
+        for _ in range(count):
+            s = task.sample(rng)
+            cue = s.labels.index("fluent")
+            hits += int(logits_of(model, s)[cue].argmax()) == int(s.target[cue])
+        assert accuracy == hits / count, distance
+    good = [d for d, a in zip((0, 8, 20), got["accuracy"], strict=True) if a >= 0.9]
+    assert (got["works_from"], got["works_to"]) == ((min(good), max(good)) if good else (None, None))
+
+
+def test_adding_by_length_matches_one_sequence_at_a_time(load):
+    model = load("gru-adding")
+    got = figures.adding_by_length(model, 15, SEED, lengths=(10, 30))
+    for length, accuracy in zip((10, 30), got["accuracy"], strict=True):
+        task, rng = make_task("adding", {"length": length}), random.Random(SEED * 100 + length)
+        sequences = [task.sample(rng) for _ in range(15)]
+        hits = sum(abs(float(logits_of(model, s)[-1, 0]) - float(s.target[-1, 0])) < 0.04 for s in sequences)
+        assert accuracy == hits / 15
+
+
+def test_spread_is_median_quartiles_and_range():
+    assert spread([4, 1, 3, 2, 5]) == {"median": 3, "q1": 2, "q3": 4, "min": 1, "max": 5, "n": 5}
+
+
+def test_figures_are_deterministic_for_a_seed(load):
+    model = load("second-order-reber")
+    assert figures.grammar_choices(model, 10, 7) == figures.grammar_choices(model, 10, 7)
+
+
+# ----- the chapters: every number drawn from a figure -------------------------------------------
+
+PLACEHOLDER = re.compile(r"\{([a-z_]+)((?:\.[a-z_0-9]+)+)(?:\|([a-z]+))?\}")  # as static/js/tourfigures.js
+
+
+def chapters_source() -> str:
+    source = (ROOT / "static" / "js" / "tour.js").read_text()
+    return source[source.index("export const CHAPTERS") : source.index("export class TourView")]
+
+
+def chapter_texts() -> list[str]:
+    """Each chapter's text from static/js/tour.js: its quoted pieces joined, JS escapes decoded."""
+    body = chapters_source()
+    texts = []
+    for match in re.finditer(r"\btext: ((?:'(?:[^'\\]|\\.)*'\s*\+?\s*)+),", body):
+        pieces = re.findall(r"'((?:[^'\\]|\\.)*)'", match.group(1))
+        texts.append(json.loads('"' + "".join(pieces).replace('"', '\\"').replace("\\'", "'") + '"'))
+    return texts
+
+
+def test_every_chapter_is_read():
+    texts = chapter_texts()
+    assert len(texts) == len(re.findall(r"^\s+title: ", chapters_source(), re.M))
+    assert any("{" in text for text in texts)
+
+
+@pytest.mark.parametrize("text", chapter_texts(), ids=lambda text: text[:30])
+def test_no_number_in_a_chapter_is_written_by_hand(text):
+    bare = PLACEHOLDER.sub("", text)
+    for allowed in WHITELIST:
+        bare = re.sub(rf"{re.escape(allowed)}(?!\d)", "", bare)
+    assert not re.search(r"\d", bare), f"a hand-written number in: {bare}"
+
+
+@pytest.fixture(scope="module")
+def measured(load):
+    """Every figure measured on the shipped models with a few sequences each."""
+    small = {"gradient_to_branch": 3, "forget_gates": 3, "delayed_recall": 8, "fluent_by_distance": 4}
+    return {
+        name: compute_figure(spec, [load(m) for m in spec.models], SEED, small.get(name, min(spec.sequences, 20)))
+        for name, spec in FIGURES.items()
+    }
+
+
+def test_every_placeholder_names_a_measured_number(measured):
+    used = 0
+    for text in chapter_texts():
+        for name, path, form in PLACEHOLDER.findall(text):
+            assert name in FIGURES, name
+            value = measured[name]
+            for key in path[1:].split("."):
+                assert isinstance(value, dict) and key in value, f"{name}{path}"
+                value = value[key]
+            assert isinstance(value, (int, float)) and math.isfinite(value), f"{name}{path} = {value!r}"
+            assert form in ("", "pct", "x", "int", "num"), form
+            used += 1
+    assert used > 20
