@@ -7,6 +7,7 @@
 import { el } from './lib/dom.js';
 
 const RETRACE_DELAY_MS = 350; // wait for a pause in typing before tracing
+const EMPTY_INPUT = 'The input is empty: type a sequence to trace, or press “Reset to probe” for the task’s example.';
 const HINTS = { symbols: 'symbols', words: 'a sentence', numbers: 'numbers' }; // what the task reads
 
 // Which token of the text a message names, by its wording (positions count from 1).
@@ -76,7 +77,10 @@ export class InputBox {
 
   submit() {
     clearTimeout(this.timer);
+    // an empty box is refused in words, not traced as the task's default behind the reader's back
+    if (!this.field.value.trim()) return this.showError(EMPTY_INPUT, '');
     this.onTrace(this.field.value);
+    return null;
   }
 
   clearError() {

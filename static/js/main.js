@@ -36,6 +36,7 @@ const main = { name: null, detail: null, model: null, input: null, weights: null
 let compared = []; // [{name, detail, model, error}]
 let loads = 0; // a newer load makes an older answer stale
 let views = null;
+let urlNotice = null; // {model, message}: the URL named a model there is none of; said while the fallback is shown
 
 function banner(message) {
   const box = $('banner');
@@ -50,9 +51,14 @@ async function boot() {
   } catch (error) {
     return banner(`Cannot load the models: ${error.detail ?? error}`);
   }
+  // ?tour=N alone opens chapter N as the tour sets it up (its model, input, mode, panels), not its
+  // text over the default model; a URL that names its own model too is a view someone saved: kept
+  const tour = state.get('tour');
+  if (tour !== null && CHAPTERS[tour] && !new URLSearchParams(location.search).has('model')) state.set(chapterState(tour));
   if (!catalog.has(state.get('model'))) {
     const fallback = DEFAULT_MODELS.find((name) => catalog.has(name)) ?? catalog.usable()[0]?.name ?? null;
-    if (state.get('model')) banner(`There is no model ${state.get('model')}; showing ${fallback ?? 'nothing'}.`);
+    // kept on screen while that model is shown (a successful trace clears other banners)
+    if (state.get('model')) urlNotice = { model: fallback, message: `There is no model “${state.get('model')}”; showing ${fallback ?? 'nothing'} instead.` };
     state.set({ model: fallback });
   }
   views = makeViews();
@@ -73,7 +79,7 @@ function makeViews() {
     controls: new Controls(document.body, { state, catalog }),
     classroom: new ClassroomView(document.querySelector('.topbar')),
     input: new InputBox($('input-area'), {
-      onTrace: (text) => state.set({ input: text.trim() ? text : null }),
+      onTrace: (text) => state.set({ input: text }), // never empty: the box refuses that itself
       onProbe: () => state.set({ input: null }),
     }),
     folded: new FoldedView(network),
@@ -146,7 +152,8 @@ async function load(views) {
   } else {
     views.input.clearError();
     Object.assign(main, { name, detail, model: result.model, input });
-    banner(null);
+    if (urlNotice && urlNotice.model !== name) urlNotice = null; // the reader has moved on
+    banner(urlNotice?.message ?? null);
   }
   ensureWeights(views);
 }

@@ -102,3 +102,54 @@ def test_backward_every_control_moves_along_the_pass(page, server_url, screensho
     page.keyboard.press("ArrowRight")
     assert cursor_step(page) == 1
     assert "t + 1" in page.get_attribute("[data-action=next]", "title")
+
+
+def test_a_long_invalid_input_keeps_trace_and_reset_on_screen(page, server_url, console_errors, screenshot):
+    console_errors.allow("422")  # the refused trace is an expected failed request
+    open_page(page, server_url, "?model=elman-reber")
+    page.fill("[data-role=input]", "BTSSXXTVVE" + "Q" * 400)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-role=input-error]:not([hidden])")
+    width = page.viewport_size["width"]
+    for name in ("Trace", "Reset to probe"):
+        box = page.get_by_role("button", name=name, exact=True).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"{name} is off screen: {box}"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    screenshot("newcomer-long-invalid-input")
+
+
+def test_an_empty_input_is_refused_with_a_message(page, server_url):
+    open_page(page, server_url, "?model=elman-reber&input=BTSSXXTVVE")
+    steps = page.get_attribute(NETWORK, "data-steps")
+    page.fill("[data-role=input]", "   ")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-role=input-error]:not([hidden])")
+    assert "empty" in page.text_content("[data-role=input-error]")
+    assert page.get_attribute(NETWORK, "data-steps") == steps  # the last trace stays, not the default's
+    page.evaluate("window.unrolled.state.writeUrl()")
+    assert "input=BTSSXXTVVE" in page.url
+
+
+def test_an_unknown_model_in_the_url_is_named(page, server_url, screenshot):
+    open_page(page, server_url, "?model=no-such-model")
+    banner = page.locator("[data-role=banner]")
+    assert banner.is_visible()
+    assert "no-such-model" in banner.text_content()
+    screenshot("newcomer-unknown-model")
+
+
+def test_a_tour_chapter_in_the_url_opens_its_own_model(page, server_url, screenshot):
+    chapters = page_chapters(page, server_url)
+    index = next(k for k, chapter in enumerate(chapters) if chapter["model"] != "elman-reber")
+    open_page(page, server_url, f"?tour={index + 1}")
+    assert page.input_value("[data-role=model-select]") == chapters[index]["model"]
+    assert page.is_visible(".tour")
+    screenshot("newcomer-tour-chapter-url")
+
+
+def page_chapters(page, server_url) -> list[dict]:
+    """The tour's chapters as the page's own module lists them (their model and input)."""
+    page.goto(f"{server_url}/")
+    return page.evaluate(
+        "import('/static/js/tour.js').then(m => m.CHAPTERS.map(c => ({ model: c.model, input: c.input ?? null })))"
+    )
