@@ -68,7 +68,7 @@ def list_figures(store: Store, models: Cache, connection: HTTPConnection) -> Fig
 @router.get(
     "/lessons/figures/{figure}",
     response_model=FigureOut,
-    responses=error_responses(404),
+    responses=error_responses(404, 422),
     summary="One figure the tour states, measured on the stored demo models",
 )
 def get_figure(

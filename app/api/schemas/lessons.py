@@ -37,4 +37,19 @@ class FigureOut(BaseModel):
 
 
 class FiguresOut(BaseModel):
-    figures: dict[str, FigureOut] = Field(description="Every figure the tour states, by name.")
+    figures: dict[str, FigureOut] = Field(
+        description="Every figure the tour states, by name.",
+        examples=[
+            {
+                "cost": {
+                    "name": "cost",
+                    "description": "The weights of the LSTM and the Elman net, and their ratio.",
+                    "models": ["lstm-embedded-reber", "elman-embedded-reber"],
+                    "sequences": 0,
+                    "seed": 0,
+                    "missing": [],
+                    "value": {"core_ratio": 4.0},
+                }
+            }
+        ],
+    )
