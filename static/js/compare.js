@@ -21,7 +21,7 @@ export class CompareView {
       el('header', { class: 'compare-head' },
         el('h2', { text: 'Compare on the same input' }),
         el('p', { class: 'caption', text: 'Same input, same time axis: where does each network keep what it needs? And what does it cost?' })),
-      this.table, this.rowsBox);
+      el('div', { class: 'cost-scroll' }, this.table), this.rowsBox); // a narrow screen scrolls the table, not the page
     container.append(this.root);
     this.rows = new Map(); // name -> {root, info, view}
   }

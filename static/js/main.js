@@ -122,6 +122,12 @@ function makeViews() {
     onOpenModel: (name) => state.set({ view: null, model: name, input: null, step: 0, compare: [] }),
   });
   views.controls.onTour = () => state.set(chapterState(state.get('tour') ?? 0));
+  // Esc leaves the tour (as its "Explore freely" does), unless a menu or field took the key first
+  document.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape' || event.defaultPrevented || state.get('tour') === null) return;
+    if (event.target.closest?.('input, textarea, select, details[open]')) return;
+    state.set({ tour: null });
+  });
   let resizeTimer = null;
   window.addEventListener('resize', () => {
     clearTimeout(resizeTimer);

@@ -153,3 +153,35 @@ def page_chapters(page, server_url) -> list[dict]:
     return page.evaluate(
         "import('/static/js/tour.js').then(m => m.CHAPTERS.map(c => ({ model: c.model, input: c.input ?? null })))"
     )
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def page_width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def test_a_phone_never_scrolls_sideways(page, server_url, screenshot):
+    page.set_viewport_size(PHONE)
+    open_page(page, server_url, "?model=lstm-embedded-reber")  # the cell view open
+    page.wait_for_selector(".cell-view:not([hidden])")
+    assert page_width(page) <= PHONE["width"]
+    screenshot("newcomer-phone-cell", full_page=True)
+    open_page(page, server_url, "?model=lstm-embedded-reber&compare=elman-embedded-reber")
+    page.wait_for_selector(".cost-table")
+    assert page_width(page) <= PHONE["width"]
+    screenshot("newcomer-phone-compare", full_page=True)
+
+
+def test_on_a_phone_the_tour_leaves_the_page_visible_and_esc_closes_it(page, server_url, screenshot):
+    page.set_viewport_size(PHONE)
+    open_page(page, server_url, "?tour=2")
+    tour = page.locator(".tour")
+    assert tour.is_visible()
+    height = tour.bounding_box()["height"]
+    assert height <= 0.3 * PHONE["height"], f"the tour covers {height / PHONE['height']:.0%} of the screen"
+    assert page_width(page) <= PHONE["width"]
+    screenshot("newcomer-phone-tour")
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".tour", state="hidden")
