@@ -47,14 +47,26 @@ export class Controls {
     this.state.set({ compare: list.slice(-MAX_COMPARE) });
   }
 
+  /** One <option> of the picker; inside an experiment's group its name drops the "x-<experiment>-" it shares. */
+  option(m, experiment) {
+    const prefix = experiment ? `x-${experiment}-` : null;
+    const name = prefix && m.name.startsWith(prefix) ? m.name.slice(prefix.length) : m.name;
+    return el('option', { value: m.name,
+      text: `${name}  —  ${this.catalog.arch(m.architecture)?.title ?? m.architecture}, ${this.catalog.tasks.get(m.task)?.title ?? m.task}` });
+  }
+
   /** props: {model, detail, panels, compare, drawer} */
   update({ model, detail, panels, compare, drawer }) {
     const models = this.catalog.usable();
-    const options = models.map((m) => `${m.name}|${m.architecture}|${m.task}`).join();
+    const options = models.map((m) => `${m.name}|${m.architecture}|${m.task}|${m.experiment ?? ''}`).join();
     if (options !== this.options) {
       this.options = options;
-      this.select.replaceChildren(...models.map((m) => el('option', { value: m.name,
-        text: `${m.name}  —  ${this.catalog.arch(m.architecture)?.title ?? m.architecture}, ${this.catalog.tasks.get(m.task)?.title ?? m.task}` })));
+      // The demos and one's own models first; an experiment's representative models (one per
+      // grid point, dozens of them) each in a group of their experiment after them.
+      const { own, groups } = groupByExperiment(models);
+      this.select.replaceChildren(...own.map((m) => this.option(m)),
+        ...[...groups].map(([experiment, members]) => el('optgroup', { label: `experiment: ${experiment}`, 'data-experiment': experiment },
+          members.map((m) => this.option(m, experiment)))));
     }
     if (model && this.select.value !== model) this.select.value = model;
     if (detail) {
@@ -66,11 +78,19 @@ export class Controls {
       this.meta.title = detail.note ?? arch?.summary ?? '';
     }
     for (const chip of this.chips.querySelectorAll('.chip')) chip.classList.toggle('on', panels.includes(chip.dataset.panel));
-    this.compareList.replaceChildren(...models.filter((m) => m.name !== model).map((m) => el('label', { class: 'menu-item' },
+    const { own, groups } = groupByExperiment(models);
+    this.compareList.replaceChildren(...[...own, ...[...groups.values()].flat()].filter((m) => m.name !== model).map((m) => el('label', { class: 'menu-item' },
       el('input', { type: 'checkbox', value: m.name, checked: compare.includes(m.name),
         onchange: (event) => this.toggleCompare(m.name, event.target.checked) }),
       el('span', { text: `${m.name}` }), el('small', { text: `${m.architecture} · ${m.task}` }))));
     this.compareMenu.querySelector('summary').textContent = compare.length ? `Compare (${compare.length})` : 'Compare';
     this.trainButton.classList.toggle('on', drawer === 'train');
   }
+}
+
+/** {own: the models no experiment keeps, groups: Map experiment -> its models}, experiments by name. */
+export function groupByExperiment(models) {
+  const own = models.filter((m) => !m.experiment);
+  const names = [...new Set(models.filter((m) => m.experiment).map((m) => m.experiment))].sort();
+  return { own, groups: new Map(names.map((name) => [name, models.filter((m) => m.experiment === name)])) };
 }

@@ -80,6 +80,7 @@ def test_create_list_detail_delete(client, settings):
             "error": None,
             "read_only": False,
             "workspace": None,
+            "experiment": None,
         }
     ]
 

@@ -7,7 +7,8 @@ its status (a full store, StoreFull, is 409; any other limit 422).
 In classroom mode `Store` is the caller's workspace over the demos
 (app/api/workspaces.py): another workspace's model is not found (404), a demo is
 read-only (403), and each row and detail says which (read_only; the teacher also
-gets the workspace a model is in).
+gets the workspace a model is in). A representative model kept by an experiment says
+which (`experiment`, from the experiments' stored results), so the page can group them.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from app.api.model_cache import ModelCache
 from app.api.responses import numpy_json_response
 from app.api.schemas.common import error_responses
 from app.api.schemas.models import CONFIG_KEYS, ModelCreate, ModelDetailOut, ModelSummaryOut, WeightsOut
-from app.api.workspaces import is_read_only, read_only_error, shown_workspace, workspace_of
+from app.api.workspaces import WorkspaceView, is_read_only, read_only_error, shown_workspace, workspace_of
 from app.core.architectures import ModelConfig, get_architecture
+from app.core.experiments.storage import representative_models
 from app.core.models import create_model
 from app.core.store import InvalidModel, ModelMetadata, ModelStore, StoreLimits
 from app.core.store.document import metadata_from_header
@@ -50,9 +52,11 @@ OCTET_STREAM = "application/octet-stream"
 @router.get("", response_model=list[ModelSummaryOut], summary="Every stored model; a damaged one lists with its error")
 def list_models(store: Store, visitor: VisitorDep) -> list[ModelSummaryOut]:
     rows = []
+    experiments = experiments_by_model(store)
     for entry in store.list():
         row = ModelSummaryOut.from_listing(entry.name, entry.metadata, entry.error)
-        rows.append(row.model_copy(update=classroom_fields(store, entry.name, visitor)))
+        fields = classroom_fields(store, entry.name, visitor) | {"experiment": experiments.get(entry.name)}
+        rows.append(row.model_copy(update=fields))
     return rows
 
 
@@ -89,7 +93,7 @@ def create(body: CreateBody, store: Store, settings: SettingsDep, cache: Cache, 
     )
     cache.invalidate(body.name)
     log.info("created model %s (%s, %s, H=%d)", body.name, body.architecture, body.task, body.hidden_size)
-    return detail_of(body.name, loaded.metadata, classroom_fields(store, body.name, visitor))
+    return detail_of(body.name, loaded.metadata, model_fields(store, body.name, visitor))
 
 
 @router.get(
@@ -99,7 +103,7 @@ def create(body: CreateBody, store: Store, settings: SettingsDep, cache: Cache, 
     responses=error_responses(404, 422),
 )
 def get_detail(name: ModelName, metadata: StoredMetadata, store: Store, visitor: VisitorDep) -> ModelDetailOut:
-    return detail_of(name, metadata, classroom_fields(store, name, visitor))
+    return detail_of(name, metadata, model_fields(store, name, visitor))
 
 
 @router.delete(
@@ -174,7 +178,7 @@ async def import_checkpoint(
     # BodySizeLimit has already refused anything over UNROLLED_MAX_BODY_BYTES with 413.
     data = await request.body()
     detail = await run_in_threadpool(_import, jobs, store, settings, cache, name, data, overwrite)
-    return detail.model_copy(update=classroom_fields(store, name, visitor))
+    return detail.model_copy(update=model_fields(store, name, visitor))
 
 
 def _import(
@@ -207,6 +211,23 @@ def classroom_fields(store: ModelStore, name: str, visitor: Visitor) -> dict:
     """read_only (a demo in classroom mode) and, for the teacher, the workspace the model is in."""
     read_only = is_read_only(store, name)
     return {"read_only": read_only, "workspace": None if read_only else shown_workspace(visitor, workspace_of(store))}
+
+
+def model_fields(store: ModelStore, name: str, visitor: Visitor) -> dict:
+    """A detail's fields that depend on where the model is: classroom_fields and its experiment."""
+    return classroom_fields(store, name, visitor) | {"experiment": experiments_by_model(store).get(name)}
+
+
+def experiments_by_model(store: ModelStore) -> dict[str, str]:
+    """{model name: experiment} for the representative models the caller sees. In classroom mode
+    the workspace's own experiments name its own models, the shared results name the demos that
+    the workspace does not shadow with a model of its own."""
+    if not isinstance(store, WorkspaceView):
+        return representative_models(store.root)
+    own = store.own()
+    mine = representative_models(own.root) if own is not None else {}
+    shared = {model: name for model, name in representative_models(store.demos.root).items() if not store.owns(model)}
+    return shared | {model: name for model, name in mine.items() if store.owns(model)}
 
 
 def checkpoint_metadata(data: bytes, limits: StoreLimits, source: str) -> dict:

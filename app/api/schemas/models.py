@@ -206,6 +206,14 @@ class ModelSummaryOut(BaseModel):
         description="Classroom mode, shown to the teacher only: the workspace the model is in (null: a demo).",
         examples=[None],
     )
+    experiment: str | None = Field(
+        default=None,
+        description=(
+            "The experiment that keeps this model as the representative run of one of its grid points "
+            "(its stored results name it); null for any other model."
+        ),
+        examples=[None, "vanishing-gradient"],
+    )
 
     @classmethod
     def from_listing(cls, name: str, metadata: ModelMetadata | None, error: str | None) -> ModelSummaryOut:
@@ -271,6 +279,14 @@ class ModelDetailOut(BaseModel):
         default=None,
         description="Classroom mode, shown to the teacher only: the workspace the model is in (null: a demo).",
         examples=[None],
+    )
+    experiment: str | None = Field(
+        default=None,
+        description=(
+            "The experiment that keeps this model as the representative run of one of its grid points "
+            "(its stored results name it); null for any other model."
+        ),
+        examples=[None, "vanishing-gradient"],
     )
     seed: int | None = Field(description="Seed of the initial weights.", examples=[0])
     init: InitOut = Field(

@@ -10,7 +10,9 @@ moment its result arrives; a resumed experiment reads them back and runs only
 the rest. The model store lists only the files at its top level, so this
 folder is invisible to it and to its repair. The representative models are
 ordinary stored models (named by recipe.model_name), so the page opens them
-like any other.
+like any other; representative_models() says which models an experiment kept
+(from its run records, so deleting an experiment's results makes its models
+ordinary ones, and no model file carries anything new).
 """
 
 from __future__ import annotations
@@ -45,6 +47,24 @@ def model_name(recipe: str, point: GridPoint) -> str:
         digest = hashlib.sha256(point.key.encode()).hexdigest()[:8]
         name = f"{name[:55].rstrip('_-')}-{digest}"
     return name
+
+
+def representative_models(models_dir: Path | str) -> dict[str, str]:
+    """{model name: experiment name} of every representative model that the experiments stored
+    under models_dir name in their run records (whether or not the model still exists)."""
+    found: dict[str, str] = {}
+    for name in stored_experiments(models_dir):
+        if name.startswith("."):  # an experiment being deleted (renamed aside)
+            continue
+        for model in ExperimentFolder(models_dir, name).model_names():
+            found.setdefault(model, name)
+    return found
+
+
+# Which runs keep a model follows from which runs are stored (the first seed's run of each grid
+# point), so the records are read again only when the set of run files changes: a listing of the
+# models costs one directory listing per experiment.
+_model_names_cache: dict[Path, tuple[frozenset[str], tuple[str, ...]]] = {}
 
 
 class ExperimentConflict(ValueError):
@@ -119,6 +139,19 @@ class ExperimentFolder:
 
     def write_record(self, record: dict) -> None:
         atomic.atomic_write(self.runs / f"{record['key']}.json", _dumps(record))
+
+    def model_names(self) -> tuple[str, ...]:
+        """The representative models named by the stored run records, sorted."""
+        try:
+            files = frozenset(path.name for path in self.runs.glob("*.json") if not atomic.is_temp_file(path))
+        except OSError:
+            return ()
+        cached = _model_names_cache.get(self.runs)
+        if cached is not None and cached[0] == files:
+            return cached[1]
+        names = tuple(sorted({r["model"] for r in self.records().values() if isinstance(r.get("model"), str)}))
+        _model_names_cache[self.runs] = (files, names)
+        return names
 
     def records(self) -> dict[str, dict]:
         """Every stored run by key. A file that cannot be read is skipped (its run is done again)."""
