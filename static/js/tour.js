@@ -56,8 +56,8 @@ export const CHAPTERS = [
       + 'Yet this net learned the dependency: trained with Adam, its long-range accuracy held '
       + '{learning.level|pct} from training step {learning.elman_learned_at|int} (the LSTM\u2019s from step '
       + '{learning.lstm_learned_at|int}), and it is right on {learning.elman_accuracy|pct} of {learning.sequences|int} random '
-      + 'strings. A faint signal summed over many updates was enough over this gap; the textbook\u2019s failure of plain RNNs '
-      + 'shows at longer gaps, and the Experiments view holds the evidence across seeds.',
+      + 'strings. A faint signal summed over many updates was enough over this gap. Whether plain RNNs fail at longer '
+      + 'gaps, as the textbook says, is what the Experiments view\u2019s short-term-memory experiment measures across seeds.',
   },
   {
     title: 'LSTM and GRU gates',
@@ -77,7 +77,8 @@ export const CHAPTERS = [
     title: 'Remembering over a long gap',
     model: 'lstm-copy', mode: 'backward', step: END, panels: ['outputs', 'gradflow'], compare: ['elman-copy'],
     text: 'The delayed-recall task: read {delayed_recall.length|int} symbols, wait through {delayed_recall.lag|int} blanks, '
-      + 'then say them back. Both networks were trained for {delayed_recall.steps_trained.lstm|int} steps. On '
+      + 'then say them back. The LSTM was trained for {delayed_recall.steps_trained.lstm|int} steps, the Elman net for '
+      + '{delayed_recall.steps_trained.elman|int}. On '
       + '{delayed_recall.sequences|int} random sequences the LSTM recalls {delayed_recall.lstm_accuracy|pct} of the symbols, the '
       + 'Elman net below {delayed_recall.elman_accuracy|pct} (chance is {delayed_recall.chance|pct}). The task has only '
       + '{delayed_recall.distinct_inputs|int} different inputs, so none of these is new to either net, and the LSTM\u2019s '
@@ -177,7 +178,7 @@ export class TourView {
       : this.figures.problems(template);
     this.note.hidden = !problem;
     this.note.textContent = problem;
-    this.root.dataset.figures = this.figures.ready(template) ? 'ready' : 'loading';
+    this.root.dataset.figures = this.figures.ready(template) ? 'ready' : (problem ? 'failed' : 'loading');
   }
 
   go(delta) {
