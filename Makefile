@@ -56,8 +56,9 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# --durations: the slowest tests named in every run, so the suite's 10-minute budget is watched.
 test: lint browser
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=12
 
 # Refresh docs/screenshot.png (the first screen at 1280x800) and the page's frame time in the docs.
 screenshot: $(STAMP) $(NODE_STAMP) browser
