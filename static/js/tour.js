@@ -97,7 +97,7 @@ export const CHAPTERS = [
       + '{cost.hidden|int} the LSTM\u2019s recurrent weights number {cost.lstm.core_weights|int} against the Elman net\u2019s '
       + '{cost.elman.core_weights|int}, {cost.core_ratio|x} as many, and so are its multiply-adds per step. The table under '
       + 'the network compares the weights and the measured training speed of each model. Time need not follow the '
-      + 'arithmetic: on the CPU PyTorch runs the LSTM with a fused kernel the other families do not share, so measured '
+      + 'arithmetic: each family runs on its own fused PyTorch kernel, and those are not equally optimised, so measured '
       + 'speed reflects the kernels as much as the weights (docs/benchmarks.md).',
   },
   {
@@ -173,12 +173,14 @@ export class TourView {
   /** The chapter's text with its figures (… until they come), and the note on what is missing. */
   showText(template, missing) {
     setMath(this.text, fillTemplate(template, this.figures.known));
+    const ready = this.figures.ready(template);
     const problem = missing
       ? `The model ${missing} is not in the store: run python -m app.demo_models to make it.`
       : this.figures.problems(template);
-    this.note.hidden = !problem;
-    this.note.textContent = problem;
-    this.root.dataset.figures = this.figures.ready(template) ? 'ready' : (problem ? 'failed' : 'loading');
+    const note = problem || (ready ? '' : 'Measuring this chapter\u2019s figures on the models (… until they come).');
+    this.note.hidden = !note;
+    this.note.textContent = note;
+    this.root.dataset.figures = ready ? 'ready' : (problem ? 'failed' : 'loading');
   }
 
   go(delta) {
