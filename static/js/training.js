@@ -152,13 +152,22 @@ export class TrainingView {
       this.handlers.onTrace(this.modelName, message.trace, message.step);
     } else if (FINAL_EVENTS.includes(message.type)) {
       const next = message.type === 'cancelled' && this.pausing ? 'paused' : 'idle';
+      this.progress.settle(next === 'paused' ? 'paused' : message.type, this.plan ?? this.stoppedPlan);
       this.finish(next, message.type === 'failed' ? `training failed: ${message.reason || message.job?.reason || ''}` : '');
     }
   }
 
   async stop(next) {
-    if (!this.job) return;
+    if (!this.job) {
+      // Stop on a paused run: no job to cancel, the run just ends where the pause left it
+      if (this.phase === 'paused' && next === 'idle') {
+        this.progress.settle('cancelled', this.plan);
+        this.finish('idle');
+      }
+      return;
+    }
     this.pausing = next === 'paused';
+    this.stoppedPlan = this.plan; // what the "stopped at step …" line counts against
     if (!this.pausing) this.plan = null;
     try {
       await api.cancelJob(this.job.id);

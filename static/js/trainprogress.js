@@ -53,6 +53,8 @@ export class TrainProgress {
 
   /** progress: a job's progress message; plan: {from, to} in the model's total steps. */
   show(progress, plan) {
+    this.last = progress;
+    this.root.dataset.state = progress && plan ? 'running' : 'idle';
     if (!progress || !plan) {
       this.bar.style.width = '0%';
       this.text.textContent = '';
@@ -63,6 +65,25 @@ export class TrainProgress {
     const left = progress.steps_per_s ? (plan.to - progress.step) / progress.steps_per_s : progress.eta_s;
     this.text.textContent = `step ${formatInt(progress.step - plan.from)} of ${formatInt(plan.to - plan.from)}`
       + ` · ${formatInt(progress.steps_per_s)} steps/s · ${formatDuration(left)} left · loss ${formatNumber(progress.loss)}`;
+  }
+
+  /** The run has stopped (outcome: paused, done, cancelled or failed): say so, in place of the
+   * running rate and time left, which would otherwise stay on screen as if it were still going. */
+  settle(outcome, plan) {
+    this.root.dataset.state = outcome;
+    const progress = this.last;
+    if (!progress || !plan) {
+      this.text.textContent = outcome === 'paused' ? 'Paused.' : '';
+      return;
+    }
+    const at = `step ${formatInt(progress.step - plan.from)} of ${formatInt(plan.to - plan.from)}`;
+    const loss = ` · loss ${formatNumber(progress.loss)}`;
+    this.text.textContent = {
+      paused: `Paused at ${at}${loss} · Resume continues from here`,
+      done: `Done: ${formatInt(plan.to - plan.from)} steps${loss}`,
+      cancelled: `Stopped at ${at}${loss}`,
+      failed: `Failed at ${at}`,
+    }[outcome] ?? '';
   }
 
   drawCurves() {

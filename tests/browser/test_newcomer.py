@@ -185,3 +185,29 @@ def test_on_a_phone_the_tour_leaves_the_page_visible_and_esc_closes_it(page, ser
     screenshot("newcomer-phone-tour")
     page.keyboard.press("Escape")
     page.wait_for_selector(".tour", state="hidden")
+
+
+def test_a_paused_training_run_says_paused_not_a_rate_and_time_left(page, server_url, screenshot):
+    open_page(page, server_url, "?model=elman-reber")
+    page.click("[data-action=train]")
+    drawer = page.locator("[data-role=training]")
+    drawer.wait_for(state="visible")
+    drawer.locator("details.build summary").click()
+    drawer.locator("[data-field=architecture]").select_option("elman")
+    drawer.locator("[data-field=task]").select_option("reber")
+    drawer.locator("[data-field=hidden_size]").fill("4")
+    drawer.locator("[data-field=name]").fill("newcomer-paused")
+    drawer.locator("button[type=submit]").click()
+    page.wait_for_function("document.querySelector('[data-role=model-select]').value === 'newcomer-paused'")
+    drawer.locator("[data-field=steps]").fill("100000")  # far more than the test waits for
+    drawer.locator("[data-action=start]").click()
+    progress = drawer.locator("[data-role=progress]")
+    page.wait_for_function("document.querySelector('[data-role=progress]').textContent.includes('steps/s')")
+    drawer.locator("[data-action=pause]").click()
+    page.wait_for_function("document.querySelector('[data-role=training]').dataset.phase === 'paused'")
+    text = progress.text_content()
+    assert text.startswith("Paused at step") and "steps/s" not in text and "left" not in text
+    screenshot("newcomer-training-paused")
+    drawer.locator("[data-action=stop]").click()  # a paused run has no job: Stop ends it there
+    page.wait_for_function("document.querySelector('[data-role=training]').dataset.phase === 'idle'")
+    assert progress.text_content().startswith("Stopped at step")
