@@ -21,7 +21,7 @@ export class Controls {
     this.compareMenu = el('details', { class: 'menu', 'data-role': 'compare-menu' },
       el('summary', { class: 'button', text: 'Compare' }),
       el('div', { class: 'menu-body' },
-        el('p', { class: 'menu-note', text: `Trace up to ${MAX_COMPARE} more models on the same input:` }), this.compareList));
+        this.compareNote = el('p', { class: 'menu-note', 'data-role': 'compare-note' }), this.compareList));
     this.trainButton = el('button', { class: 'button', type: 'button', 'data-action': 'train',
       text: 'Build & train', onclick: () => state.set({ drawer: state.get('drawer') === 'train' ? null : 'train' }) });
     this.tourButton = el('button', { class: 'button primary', type: 'button', 'data-action': 'tour',
@@ -44,7 +44,8 @@ export class Controls {
   toggleCompare(name, on) {
     const list = this.state.get('compare').filter((n) => n !== name);
     if (on) list.push(name);
-    this.state.set({ compare: list.slice(-MAX_COMPARE) });
+    if (list.length > MAX_COMPARE) return; // the other boxes are disabled when full; the note says why
+    this.state.set({ compare: list });
   }
 
   /** One <option> of the picker; inside an experiment's group its name drops the "x-<experiment>-" it shares. */
@@ -79,8 +80,15 @@ export class Controls {
     }
     for (const chip of this.chips.querySelectorAll('.chip')) chip.classList.toggle('on', panels.includes(chip.dataset.panel));
     const { own, groups } = groupByExperiment(models);
-    this.compareList.replaceChildren(...[...own, ...[...groups.values()].flat()].filter((m) => m.name !== model).map((m) => el('label', { class: 'menu-item' },
-      el('input', { type: 'checkbox', value: m.name, checked: compare.includes(m.name),
+    // at most MAX_COMPARE: once full, the other boxes are disabled and the note says so (a third
+    // box used to uncheck the first one silently)
+    const full = compare.length >= MAX_COMPARE;
+    this.compareNote.textContent = full
+      ? `Comparing ${compare.length}, the most there is room for: uncheck one to compare another.`
+      : `Trace up to ${MAX_COMPARE} more models on the same input:`;
+    this.compareList.replaceChildren(...[...own, ...[...groups.values()].flat()].filter((m) => m.name !== model).map((m) => el('label', {
+      class: 'menu-item', title: full && !compare.includes(m.name) ? `At most ${MAX_COMPARE} models beside the main one` : null },
+      el('input', { type: 'checkbox', value: m.name, checked: compare.includes(m.name), disabled: full && !compare.includes(m.name),
         onchange: (event) => this.toggleCompare(m.name, event.target.checked) }),
       el('span', { text: `${m.name}` }), el('small', { text: `${m.architecture} · ${m.task}` }))));
     this.compareMenu.querySelector('summary').textContent = compare.length ? `Compare (${compare.length})` : 'Compare';

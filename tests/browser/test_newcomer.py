@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
+import pytest
+
+from tests.browser.conftest import SCREENSHOTS
 from tests.browser.helpers import open_page
 
 NETWORK = ".network-body .net"  # the main unrolled view
@@ -211,3 +214,71 @@ def test_a_paused_training_run_says_paused_not_a_rate_and_time_left(page, server
     drawer.locator("[data-action=stop]").click()  # a paused run has no job: Stop ends it there
     page.wait_for_function("document.querySelector('[data-role=training]').dataset.phase === 'idle'")
     assert progress.text_content().startswith("Stopped at step")
+
+
+def overflowing(page, selector: str) -> list[str]:
+    """The elements matching selector whose content is wider than their box (clipped or scrolled)."""
+    return page.eval_on_selector_all(
+        selector, "els => els.filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"
+    )
+
+
+def overlapping_ticks(page) -> list[str]:
+    """Pairs of colour-bar tick labels, in one legend, whose boxes overlap."""
+    return page.evaluate(
+        """[...document.querySelectorAll('.legend-ticks')].flatMap(row => {
+             const ticks = [...row.querySelectorAll('.legend-tick')];
+             const boxes = ticks.map(t => [t.textContent, t.getBoundingClientRect()]);
+             return boxes.slice(1).filter(([, b], k) => b.left < boxes[k][1].right)
+               .map(([text], k) => boxes[k][0] + ' | ' + text);
+           })"""
+    )
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, PHONE], ids=["desktop", "phone"])
+def test_equations_summary_and_colour_bars_are_whole(page, server_url, screenshot, viewport):
+    page.set_viewport_size(viewport)
+    panels = "hidden,gates,gradnorm,gradflow,outputs"
+    open_page(page, server_url, f"?model=lstm-embedded-reber&mode=backward&panels={panels}")
+    page.wait_for_selector(".panel[data-panel=gates] .legend-tick")
+    assert overlapping_ticks(page) == []
+    assert overflowing(page, ".view-equation, .equation") == []
+    summary = page.locator("[data-role=model-meta]")
+    assert summary.is_visible() and "LSTM" in summary.text_content()
+    assert overflowing(page, "[data-role=model-meta]") == []
+    screenshot(f"newcomer-whole-{viewport['width']}", full_page=True)
+
+
+def test_a_third_compare_model_is_refused_in_words(page, server_url, console_errors, screenshot):
+    console_errors.allow("422")  # elman-reber cannot read an embedded-Reber string: its row says so
+    open_page(page, server_url, "?model=lstm-embedded-reber&compare=elman-embedded-reber,elman-reber")
+    page.click("[data-role=compare-menu] summary")
+    note = page.text_content("[data-role=compare-note]")
+    assert "uncheck one" in note
+    others = page.locator("[data-role=compare-menu] input:not(:checked)")
+    assert others.count() >= 1 and all(box.is_disabled() for box in others.all())
+    screenshot("newcomer-compare-full")
+    page.uncheck("[data-role=compare-menu] input[value='elman-reber']")
+    assert not others.first.is_disabled()
+    page.evaluate("window.unrolled.state.writeUrl()")
+    assert "compare=elman-embedded-reber" in page.url and "elman-reber," not in page.url
+
+
+def test_a_colour_bar_over_a_small_range_keeps_its_tick_labels_apart(page, server_url):
+    # the range where the labels ran together ("5×10⁻⁴0.0010.002"): small values, five round ticks
+    open_page(page, server_url, "?model=elman-reber")
+    shown = page.evaluate(
+        """Promise.all([import('/static/js/views/widgets.js'), import('/static/js/lib/color.js')]).then(([w, c]) => {
+             const box = document.createElement('div');
+             box.className = 'view panel-view';
+             box.dataset.role = 'legend-probe';
+             document.querySelector('[data-role=panels]').prepend(box);
+             const scale = new c.ColorScale({ kind: 'sequential', domain: [0, 0.0025] });
+             new w.ColorLegend(box).update(scale, { label: 'test' });
+             return [...box.querySelectorAll('.legend-tick')].map(t => t.textContent);
+           })"""
+    )
+    assert len(shown) >= 2 and shown[-1] != shown[0]
+    assert overlapping_ticks(page) == []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("[data-role=legend-probe]").screenshot(path=str(SCREENSHOTS / "newcomer-legend-small-range.png"))

@@ -69,13 +69,38 @@ export class ColorLegend {
     }
     context.putImageData(image, 0, 0);
     setMath(this.label, label);
-    this.ticks.replaceChildren(...scale.ticks().map((value) => el('span', { class: 'legend-tick', text: formatNumber(value, 2),
-      style: `left: ${(100 * Math.max(0, Math.min(1, scale.position(value)))).toFixed(2)}%` })));
+    const ticks = scale.ticks().map((value) => {
+      const at = Math.max(0, Math.min(1, scale.position(value)));
+      return { at, node: el('span', { class: 'legend-tick', text: formatNumber(value, 2), style: `left: ${(100 * at).toFixed(2)}%` }) };
+    });
+    this.ticks.replaceChildren(...ticks.map((tick) => tick.node));
+    dropOverlappingTicks(ticks, this.ticks.clientWidth || LEGEND_WIDTH_PX);
     this.notes.replaceChildren(...notes.map((note) => {
       const swatch = el('i', { class: 'legend-swatch' });
       swatch.style.background = note.kind === 'null' ? HATCH_CSS : note.swatch ?? '';
       return el('span', { class: `legend-note ${note.kind ?? 'plain'}` }, swatch, note.text);
     }));
+  }
+}
+
+const LEGEND_WIDTH_PX = 220; // .legend-track's width in panels.css, for a legend not laid out yet
+const TICK_GAP_PX = 6;
+const TICK_CHAR_PX = 7.5; // a label's width per character at the legend's 13.5 px, when it cannot be measured
+
+/** Remove tick labels that would overlap the one before (a log scale over less than a decade
+ * crowds them: "5×10⁻⁴0.0010.002"), keeping the first and the last. */
+function dropOverlappingTicks(ticks, width) {
+  const span = (tick) => {
+    const half = (tick.node.offsetWidth || tick.node.textContent.length * TICK_CHAR_PX) / 2;
+    return [tick.at * width - half, tick.at * width + half];
+  };
+  const last = ticks[ticks.length - 1];
+  let edge = -Infinity;
+  for (const tick of ticks) {
+    const [left, right] = span(tick);
+    const clashesWithLast = tick !== last && last && right + TICK_GAP_PX > span(last)[0];
+    if (left < edge + TICK_GAP_PX || clashesWithLast) tick.node.remove();
+    else edge = right;
   }
 }
 
