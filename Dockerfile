@@ -56,8 +56,9 @@ COPY --from=vendor /vendor/node_modules ./node_modules
 COPY templates ./templates
 COPY static ./static
 COPY app ./app
-# The shipped demo models (only those: .dockerignore) sit beside the store, not in it: the
-# store is a volume, and an empty one is seeded from here at start-up (app/core/store/seed.py).
+# The shipped demo models and experiment results (models/experiments/ and their x-* models;
+# only those: .dockerignore) sit beside the store, not in it: the store is a volume, and an
+# empty one is seeded from here at start-up (app/core/store/seed.py).
 COPY models ./demo-models
 
 ENV PYTHONPATH=/srv/unrolled \

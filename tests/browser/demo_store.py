@@ -6,6 +6,9 @@ The tests need every demo model's name (the page opens elman-reber; the tour
 names the others) and one LSTM with H = 128 for the frame-time test. Copies
 of models/ are used when present; a missing demo is made with the same
 recipe (app.demo_models) but only QUICK_STEPS training steps, enough to draw.
+The shipped experiment results (models/experiments/) are copied with their
+representative models, so the page is tested on the store a user gets: the
+picker groups those models by experiment.
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ def fill_store(folder: Path) -> list[str]:
     for path in PROJECT_MODELS.glob("*"):
         if path.suffix in (".json", ".safetensors") and not path.name.startswith("."):
             shutil.copy2(path, folder / path.name)
+    if (PROJECT_MODELS / "experiments").is_dir():
+        ignore = shutil.ignore_patterns(".*")  # temp files of an interrupted write
+        shutil.copytree(PROJECT_MODELS / "experiments", folder / "experiments", ignore=ignore, dirs_exist_ok=True)
     store = ModelStore(folder, expected_shapes=expected_shapes)
     have = {entry.name for entry in store.list() if not entry.error}
     for recipe in RECIPES:

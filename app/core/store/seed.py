@@ -1,6 +1,8 @@
 """Filling an empty model store with the shipped demo models, once, at start-up.
 
     seed_dir/<name>.safetensors + <name>.json   (the demo models shipped with the code or the image)
+    seed_dir/experiments/<name>/...             (shipped experiment results, whose representative
+                                                 models are among the models above)
         --copied only when store_dir is missing or empty-->   store_dir/
 
 A container keeps its store on a volume; a freshly mounted folder is empty and
@@ -17,12 +19,18 @@ starts (the way Docker fills a new named volume from the image). The rules:
   names published, weights before metadata, so a model appears complete or
   not at all; a kill before publishing leaves only temp files, which the
   store's start-up repair removes, and the folder is seeded at the next start.
-- Only complete pairs with legal names are copied; nothing else in seed_dir is.
+- Only complete pairs with legal names are copied, and the experiments' folders
+  (experiment.json and runs/*.json, app/core/experiments/storage.py) after the
+  models their runs name; nothing else in seed_dir is. An experiment is staged
+  under a hidden name, which no listing shows, and renamed into place whole.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import shutil
 from collections.abc import Collection
 from pathlib import Path
 
@@ -34,6 +42,11 @@ logger = logging.getLogger(__name__)
 WEIGHTS_SUFFIX = ".safetensors"
 METADATA_SUFFIX = ".json"
 NOT_CONTENT = frozenset({"lost+found"})  # what a fresh file system's root holds
+# app/core/experiments/storage.py's layout (the store does not import the experiments;
+# tests/core/test_seed_experiments.py holds the two to the same names).
+EXPERIMENTS_FOLDER = "experiments"
+EXPERIMENT_FILE = "experiment.json"
+RUNS_FOLDER = "runs"
 
 
 def seed_models(store_dir: Path, seed_dir: Path | None, ignore: Collection[str] = ()) -> list[str]:
@@ -70,7 +83,38 @@ def seed_models(store_dir: Path, seed_dir: Path | None, ignore: Collection[str] 
             if temp.exists():  # consumed when published; a leftover after a failure
                 atomic.remove_quietly(temp)
     atomic.fsync_dir(store_dir)
+    if seeded:
+        _seed_experiments(store_dir, seed_dir)
     return seeded
+
+
+def _seed_experiments(store_dir: Path, seed_dir: Path) -> list[str]:
+    """Copy each shipped experiment folder that the store lacks; the names copied."""
+    source_root, target_root = seed_dir / EXPERIMENTS_FOLDER, store_dir / EXPERIMENTS_FOLDER
+    if not source_root.is_dir():
+        return []
+    copied = []
+    for source in sorted(source_root.iterdir()):
+        target = target_root / source.name
+        if source.name.startswith(".") or not (source / EXPERIMENT_FILE).is_file() or target.exists():
+            continue
+        staged = target_root / f".seeding-{source.name}-{secrets.token_hex(4)}"
+        try:
+            (staged / RUNS_FOLDER).mkdir(parents=True)
+            for run in sorted((source / RUNS_FOLDER).glob("*.json")):
+                if not atomic.is_temp_file(run):
+                    _copy_durably(run, staged / RUNS_FOLDER / run.name)
+            atomic.fsync_dir(staged / RUNS_FOLDER)
+            _copy_durably(source / EXPERIMENT_FILE, staged / EXPERIMENT_FILE)  # last: it makes the folder an experiment
+            atomic.fsync_dir(staged)
+            os.rename(staged, target)  # fails if the name appeared meanwhile: theirs stays
+        except OSError as error:
+            logger.warning("not seeding experiment %s: %s", source.name, error.strerror or error)
+            shutil.rmtree(staged, ignore_errors=True)
+            continue
+        copied.append(source.name)
+    atomic.fsync_dir(target_root)
+    return copied
 
 
 def seed_at_start(store_dir: Path, seed_dir: Path | None, ignore: Collection[str] = ()) -> list[str]:
@@ -84,6 +128,10 @@ def seed_at_start(store_dir: Path, seed_dir: Path | None, ignore: Collection[str
     if seeded:
         logger.info("seeded the empty model store %s with %d demo models from %s", store_dir, len(seeded), seed_dir)
     return seeded
+
+
+def _copy_durably(source: Path, target: Path) -> None:
+    os.replace(atomic.write_temp(target, source.read_bytes()), target)
 
 
 def _seed_models(seed_dir: Path) -> list[str]:
