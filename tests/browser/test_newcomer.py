@@ -210,6 +210,8 @@ def test_a_paused_training_run_says_paused_not_a_rate_and_time_left(page, server
     page.wait_for_function("document.querySelector('[data-role=training]').dataset.phase === 'paused'")
     text = progress.text_content()
     assert text.startswith("Paused at step") and "steps/s" not in text and "left" not in text
+    # the steps taken were saved: the model line counts them once its detail is fetched again
+    page.wait_for_function("!document.querySelector('.train-target').textContent.includes(' 0 steps so far')")
     screenshot("newcomer-training-paused")
     drawer.locator("[data-action=stop]").click()  # a paused run has no job: Stop ends it there
     page.wait_for_function("document.querySelector('[data-role=training]').dataset.phase === 'idle'")
