@@ -22,7 +22,7 @@ PICKER_CONTENTS = """select => [
 SHOW_AS_LIST = """select => {
   select.size = select.querySelectorAll('option, optgroup').length;
   Object.assign(select.style, { position: 'fixed', top: '8px', left: '8px', zIndex: 1000 });
-  Object.assign(select.style, { height: 'auto', maxHeight: 'none', width: 'max-content' });
+  Object.assign(select.style, { height: 'auto', maxHeight: 'none', width: 'max-content', maxWidth: 'none' });
 }"""
 
 
@@ -58,3 +58,4 @@ def test_the_experiments_view_draws_the_shipped_results(page, server_url, screen
     assert "/step" in gradients.locator(".legend").text_content()
     assert "Budget: 1,000 training steps per run" in page.locator("[data-role=exp-budget]").inner_text()
     screenshot("experiments-shipped-vanishing-gradient", full_page=True)
+    gradients.screenshot(path=str(SCREENSHOTS / "experiments-shipped-gradients.png"))  # docs/experiments.md's figure
