@@ -86,11 +86,14 @@ export class Controls {
     this.compareNote.textContent = full
       ? `Comparing ${compare.length}, the most there is room for: uncheck one to compare another.`
       : `Trace up to ${MAX_COMPARE} more models on the same input:`;
-    this.compareList.replaceChildren(...[...own, ...[...groups.values()].flat()].filter((m) => m.name !== model).map((m) => el('label', {
+    const items = (list) => list.filter((m) => m.name !== model).map((m) => el('label', {
       class: 'menu-item', title: full && !compare.includes(m.name) ? `At most ${MAX_COMPARE} models beside the main one` : null },
       el('input', { type: 'checkbox', value: m.name, checked: compare.includes(m.name), disabled: full && !compare.includes(m.name),
         onchange: (event) => this.toggleCompare(m.name, event.target.checked) }),
-      el('span', { text: `${m.name}` }), el('small', { text: `${m.architecture} · ${m.task}` }))));
+      el('span', { text: `${m.name}` }), el('small', { text: `${m.architecture} · ${m.task}` })));
+    // as in the picker: an experiment's models under its name, after the others
+    this.compareList.replaceChildren(...items(own), ...[...groups].flatMap(([experiment, members]) => [
+      el('p', { class: 'menu-group', text: `experiment: ${experiment}` }), ...items(members)]));
     this.compareMenu.querySelector('summary').textContent = compare.length ? `Compare (${compare.length})` : 'Compare';
     this.trainButton.classList.toggle('on', drawer === 'train');
   }
