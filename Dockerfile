@@ -11,12 +11,18 @@
 #   FROM python:3.11.14-slim-bookworm@sha256:<digest>
 # and refresh both (tag and digest) when moving to a newer patch release.
 
-# The page's browser libraries (D3, @msgpack/msgpack), pinned by package-lock.json, fetched
-# at build time only; --omit=dev leaves out the linter.
+# The page's browser libraries (D3, @msgpack/msgpack) and the API docs' (Swagger UI, ReDoc),
+# pinned by package-lock.json, fetched at build time only; --omit=dev leaves out the linter.
+# Only the folders /vendor serves are kept (VENDOR_FOLDERS in app/api/routers/pages.py; a test
+# holds the two lists equal): ReDoc's bundle already contains React and the rest of its
+# dependencies, which would otherwise add about 80 MB to the image.
 FROM node:20.19.5-bookworm-slim AS vendor
 WORKDIR /vendor
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error
+RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error \
+    && for folder in d3/dist @msgpack/msgpack/dist.esm swagger-ui-dist redoc/bundles; do \
+         mkdir -p "/served/$folder" && cp -r "node_modules/$folder/." "/served/$folder/"; \
+       done
 
 FROM python:3.11.14-slim-bookworm
 
@@ -52,7 +58,7 @@ RUN echo "unrolled:x:10001:0:Unrolled:/home/unrolled:/usr/sbin/nologin" >> /etc/
 
 # The code, the page and the demo models: the layers a change rebuilds. The code is run from
 # here (PYTHONPATH), not installed: nothing is rebuilt by pip when it changes.
-COPY --from=vendor /vendor/node_modules ./node_modules
+COPY --from=vendor /served ./node_modules
 COPY templates ./templates
 COPY static ./static
 COPY app ./app

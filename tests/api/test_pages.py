@@ -33,3 +33,15 @@ def test_vendor_serves_d3_and_nothing_else_of_node_modules(client):
         assert client.get(f"/vendor/{D3_SCRIPT}").status_code == 200
     assert client.get("/vendor/eslint/package.json").status_code == 404
     assert client.get("/vendor/d3/package.json").status_code == 404
+
+
+def test_the_container_image_keeps_exactly_the_folders_vendor_serves():
+    """The Dockerfile's vendor stage copies a list of node_modules folders; it must be the served one."""
+    import re
+
+    from app.api.routers.pages import PROJECT_ROOT, VENDOR_FOLDERS
+
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    copied = re.search(r"for folder in ([^;]+); do", dockerfile)
+    assert copied, "the Dockerfile no longer lists the vendor folders it keeps"
+    assert tuple(copied.group(1).split()) == VENDOR_FOLDERS
