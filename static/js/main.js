@@ -14,7 +14,6 @@ import { CellView } from './cell.js';
 import { ClassroomView } from './classroom.js';
 import { CompareView } from './compare.js';
 import { Controls } from './controls.js';
-import { ExperimentsView } from './experiments.js';
 import { FoldedView } from './folded.js';
 import { InputBox } from './inputbox.js';
 import { setMath } from './lib/dom.js';
@@ -70,7 +69,28 @@ async function boot() {
   // for tests and the curious: the state, and how long the first screen took (ms since navigation began)
   window.unrolled = { state, catalog, views, firstScreenMs: performance.now(), bootMs: performance.now() - started };
   document.body.dataset.ready = '1';
+  views.experiments.load(); // after the first screen, so its plots' code is never on the first trace's path
   return null;
+}
+
+/** The Experiments view, imported after the explorer's first screen, or at once when the URL opens it.
+ * Until it has loaded, its tabs are plain links (a click loads the page with ?view=experiments). */
+function lazyExperiments(options) {
+  let view = null;
+  let last = null; // the latest update, replayed once the view exists
+  let loading = null;
+  const load = () => (loading ??= import('./experiments.js').then(({ ExperimentsView }) => {
+    view = new ExperimentsView($('experiments'), options);
+    if (last) view.update(last);
+  }));
+  return {
+    load,
+    update(args) {
+      last = args;
+      if (view) view.update(args);
+      else if (args.open) load();
+    },
+  };
 }
 
 function makeViews() {
@@ -115,7 +135,7 @@ function makeViews() {
       onLeave: () => state.set({ tour: null }),
     }),
   };
-  views.experiments = new ExperimentsView($('experiments'), {
+  views.experiments = lazyExperiments({
     tabs: { explorer: $('tab-explorer'), experiments: $('tab-experiments') },
     onView: (view) => state.set({ view }),
     onShow: (experiment) => state.set({ experiment }),
