@@ -308,3 +308,14 @@ def test_serve_tells_the_app_the_host_it_listens_on_and_warns_about_a_wildcard(m
     assert "UNROLLED_ALLOWED_HOSTS" not in caplog.text
     assert main(["serve", "--host", "0.0.0.0"]) == 0
     assert "UNROLLED_ALLOWED_HOSTS" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [("post", "/api/experiments"), ("delete", "/api/experiments/shortcuts"), ("delete", "/api/models/m")],
+)
+def test_the_newer_write_routes_refuse_a_foreign_origin_too(client, method, path):
+    body = {"json": {"recipe": "shortcuts"}} if method == "post" else {}
+    response = client.request(method.upper(), path, headers={"origin": EVIL}, **body)
+    assert response.status_code == 403
+    assert "evil.example" in response.json()["detail"]

@@ -63,6 +63,23 @@ def open_page(page, server_url: str, query: str = "") -> None:
     page.wait_for_selector(".network-body .net[data-status='ready']")
 
 
+def build_in_drawer(page, server_url: str, name: str, hidden_size: int):
+    """Open the explorer, build a new Elman net on Reber from the training drawer and wait until
+    the page shows it; returns the drawer's locator."""
+    open_page(page, server_url, "?model=elman-reber")
+    page.click("[data-action=train]")
+    drawer = page.locator("[data-role=training]")
+    drawer.wait_for(state="visible")
+    drawer.locator("details.build summary").click()
+    drawer.locator("[data-field=architecture]").select_option("elman")
+    drawer.locator("[data-field=task]").select_option("reber")
+    drawer.locator("[data-field=hidden_size]").fill(str(hidden_size))
+    drawer.locator("[data-field=name]").fill(name)
+    drawer.locator("button[type=submit]").click()
+    page.wait_for_function(f"document.querySelector('[data-role=model-select]').value === '{name}'")
+    return drawer
+
+
 def probe_trace(server_url: str, name: str) -> dict:
     """The trace the server computes for a model on its task's probe input (what the page opens with)."""
     detail = httpx.get(f"{server_url}/api/models/{name}").json()

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.helpers import open_page
+from tests.browser.helpers import build_in_drawer, open_page
 
 NETWORK = ".network-body .net"  # the main unrolled view
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -191,17 +191,7 @@ def test_on_a_phone_the_tour_leaves_the_page_visible_and_esc_closes_it(page, ser
 
 
 def test_a_paused_training_run_says_paused_not_a_rate_and_time_left(page, server_url, screenshot):
-    open_page(page, server_url, "?model=elman-reber")
-    page.click("[data-action=train]")
-    drawer = page.locator("[data-role=training]")
-    drawer.wait_for(state="visible")
-    drawer.locator("details.build summary").click()
-    drawer.locator("[data-field=architecture]").select_option("elman")
-    drawer.locator("[data-field=task]").select_option("reber")
-    drawer.locator("[data-field=hidden_size]").fill("4")
-    drawer.locator("[data-field=name]").fill("newcomer-paused")
-    drawer.locator("button[type=submit]").click()
-    page.wait_for_function("document.querySelector('[data-role=model-select]').value === 'newcomer-paused'")
+    drawer = build_in_drawer(page, server_url, "newcomer-paused", 4)
     drawer.locator("[data-field=steps]").fill("100000")  # far more than the test waits for
     drawer.locator("[data-action=start]").click()
     progress = drawer.locator("[data-role=progress]")

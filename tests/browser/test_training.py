@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import open_page
+from tests.browser.helpers import build_in_drawer
 
 TRAIN_STEPS = 1500  # long enough to see several progress reports and streamed traces
 
 
 @pytest.mark.slow
 def test_a_short_training_run_updates_the_curve_and_the_unrolled_view_live(page, server_url, screenshot):
-    open_page(page, server_url, "?model=elman-reber")
-    page.click("[data-action=train]")
-    drawer = page.locator("[data-role=training]")
-    drawer.wait_for(state="visible")
-    drawer.locator("details.build summary").click()
-    drawer.locator("[data-field=architecture]").select_option("elman")
-    drawer.locator("[data-field=task]").select_option("reber")
-    drawer.locator("[data-field=hidden_size]").fill("8")
-    drawer.locator("[data-field=name]").fill("browser-trained")
-    drawer.locator("button[type=submit]").click()
-    page.wait_for_function("document.querySelector('[data-role=model-select]').value === 'browser-trained'")
+    drawer = build_in_drawer(page, server_url, "browser-trained", 8)
     page.wait_for_selector(".network-body .net[data-status='ready']")
     builds = int(page.get_attribute(".network-body .net", "data-builds"))
 

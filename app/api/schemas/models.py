@@ -177,25 +177,9 @@ class HistoryPointOut(BaseModel):
         return cls(step=point.step, loss=point.loss, metric=point.metric, grad_norm=point.grad_norm)
 
 
-class ModelSummaryOut(BaseModel):
-    """One row of GET /models. A model whose files cannot be read still lists, with `error` set."""
+class ModelPlaceOut(BaseModel):
+    """Where a model stands, shown in the listing and the detail alike."""
 
-    name: str = Field(description="The model's name.", examples=["reber-lstm"])
-    architecture: str | None = Field(description="Cell family id; null for a broken entry.", examples=["lstm"])
-    task: str | None = Field(description="Task id; null for a broken entry.", examples=["reber"])
-    hidden_size: int | None = Field(description="Units H; null for a broken entry.", examples=[16])
-    parameter_count: int | None = Field(description="Number of weights.", examples=[1655])
-    total_steps: int = Field(description="Training steps so far.", examples=[2000])
-    updated_at: str | None = Field(description="Last save, ISO 8601 UTC.", examples=["2024-05-01T12:00:00.000Z"])
-    last_loss: float | None = Field(description="Loss of the latest history point.", examples=[0.12])
-    last_metric: float | None = Field(description="Metric of the latest history point.", examples=[0.98])
-    error: str | None = Field(
-        description="Why the model cannot be used (damaged or missing file); null for a healthy model.",
-        examples=[None, "m.json: not valid JSON (JSONDecodeError: Expecting value)"],
-    )
-    init: InitOut | None = Field(
-        None, description="How the model's gates started; null for a broken entry.", examples=[INIT_EXAMPLE]
-    )
     read_only: bool = Field(
         default=False,
         description="Classroom mode: a shipped demo model, which no one may train, replace or delete.",
@@ -213,6 +197,27 @@ class ModelSummaryOut(BaseModel):
             "(its stored results name it); null for any other model."
         ),
         examples=[None, "vanishing-gradient"],
+    )
+
+
+class ModelSummaryOut(ModelPlaceOut):
+    """One row of GET /models. A model whose files cannot be read still lists, with `error` set."""
+
+    name: str = Field(description="The model's name.", examples=["reber-lstm"])
+    architecture: str | None = Field(description="Cell family id; null for a broken entry.", examples=["lstm"])
+    task: str | None = Field(description="Task id; null for a broken entry.", examples=["reber"])
+    hidden_size: int | None = Field(description="Units H; null for a broken entry.", examples=[16])
+    parameter_count: int | None = Field(description="Number of weights.", examples=[1655])
+    total_steps: int = Field(description="Training steps so far.", examples=[2000])
+    updated_at: str | None = Field(description="Last save, ISO 8601 UTC.", examples=["2024-05-01T12:00:00.000Z"])
+    last_loss: float | None = Field(description="Loss of the latest history point.", examples=[0.12])
+    last_metric: float | None = Field(description="Metric of the latest history point.", examples=[0.98])
+    error: str | None = Field(
+        description="Why the model cannot be used (damaged or missing file); null for a healthy model.",
+        examples=[None, "m.json: not valid JSON (JSONDecodeError: Expecting value)"],
+    )
+    init: InitOut | None = Field(
+        None, description="How the model's gates started; null for a broken entry.", examples=[INIT_EXAMPLE]
     )
 
     @classmethod
@@ -257,7 +262,7 @@ class SpeedOut(BaseModel):
         return None if speed is None else cls(**asdict(speed))
 
 
-class ModelDetailOut(BaseModel):
+class ModelDetailOut(ModelPlaceOut):
     """Everything about one model except its weights."""
 
     name: str = Field(description="The model's name.", examples=["reber-lstm"])
@@ -270,24 +275,6 @@ class ModelDetailOut(BaseModel):
         examples=[{"id": "reber", "title": "Reber grammar", "options": {"max_length": 40}}],
     )
     parameter_count: int | None = Field(description="Number of weights.", examples=[1655])
-    read_only: bool = Field(
-        default=False,
-        description="Classroom mode: a shipped demo model, which no one may train, replace or delete.",
-        examples=[False],
-    )
-    workspace: str | None = Field(
-        default=None,
-        description="Classroom mode, shown to the teacher only: the workspace the model is in (null: a demo).",
-        examples=[None],
-    )
-    experiment: str | None = Field(
-        default=None,
-        description=(
-            "The experiment that keeps this model as the representative run of one of its grid points "
-            "(its stored results name it); null for any other model."
-        ),
-        examples=[None, "vanishing-gradient"],
-    )
     seed: int | None = Field(description="Seed of the initial weights.", examples=[0])
     init: InitOut = Field(
         description="How the gates started (default for models made before the option existed).",
