@@ -11,7 +11,7 @@
 #   FROM python:3.11.14-slim-bookworm@sha256:<digest>
 # and refresh both (tag and digest) when moving to a newer patch release.
 
-# The page's browser libraries (D3, @msgpack/msgpack) and the API docs' (Swagger UI, ReDoc),
+# The page's browser libraries (D3, @msgpack/msgpack, dagre) and the API docs' (Swagger UI, ReDoc),
 # pinned by package-lock.json, fetched at build time only; --omit=dev leaves out the linter.
 # Only the folders /vendor serves are kept (VENDOR_FOLDERS in app/api/routers/pages.py; a test
 # holds the two lists equal): ReDoc's bundle already contains React and the rest of its
@@ -20,7 +20,7 @@ FROM node:20.19.5-bookworm-slim AS vendor
 WORKDIR /vendor
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error \
-    && for folder in d3/dist @msgpack/msgpack/dist.esm swagger-ui-dist redoc/bundles; do \
+    && for folder in d3/dist @msgpack/msgpack/dist.esm swagger-ui-dist redoc/bundles @dagrejs/dagre/dist; do \
          mkdir -p "/served/$folder" && cp -r "node_modules/$folder/." "/served/$folder/"; \
        done
 
