@@ -56,6 +56,16 @@ class Recipe:
 
 RECIPES = (
     Recipe("elman-reber", "elman", "reber", 16, 600, note="An Elman net that has learnt the Reber grammar."),
+    # elman-reber's recipe and seed plus W_xy: the shared weights start equal (the shortcuts experiment's
+    # pairing), so the two differ only by the input-to-output path.
+    Recipe(
+        "shortcut-reber",
+        "shortcut",
+        "reber",
+        16,
+        600,
+        note="elman-reber's recipe with shortcut connections: y_t = W_hy h_t + W_xy x_t + b_y.",
+    ),
     Recipe(
         "second-order-reber",
         "second_order",
