@@ -67,6 +67,26 @@ class TaskOptionOut(BaseModel):
     maximum: float | None = Field(None, description="Largest value (for str: longest length).", examples=[200])
 
 
+class GrammarTransitionOut(BaseModel):
+    from_: str = Field(alias="from", description="The state the symbol is read in.", examples=["1"])
+    to: str = Field(description="The state after reading it.", examples=["2"])
+    symbol: str = Field(description="The symbol read.", examples=["T"])
+
+
+class GrammarOut(BaseModel):
+    """A grammar task's finite-state grammar, as the page draws it. States are short strings
+    (reber.state_name): "3" for Reber, "T/3" for state 3 of the embedded grammar's T branch,
+    "end" after the final E."""
+
+    name: str = Field(description="The grammar's name.", examples=["the Reber grammar"])
+    start: str = Field(description="The state every string starts in.", examples=["0"])
+    states: list[str] = Field(description="Every state reachable from the start.", examples=[["0", "1", "2"]])
+    end: list[str] = Field(description="States with no way out: a complete string ends there.", examples=[["7"]])
+    transitions: list[GrammarTransitionOut] = Field(
+        description="Every labelled edge.", examples=[[{"from": "0", "to": "1", "symbol": "B"}]]
+    )
+
+
 class TaskOut(BaseModel):
     id: str = Field(description="Registry id.", examples=["reber"])
     title: str = Field(description="Human name.", examples=["Reber grammar"])
@@ -110,6 +130,9 @@ class TaskOut(BaseModel):
                 }
             ]
         ],
+    )
+    grammar: GrammarOut | None = Field(
+        None, description="The grammar generating the task's strings (reber, embedded_reber); null for other tasks."
     )
 
 

@@ -111,6 +111,45 @@ def generate(grammar: Grammar, rng: random.Random, max_length: int) -> str:
 REBER = Grammar("the Reber grammar", 0, lambda state: REBER_GRAPH[state])
 
 
+def state_name(grammar: Grammar, state: Hashable) -> str:
+    """A state as a person reads it, the name the analysis gives grammar states too: Reber 3 -> "3",
+    the final state -> "end"; embedded ("inner", "T", 3) -> "T/3", ("close",) -> "close"."""
+    label = getattr(grammar, "label", None)  # a grammar may name its own states
+    if label is not None:
+        return label(state)
+    if isinstance(state, tuple):
+        if state[0] != "inner":
+            return state[0]
+        _, branch, inner = state
+        return f"{branch}/{'end' if inner == REBER_END else inner}"
+    return "end" if state == REBER_END else str(state)
+
+
+def grammar_graph(grammar: Grammar) -> dict:
+    """The grammar as data a page can draw: its states reachable from the start (in the order a
+    breadth-first walk meets them, named by state_name), the labelled transitions, and the end
+    states (no way out)."""
+
+    def label(state: Hashable) -> str:
+        return state_name(grammar, state)
+
+    order, seen = [grammar.start], {grammar.start}
+    transitions = []
+    for state in order:  # grows while walked: a breadth-first search
+        for symbol, target in grammar.transitions(state).items():
+            transitions.append({"from": label(state), "to": label(target), "symbol": symbol})
+            if target not in seen:
+                seen.add(target)
+                order.append(target)
+    return {
+        "name": grammar.name,
+        "start": label(grammar.start),
+        "states": [label(state) for state in order],
+        "end": [label(state) for state in order if not grammar.transitions(state)],
+        "transitions": transitions,
+    }
+
+
 def is_reber(string: str) -> bool:
     return accepts(REBER, string)
 
@@ -130,6 +169,9 @@ class GrammarTask(Task):
 
     def sample(self, rng: random.Random) -> Sequence:
         return self._sequence(generate(self.grammar, rng, self.options["max_length"]))
+
+    def describe(self) -> dict:
+        return {**super().describe(), "grammar": grammar_graph(self.grammar)}
 
     def encode(self, text: str) -> Sequence:
         symbols = parse_symbols(text, REBER_SYMBOLS, "Reber", self.probe_text())
