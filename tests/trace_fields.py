@@ -6,8 +6,9 @@ this list, so a field the code drops fails the tests instead of vanishing from b
 
 # The Trace of docs/design.md ("The Trace"): what trace_document / trace_to_plain write.
 TRACE_FIELDS = frozenset(
-    "architecture task steps labels target_labels symbols x h c gates logits y target loss_mask loss_kind "
-    "losses loss grad_h grad_c grad_x grad_flow grad_flow_c matrix_grad_norms parameter_grad_norms nonfinite".split()
+    "architecture task steps labels target_labels symbols x h c gates logits readout_terms y target loss_mask "
+    "loss_kind losses loss grad_h grad_c grad_x grad_flow grad_flow_c matrix_grad_norms parameter_grad_norms "
+    "nonfinite".split()
 )
 
 # What POST /api/models/{name}/trace adds: which model, what input, how far it had trained.

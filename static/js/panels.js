@@ -9,7 +9,7 @@
 
 import { GATE_WORDS, gateTitle } from './catalog.js';
 import { el, setMath } from './lib/dom.js';
-import { LOSS_EQUATIONS } from './tracemodel.js';
+import { lossEquation } from './tracemodel.js';
 
 /** Every panel: id, title, one-line caption, equation(ctx), view module and class, props(ctx). */
 export const PANELS = [
@@ -53,7 +53,7 @@ export const PANELS = [
   {
     id: 'outputs', title: 'Outputs at this step', view: ['outputs', 'OutputsView'],
     caption: 'What the network says comes next, against what may (or does) come next.',
-    equation: ({ model }) => LOSS_EQUATIONS[model.trace.loss_kind] ?? '',
+    equation: ({ model }) => lossEquation(model.trace),
     props: ({ model, step }) => ({ trace: model.trace, step }),
   },
   {

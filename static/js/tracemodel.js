@@ -14,6 +14,12 @@ export const LOSS_EQUATIONS = {
   mse: 'y_t = W_hy h_t + b_y;   L_t = Σ_k (y_k − z_k)²',
 };
 
+/** The read-out and loss equation of this trace's model: a shortcut model's y_t adds W_xy x_t (its readout_terms say). */
+export function lossEquation(trace) {
+  const equation = LOSS_EQUATIONS[trace?.loss_kind] ?? '';
+  return trace?.readout_terms?.['W_xy x_t'] ? equation.replace('W_hy h_t + b_y', 'W_hy h_t + W_xy x_t + b_y') : equation;
+}
+
 // An mse output counts as right when this close to its target (the adding task's own tolerance).
 export const MSE_TOLERANCE = 0.04;
 // bce outputs: a symbol is predicted when its probability passes this.

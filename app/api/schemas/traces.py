@@ -119,6 +119,13 @@ class TraceDocument(BaseModel):
         examples=[{"i": [[0.5]], "f": [[0.7]], "g": [[0.1]], "o": [[0.6]]}],
     )
     logits: Matrix = Field(description="(T, O) raw outputs.", examples=[[[2.1, -1.3], [0.4, 0.2]]])
+    readout_terms: dict[str, Matrix] = Field(
+        description=(
+            "Each term of the logits -> (T, O): 'W_hy h_t', 'W_xy x_t' (shortcut models only) and 'b_y'; "
+            "they sum to logits."
+        ),
+        examples=[{"W_hy h_t": [[1.9, -1.0]], "W_xy x_t": [[0.3, -0.2]], "b_y": [[-0.1, -0.1]]}],
+    )
     y: Matrix = Field(
         description="(T, O) outputs after the task's nonlinearity (softmax, sigmoid or none).",
         examples=[[[0.89, 0.21], [0.6, 0.55]]],

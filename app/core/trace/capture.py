@@ -35,6 +35,7 @@ class Trace:
     c: torch.Tensor | None  # (T, H), LSTM only
     gates: dict[str, torch.Tensor]  # name -> (T, H)
     logits: torch.Tensor  # (T, O)
+    readout_terms: dict[str, torch.Tensor]  # each term of the logits -> (T, O); they sum to logits
     y: torch.Tensor  # (T, O) after the output nonlinearity
     target: torch.Tensor  # (T,) class indices or (T, O)
     loss_mask: torch.Tensor  # (T,)
@@ -74,9 +75,13 @@ def trace(model: RecurrentModel, task, sequence=None, grad_flow: bool | None = N
     with torch.no_grad():
         record = arch.step_forward(model.rnn, x)
         w_hy = model.readout.weight  # (O, H)
-        logits = torch.addmm(model.readout.bias, record.h, w_hy.T)  # (T, O)
+        # the readout term by term, so the page can show what each path adds to y_t (the shortcut's W_xy x_t
+        # beside W_hy h_t); summed in this order they are the logits the losses are computed from
+        terms = {"W_hy h_t": record.h @ w_hy.T}
         if model.shortcut is not None:
-            logits = logits + x @ model.shortcut.weight.T
+            terms["W_xy x_t"] = x @ model.shortcut.weight.T
+        terms["b_y"] = model.readout.bias.repeat(T, 1)
+        logits = sum(terms.values())  # (T, O)
 
     # L_s depends on logits_s alone, so row s of this gradient is dL_s/dlogits_s
     with torch.enable_grad():
@@ -111,6 +116,7 @@ def trace(model: RecurrentModel, task, sequence=None, grad_flow: bool | None = N
         c=record.c,
         gates=record.gates,
         logits=logits,
+        readout_terms=terms,
         y=output_activation(logits, task.loss_kind),
         target=target,
         loss_mask=loss_mask,

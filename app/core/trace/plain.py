@@ -44,6 +44,7 @@ def trace_document(trace: Trace) -> dict:
         "c": array(trace.c, "c"),
         "gates": {k: array(v, f"gates.{k}") for k, v in trace.gates.items()},
         "logits": array(trace.logits, "logits"),
+        "readout_terms": {k: array(v, f"readout_terms.{k}") for k, v in trace.readout_terms.items()},
         "y": array(trace.y, "y"),
         "target": array(trace.target, "target"),
         "loss_mask": array(trace.loss_mask, "loss_mask"),

@@ -19,9 +19,10 @@
 import { SERIES_COLORS } from '../lib/color.js';
 import { el, setMath } from '../lib/dom.js';
 import { formatNumber } from '../lib/format.js';
-import { LOSS_EQUATIONS } from '../tracemodel.js';
+import { lossEquation } from '../tracemodel.js';
 import { PanelFrame } from './widgets.js';
 import { LineChartView } from './linechart.js';
+import { ReadoutTermsView } from './readoutterms.js';
 
 const MAX_BARS = 24; // more symbols than this (a word vocabulary): show the likeliest and the targets
 const TOP_BARS = 12;
@@ -53,6 +54,7 @@ export class OutputsView {
     this.bars = el('div', { class: 'symbol-bars' });
     this.chartBox = el('div', { class: 'outputs-chart' });
     this.frame.body.append(this.status, this.bars, this.chartBox);
+    this.terms = new ReadoutTermsView(this.frame.body); // y_t's pre-activation term by term (W_hy h_t, W_xy x_t, b_y)
     this.pool = [];
     this.chart = null;
     this.trace = null;
@@ -69,7 +71,7 @@ export class OutputsView {
     this.frame.setText({
       title: props.title ?? 'Output at this step',
       caption: props.caption ?? CAPTIONS[kind] ?? '',
-      equation: props.equation ?? LOSS_EQUATIONS[kind] ?? '',
+      equation: props.equation ?? lossEquation(trace),
     });
     this.frame.showMessage('');
     const t = Math.max(0, Math.min(trace.y.length - 1, step));
@@ -77,7 +79,9 @@ export class OutputsView {
     this.bars.hidden = !symbolic;
     this.chartBox.hidden = symbolic;
     this.frame.root.dataset.kind = symbolic ? 'symbols' : 'values';
-    if (symbolic) this.drawBars(trace, t); else this.drawChart(trace, t);
+    const shown = symbolic ? this.drawBars(trace, t) : trace.y[t].map((_, k) => k);
+    if (!symbolic) this.drawChart(trace, t);
+    this.terms.update(trace, t, shown);
     this.trace = trace;
     this.drawStatus(trace, t);
   }
@@ -141,6 +145,7 @@ export class OutputsView {
       this.bars.dataset.note = note;
       this.frame.legend.replaceChildren(...(note ? [el('span', { class: 'outputs-note', text: note })] : []), this.keyLegend(word));
     }
+    return indices;
   }
 
   keyLegend(word) {
@@ -175,6 +180,7 @@ export class OutputsView {
     this.frame.legend.replaceChildren();
     this.bars.dataset.note = '';
     this.chart?.reset();
+    this.terms.reset();
     this.frame.showMessage('');
   }
 }
