@@ -66,6 +66,41 @@ class ForwardRecord:
     c: torch.Tensor | None = None  # (T, H) cell state for LSTM
     gates: dict[str, torch.Tensor] = field(default_factory=dict)  # name -> (T, H)
     cache: dict[str, torch.Tensor] = field(default_factory=dict)  # what a family's backward needs besides
+    # "h", "c" or a gate name -> (T, H) bool, True where an intervention forced the value
+    clamped: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def free(self, name: str) -> torch.Tensor | None:
+        """(T, H) 1.0 where `name` was computed, 0.0 where it was clamped; None when nothing was.
+        A clamped value is a constant, so the backward multiplies its local derivative by this."""
+        mask = self.clamped.get(name)
+        return None if mask is None else (~mask).to(self.h.dtype)
+
+
+@dataclass(frozen=True)
+class Clamp:
+    """Values an intervention forces in a forward pass: where mask holds, value replaces
+    what the step computed (app/core/trace/interventions.py builds these)."""
+
+    mask: torch.Tensor  # (T, H) bool
+    value: torch.Tensor  # (T, H)
+
+    def at(self, t: int, row: torch.Tensor) -> torch.Tensor:
+        return torch.where(self.mask[t], self.value[t], row)
+
+
+def clamped(clamps: dict[str, Clamp], name: str, t: int, row: torch.Tensor) -> torch.Tensor:
+    """row (H,) with step t's clamps of `name` applied (unchanged when none)."""
+    clamp = clamps.get(name)
+    return row if clamp is None else clamp.at(t, row)
+
+
+def scale_free(value: torch.Tensor, record: ForwardRecord, *names: str) -> torch.Tensor:
+    """value (T, H) times record.free(name) for each clamped name: zero where any of them was forced."""
+    for name in names:
+        free = record.free(name)
+        if free is not None:
+            value = value * free
+    return value
 
 
 class CellBackward(ABC):
@@ -150,8 +185,13 @@ class Architecture(ABC):
         """Batched forward for training: x (B, T, I) -> (h_all (B, T, H), final state)."""
 
     @abstractmethod
-    def step_forward(self, core: nn.Module, x: torch.Tensor) -> ForwardRecord:
-        """Exact step-by-step forward of one sequence x (T, I), without autograd."""
+    def step_forward(self, core: nn.Module, x: torch.Tensor, clamps: dict[str, Clamp] | None = None) -> ForwardRecord:
+        """Exact step-by-step forward of one sequence x (T, I), without autograd.
+
+        clamps None: the family's fastest exact path. A dict (even empty): a plain loop over
+        steps that forces each clamp's values as the step computes them (gates first, then
+        c, then h), and records where in `clamped`; the clean run an intervention is compared
+        with passes {} so both take the same arithmetic."""
 
     @abstractmethod
     def backward_cell(self, core: nn.Module, record: ForwardRecord) -> CellBackward:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from app.core.architectures.base import CellBackward, ForwardRecord, ModelConfig, add_projection
-from app.core.architectures.fused import FusedCellArchitecture
+from app.core.architectures.base import CellBackward, ForwardRecord, ModelConfig, add_projection, clamped, scale_free
+from app.core.architectures.fused import FusedCellArchitecture, shifted
 from app.core.architectures.init import GateInit
 
 
@@ -56,12 +56,23 @@ class ElmanArchitecture(FusedCellArchitecture):
     def record_steps(self, core, x, h, h_prev):
         return ForwardRecord(x=x, h=h, h_prev=h_prev)  # h_t is all an Elman step has
 
+    def clamped_steps(self, core, x, clamps):
+        w_ih, w_hh, b_ih, b_hh = self.weights(core)
+        act = torch.tanh if core.nonlinearity == "tanh" else torch.relu
+        xproj = torch.addmm(b_ih + b_hh, x, w_ih.T)  # (T, H)
+        h = torch.empty_like(xproj)
+        h_t = x.new_zeros(core.hidden_size)
+        for t in range(x.shape[0]):
+            h_t = clamped(clamps, "h", t, act(torch.addmv(xproj[t], w_hh, h_t)))
+            h[t] = h_t
+        return ForwardRecord(x=x, h=h, h_prev=shifted(h), clamped={k: c.mask for k, c in clamps.items()})
+
     def backward_cell(self, core, record):
         if core.nonlinearity == "tanh":
             act_grad = 1 - record.h.pow(2)
         else:  # relu: 1 where the unit was active
             act_grad = (record.h > 0).to(record.h.dtype)
-        return ElmanBackward(core.weight_hh_l0, act_grad)
+        return ElmanBackward(core.weight_hh_l0, scale_free(act_grad, record, "h"))
 
 
 class ShortcutArchitecture(ElmanArchitecture):

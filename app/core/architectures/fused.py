@@ -12,7 +12,7 @@ from abc import abstractmethod
 import torch
 from torch import nn
 
-from app.core.architectures.base import Architecture, ForwardRecord
+from app.core.architectures.base import Architecture, Clamp, ForwardRecord
 
 
 def shifted(h: torch.Tensor) -> torch.Tensor:
@@ -27,12 +27,16 @@ class FusedCellArchitecture(Architecture):
         h_all, final = core(x, state)  # batch_first: (B, T, H)
         return h_all, final
 
-    def step_forward(self, core: nn.Module, x: torch.Tensor) -> ForwardRecord:
+    def step_forward(self, core: nn.Module, x: torch.Tensor, clamps: dict[str, Clamp] | None = None) -> ForwardRecord:
         """Every step's intermediates, exactly. h_t comes from the fused kernel
         itself, so a trace shows bit for bit the states training computes;
         each step's gates (and cell state) are then recovered from h_{t-1} in
         batched ops, as the family's equations define them. The tests hold the
-        result to an independent restatement of those equations."""
+        result to an independent restatement of those equations. With clamps
+        the fused kernel cannot be used (it cannot be told to force a value
+        mid-step), so the family's own loop runs instead."""
+        if clamps is not None:
+            return self.clamped_steps(core, x, clamps)
         h, _ = core(x.unsqueeze(0))  # (1, T, H)
         h = h[0]
         return self.record_steps(core, x, h, shifted(h))
@@ -40,6 +44,10 @@ class FusedCellArchitecture(Architecture):
     @abstractmethod
     def record_steps(self, core: nn.Module, x: torch.Tensor, h: torch.Tensor, h_prev: torch.Tensor) -> ForwardRecord:
         """The family's per-step intermediates given every h_t and h_{t-1}."""
+
+    @abstractmethod
+    def clamped_steps(self, core: nn.Module, x: torch.Tensor, clamps: dict[str, Clamp]) -> ForwardRecord:
+        """The forward pass one step at a time, each clamp forced where the step computes it."""
 
     def weights(self, core: nn.Module):
         return core.weight_ih_l0, core.weight_hh_l0, core.bias_ih_l0, core.bias_hh_l0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from app.core.architectures.base import CellBackward, ForwardRecord, ModelConfig, add_projection
+from app.core.architectures.base import CellBackward, ForwardRecord, ModelConfig, add_projection, clamped, scale_free
 from app.core.architectures.fused import FusedCellArchitecture, shifted
 from app.core.architectures.init import GateInit, chrono_draw, set_gate_bias
 
@@ -31,9 +31,19 @@ class LstmBackward(CellBackward):
         # Coefficients of the linear backward map, as per-step row lists (see bptt.py on why lists):
         # dL/dc_t gains dL/dh_t * o * tanh'(c_t); the i, f, g blocks get dL/dc_t times
         # ifg, the o block dL/dh_t times o_coef; dL/dc_{t-1} gets dL/dc_t * f.
-        h_to_c = o * (1 - tanh_c.pow(2))
-        ifg = torch.stack([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g.pow(2))], dim=1)  # (T, 3, H)
-        o_coef = tanh_c * o * (1 - o)
+        # A clamped value is a constant: its local derivative is 0 (scale_free; a no-op without clamps).
+        # A clamped h_t passes nothing to c_t or o_t; a clamped c_t nothing to the gates or c_{t-1}.
+        h_to_c = scale_free(o * (1 - tanh_c.pow(2)), record, "h")
+        ifg = torch.stack(
+            [
+                scale_free(g * i * (1 - i), record, "i", "c"),
+                scale_free(c_prev * f * (1 - f), record, "f", "c"),
+                scale_free(i * (1 - g.pow(2)), record, "g", "c"),
+            ],
+            dim=1,
+        )  # (T, 3, H)
+        o_coef = scale_free(tanh_c * o * (1 - o), record, "o", "h")
+        f = scale_free(f, record, "c")  # what dL/dc_t carries back to c_{t-1}
         # one tuple per step: a single list index in the loop instead of four
         self.rows = list(zip(h_to_c.unbind(0), ifg.unbind(0), o_coef.unbind(0), f.unbind(0), strict=True))
 
@@ -93,6 +103,25 @@ class LstmArchitecture(FusedCellArchitecture):
         for t in range(1, x.shape[0]):
             rows[t].addcmul_(f_rows[t], rows[t - 1])
         return ForwardRecord(x=x, h=h, h_prev=h_prev, c=c, gates={"i": i, "f": f, "g": g, "o": o})
+
+    def clamped_steps(self, core, x, clamps):
+        w_ih, w_hh, b_ih, b_hh = self.weights(core)
+        H, T = core.hidden_size, x.shape[0]
+        xproj = torch.addmm(b_ih + b_hh, x, w_ih.T)  # (T, 4H)
+        h, c = x.new_empty(T, H), x.new_empty(T, H)
+        gates = {name: x.new_empty(T, H) for name in "ifgo"}
+        h_t, c_t = x.new_zeros(H), x.new_zeros(H)
+        for t in range(T):
+            pre = torch.addmv(xproj[t], w_hh, h_t)
+            i, f, o = (torch.sigmoid(pre[k * H : (k + 1) * H]) for k in (0, 1, 3))
+            values = {"i": i, "f": f, "g": torch.tanh(pre[2 * H : 3 * H]), "o": o}
+            for name, value in values.items():
+                gates[name][t] = values[name] = clamped(clamps, name, t, value)
+            c_t = clamped(clamps, "c", t, values["f"] * c_t + values["i"] * values["g"])
+            h_t = clamped(clamps, "h", t, values["o"] * torch.tanh(c_t))
+            c[t], h[t] = c_t, h_t
+        masks = {name: clamp.mask for name, clamp in clamps.items()}
+        return ForwardRecord(x=x, h=h, h_prev=shifted(h), c=c, gates=gates, clamped=masks)
 
     def backward_cell(self, core, record):
         return LstmBackward(record, core.weight_hh_l0)

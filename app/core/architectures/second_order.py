@@ -19,7 +19,16 @@ import math
 import torch
 from torch import nn
 
-from app.core.architectures.base import Architecture, CellBackward, ForwardRecord, ModelConfig, add_projection
+from app.core.architectures.base import (
+    Architecture,
+    CellBackward,
+    Clamp,
+    ForwardRecord,
+    ModelConfig,
+    add_projection,
+    clamped,
+    scale_free,
+)
 from app.core.architectures.fused import shifted
 
 ACTIVATIONS = {"tanh": torch.tanh, "sigmoid": torch.sigmoid}
@@ -86,7 +95,7 @@ class SecondOrderArchitecture(Architecture):
     def run_fast(self, core, x, state=None):
         return core(x, state)
 
-    def step_forward(self, core, x):
+    def step_forward(self, core, x, clamps: dict[str, Clamp] | None = None):
         H, I = core.hidden_size, core.input_size
         act = ACTIVATIONS[core.activation]
         w_flat = core.weight.reshape(H, H * I)
@@ -94,15 +103,17 @@ class SecondOrderArchitecture(Architecture):
         h_t = x.new_zeros(H)
         for t in range(T):
             h_t = act(torch.addmv(core.bias, w_flat, torch.outer(h_t, x[t]).reshape(H * I)))
+            if clamps:
+                h_t = clamped(clamps, "h", t, h_t)
             h[t] = h_t
-        return ForwardRecord(x=x, h=h, h_prev=shifted(h))
+        return ForwardRecord(x=x, h=h, h_prev=shifted(h), clamped={k: c.mask for k, c in (clamps or {}).items()})
 
     def backward_cell(self, core, record):
         if core.activation == "tanh":
             act_grad = 1 - record.h.pow(2)
         else:
             act_grad = record.h * (1 - record.h)
-        return SecondOrderBackward(core.weight, record.x, act_grad)
+        return SecondOrderBackward(core.weight, record.x, scale_free(act_grad, record, "h"))
 
     def input_side(self, core, record, grad_h, grad_c, dpre_hh):
         da = dpre_hh  # (T, H) dL/da_t

@@ -15,6 +15,7 @@ import torch
 from app.core.architectures import RecurrentModel
 from app.core.losses import output_activation, step_losses
 from app.core.trace.bptt import backprop_flow, backprop_total
+from app.core.trace.interventions import clamps_for
 
 # grad_flow costs T backward passes batched into one; above this length it is
 # skipped (the (T, T) matrix would also be too large to draw usefully).
@@ -55,10 +56,13 @@ class Trace:
         return self.x.shape[0]
 
 
-def trace(model: RecurrentModel, task, sequence=None, grad_flow: bool | None = None) -> Trace:
+def trace(model: RecurrentModel, task, sequence=None, grad_flow: bool | None = None, interventions=None) -> Trace:
     """Trace `sequence` (a tasks.Sequence; default the task's probe) through `model`.
 
-    grad_flow None means: compute it when T <= GRAD_FLOW_MAX_STEPS.
+    grad_flow None means: compute it when T <= GRAD_FLOW_MAX_STEPS. interventions None: the
+    network as it is, on the family's fastest exact path; a list of Intervention (even empty):
+    the network with those values clamped, stepped one step at a time (interventions.py), so a
+    clean run traced with [] takes the same arithmetic as the clamped one it is compared with.
     """
     sequence = task.probe() if sequence is None else sequence
     arch = model.architecture
@@ -73,7 +77,10 @@ def trace(model: RecurrentModel, task, sequence=None, grad_flow: bool | None = N
     loss_mask = sequence.loss_mask.to(device=param.device, dtype=param.dtype)
 
     with torch.no_grad():
-        record = arch.step_forward(model.rnn, x)
+        clamps = None
+        if interventions is not None:
+            clamps = clamps_for(interventions, arch, T, model.config.hidden_size, x)
+        record = arch.step_forward(model.rnn, x, clamps)
         w_hy = model.readout.weight  # (O, H)
         # the readout term by term, so the page can show what each path adds to y_t (the shortcut's W_xy x_t
         # beside W_hy h_t); summed in this order they are the logits the losses are computed from
