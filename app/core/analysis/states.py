@@ -30,7 +30,7 @@ from app.core.architectures.fused import shifted
 from app.core.losses import output_activation
 from app.core.models import LoadedModel
 from app.core.tasks.base import Sequence, Task, collate
-from app.core.tasks.reber import REBER_END, Grammar
+from app.core.tasks.reber import Grammar, state_name
 
 MAX_SEQUENCES = 2000  # per request: ~25,000 points of Reber strings, a few MB of float32
 MIN_SEQUENCES = 1
@@ -160,7 +160,7 @@ def _cell_and_gates(model, x: torch.Tensor, h_all: torch.Tensor, lengths: torch.
 
 
 def _walk(grammar: Grammar, texts: list[str]) -> tuple[list[str], list[frozenset[str]]]:
-    """The grammar's state after each symbol (named as grammar_state_name names it) and the legal
+    """The grammar's state after each symbol (named as the grammar's drawn graph names it) and the legal
     next symbols there; the texts come from the grammar or were checked by encode()."""
     names, legal, seen = [], [], {}
     for text in texts:
@@ -168,18 +168,8 @@ def _walk(grammar: Grammar, texts: list[str]) -> tuple[list[str], list[frozenset
         for symbol in text:
             state = grammar.transitions(state)[symbol]
             if state not in seen:
-                seen[state] = (grammar_state_name(state), frozenset(grammar.transitions(state)))
+                seen[state] = (state_name(grammar, state), frozenset(grammar.transitions(state)))
             name, ways = seen[state]
             names.append(name)
             legal.append(ways)
     return names, legal
-
-
-def grammar_state_name(state) -> str:
-    """Reber 3 -> "3", its final state -> "end"; embedded ("inner", "T", 3) -> "T/3", ("close",) -> "close"."""
-    if isinstance(state, tuple):
-        if state[0] != "inner":
-            return state[0]
-        _, branch, inner = state
-        return f"{branch}/{'end' if inner == REBER_END else inner}"
-    return "end" if state == REBER_END else str(state)
