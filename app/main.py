@@ -26,7 +26,20 @@ from app.api.jobs.events import add_event_schemas
 from app.api.jobs.streams import StreamTransport
 from app.api.metrics import install_metrics
 from app.api.origin import AccessPolicy
-from app.api.routers import catalog, classroom, experiments, health, jobs, lessons, models, pages, traces, training
+from app.api.routers import (
+    analysis,
+    catalog,
+    classroom,
+    experiments,
+    generate,
+    health,
+    jobs,
+    lessons,
+    models,
+    pages,
+    traces,
+    training,
+)
 from app.api.security import RequestGuard, body_rules, document_refusals
 from app.api.workspaces import WorkspaceStores
 from app.core.architectures import expected_shapes
@@ -42,11 +55,13 @@ API_ROUTERS = (
     catalog.router,
     models.router,
     traces.router,
+    generate.router,
     training.router,
     jobs.router,
     classroom.router,
     experiments.router,
     lessons.router,
+    analysis.router,
 )
 
 

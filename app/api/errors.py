@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 
 from app.api.jobs.registry import JobNotFound, ModelBusy, TooManyJobs
 from app.api.workspaces import ReadOnlyModel, TooManyWorkspaces
+from app.core.analysis.generate import GenerationError
 from app.core.architectures import InvalidConfig, UnknownArchitecture
 from app.core.execution import OverBudget
 from app.core.experiments import ExperimentConflict, ExperimentNotFound, RecipeError
@@ -25,6 +26,7 @@ from app.core.lessons import UnknownFigure
 from app.core.store import CorruptModel, InvalidModel, InvalidName, LimitExceeded, ModelExists, ModelNotFound
 from app.core.store.errors import StoreFull, StoreNotWritable
 from app.core.tasks import SequenceTooLong, TaskInputError
+from app.core.trace.interventions import InterventionError
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,8 @@ STATUS_OF: dict[type[Exception], int] = {
     ExperimentNotFound: 404,
     UnknownFigure: 404,  # a figure name the tour does not use
     RayUnavailable: 422,  # executor ray without Ray, or a cluster that does not answer
+    InterventionError: 422,  # an unknown gate, c on a family without a cell, a unit or step out of range
+    GenerationError: 422,  # a task that cannot write, steps / temperature / samples out of range
 }
 
 

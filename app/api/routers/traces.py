@@ -13,6 +13,8 @@ docs/api.md): a third of the bytes, and nothing for the page to parse number by 
 ?shuffle=true byte-shuffles those arrays so that they compress well, and the response is
 compressed with zstd or gzip as the request's Accept-Encoding allows (app/api/compression.py):
 the page's 500-step LSTM H=512 trace goes out as 0.05 to 0.24 of its JSON bytes with zstd.
+With `interventions` the trace is of the clamped network, and the clean run's outputs and
+losses and the difference come beside it (app/core/trace/interventions.py).
 The body is read raw and parsed in a worker thread (app/api/json_body.py): a
 multi-MiB `x` must not hold the event loop. A body larger than any trace of
 the model can need (trace_body_limit: max_trace_steps rows of its inputs and
@@ -34,6 +36,7 @@ from app.api.responses import MSGPACK, numpy_response
 from app.api.schemas.common import error_responses
 from app.api.schemas.traces import MAX_INPUT_CHARS, TraceIn, TraceOut
 from app.core.trace import trace, trace_document
+from app.core.trace.interventions import MAX_INTERVENTIONS, comparison
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +48,15 @@ NUMBER_BYTES = 32
 # One character of `input` at most: an escaped surrogate pair, \ud83d\ude00 as twelve characters.
 CHAR_BYTES = 12
 BODY_SLACK = 4096  # the keys, brackets and grad_flow around the data
+# One intervention at most: {"step": ..., "target": "gate:f", "unit": ..., "value": ...} pretty-printed.
+INTERVENTION_BYTES = 4 * NUMBER_BYTES + 64
 
 
 def trace_body_limit(input_size: int, output_size: int, max_steps: int) -> int:
     """The largest body a trace of a model with these sizes can need: max_steps rows of x and of
     target (a row's brackets counted as two numbers), or the longest `input` text."""
     vectors = max_steps * (input_size + output_size + 4) * NUMBER_BYTES
-    return max(vectors, MAX_INPUT_CHARS * CHAR_BYTES) + BODY_SLACK
+    return max(vectors, MAX_INPUT_CHARS * CHAR_BYTES) + MAX_INTERVENTIONS * INTERVENTION_BYTES + BODY_SLACK
 
 
 async def trace_body(request: Request, loaded: LoadedModelDep, settings: SettingsDep) -> TraceIn:
@@ -103,8 +108,26 @@ def trace_model(
         sequence = task.encode_at_most(body.input, max_steps)
     else:
         sequence = task.sequence_from_vectors(body.x, body.target, max_steps=max_steps)
-    document = trace_document(trace(loaded.model, task, sequence, grad_flow=body.grad_flow))
+    if body.interventions is None:
+        document = trace_document(trace(loaded.model, task, sequence, grad_flow=body.grad_flow))
+    else:
+        document = intervened_document(loaded.model, task, sequence, body)
     document.update(model=name, input=body.input, total_steps=loaded.total_steps)
     if document["nonfinite"]:
         log.info("trace of %s has non-finite values in %s", name, ", ".join(document["nonfinite"]))
     return numpy_response(document, accept, accept_encoding, encoding=encoding, shuffle=shuffle)
+
+
+def intervened_document(model, task, sequence, body: TraceIn) -> dict:
+    """The clamped network's trace, with the clean run (the same step-by-step arithmetic, nothing
+    clamped) and the difference beside it; a bad intervention is an InterventionError (422)."""
+    interventions = [item.to_core() for item in body.interventions]
+    clamped = trace(model, task, sequence, grad_flow=body.grad_flow, interventions=interventions)
+    clean = trace(model, task, sequence, grad_flow=False, interventions=[])
+    document = trace_document(clamped)
+    as_arrays = {
+        part: {key: value.float().numpy() if hasattr(value, "numpy") else value for key, value in fields.items()}
+        for part, fields in comparison(clamped, clean).items()
+    }
+    document.update(as_arrays, interventions=[item.to_dict() for item in interventions])
+    return document

@@ -14,6 +14,9 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from app.core.trace.interventions import MAX_INTERVENTIONS, Intervention
+from app.core.trace.interventions import MAX_VALUE as MAX_INTERVENTION_VALUE
+
 # A number JSON can carry: NaN and infinities are sent as null (and named in `nonfinite`).
 Number = float | None
 Vector = list[Number]
@@ -22,6 +25,30 @@ Matrix = list[list[Number]]
 # The longest `input` text accepted before the task reads it; the real bound is in
 # steps (UNROLLED_MAX_TRACE_STEPS), checked after encoding.
 MAX_INPUT_CHARS = 100_000
+
+
+class InterventionIn(BaseModel):
+    """One value forced in the forward pass (docs/api.md, Interventions)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    step: int | None = Field(
+        description="The 0-based step to clamp at; null for every step.", ge=0, le=1_000_000, examples=[5]
+    )
+    target: str = Field(
+        description="'h', 'c' (LSTM) or 'gate:<name>' (lstm: i, f, g, o; gru: r, z, n).",
+        max_length=16,
+        examples=["gate:f"],
+    )
+    unit: int = Field(description="The 0-based hidden unit.", ge=0, le=1_000_000, examples=[3])
+    value: float = Field(
+        description="The value forced there: finite, |value| <= 1e6.",
+        ge=-MAX_INTERVENTION_VALUE,
+        le=MAX_INTERVENTION_VALUE,
+    )
+
+    def to_core(self) -> Intervention:
+        return Intervention(step=self.step, target=self.target, unit=self.unit, value=float(self.value))
 
 
 class TraceIn(BaseModel):
@@ -77,6 +104,16 @@ class TraceIn(BaseModel):
         None,
         description="Compute the T x T gradient-flow table; default: when T <= 400.",
         examples=[True],
+    )
+    interventions: list[InterventionIn] | None = Field(
+        None,
+        max_length=MAX_INTERVENTIONS,
+        description=(
+            f"At most {MAX_INTERVENTIONS} values to clamp in the forward pass. The trace is then exact for the "
+            "clamped network (no gradient passes back through a clamped value), and the response adds "
+            "`interventions`, `clean` (the unclamped run's outputs and losses) and `difference` (clamped minus clean)."
+        ),
+        examples=[[{"step": 6, "target": "gate:f", "unit": 0, "value": 0.0}]],
     )
 
     @model_validator(mode="after")
@@ -170,8 +207,24 @@ class TraceDocument(BaseModel):
     )
 
 
+class RunOutputs(BaseModel):
+    outputs: Matrix = Field(description="(T, O) outputs y_t.", examples=[[[0.9, 0.1]]])
+    losses: Vector = Field(description="(T) per-step losses L_t.", examples=[[0.3, 0.0]])
+    loss: Number = Field(description="L = sum_t L_t.", examples=[3.2])
+
+
 class TraceOut(TraceDocument):
     """The Trace document, plus which model and input produced it."""
+
+    interventions: list[InterventionIn] | None = Field(
+        None, description="The interventions applied, as given; absent without any."
+    )
+    clean: RunOutputs | None = Field(
+        None, description="With interventions: the same input through the unclamped network."
+    )
+    difference: RunOutputs | None = Field(
+        None, description="With interventions: the clamped run's outputs, losses and loss minus the clean run's."
+    )
 
     model: str = Field(description="The traced model's name.", examples=["reber-lstm"])
     input: str | None = Field(description="The `input` text traced; null when `x` was given.", examples=["BTSSXXTVVE"])
