@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 
 from app.api.jobs.registry import JobNotFound, ModelBusy, TooManyJobs
 from app.api.workspaces import ReadOnlyModel, TooManyWorkspaces
+from app.core.analysis import AnalysisInputError
 from app.core.analysis.generate import GenerationError
 from app.core.architectures import InvalidConfig, UnknownArchitecture
 from app.core.execution import OverBudget
@@ -57,6 +58,7 @@ STATUS_OF: dict[type[Exception], int] = {
     RayUnavailable: 422,  # executor ray without Ray, or a cluster that does not answer
     InterventionError: 422,  # an unknown gate, c on a family without a cell, a unit or step out of range
     GenerationError: 422,  # a task that cannot write, steps / temperature / samples out of range
+    AnalysisInputError: 422,  # a unit past the model's size, a gate it lacks, steps outside the text, k out of range
 }
 
 
