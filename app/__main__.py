@@ -1,4 +1,4 @@
-"""The command line: `python -m app serve|train|create|trace|list|info|delete|experiment` (also `unrolled ...`).
+"""The command line: `python -m app serve|train|create|trace|list|info|delete|experiment|generate` (or `unrolled`).
 
 Owns the argument parser and the one place where errors become exit statuses:
 a mistake a person can make (unknown model, bad name or symbol, a flag that
@@ -22,6 +22,8 @@ from app.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, USER_ERRORS, CliError
 from app.cli.create import add_model_flags, command_create
 from app.cli.experiments import EXPERIMENT_ERRORS
 from app.cli.experiments import add_parser as add_experiment_parser
+from app.cli.generate import GENERATION_ERRORS
+from app.cli.generate import add_parser as add_generate_parser
 from app.cli.training import command_train, parse_clip_norm
 from app.core.train import OPTIMIZERS
 from app.settings import Settings, SettingsError
@@ -95,6 +97,7 @@ def build_parser() -> Parser:
     delete.set_defaults(handler=command_delete)
 
     add_experiment_parser(sub)  # experiment list | run NAME | show NAME (app/cli/experiments.py)
+    add_generate_parser(sub)  # generate NAME [--prefix ...] (app/cli/generate.py)
     return parser
 
 
@@ -124,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose)
     try:
         return args.handler(args)
-    except (*USER_ERRORS, *EXPERIMENT_ERRORS) as error:
+    except (*USER_ERRORS, *EXPERIMENT_ERRORS, *GENERATION_ERRORS) as error:
         log.debug("command failed", exc_info=True)
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

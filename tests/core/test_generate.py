@@ -3,11 +3,13 @@ written string, stopping at the task's end, and acceptance as the Reber graph it
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import torch
 
+from app.__main__ import main
 from app.core.analysis.generate import MAX_SAMPLES, MAX_STEPS, GenerationError, generate
 from app.core.device import configure_threads
 from app.core.models import load_model
@@ -129,3 +131,31 @@ def test_a_task_that_cannot_write_and_a_bad_prefix_are_refused(models):
         generate(models["elman-reber"], "BTT")
     with pytest.raises(GenerationError, match="probabilities"):
         generate(models["lstm-fluent"], "i", steps=500, samples=1000)
+
+
+@pytest.fixture
+def shipped_dir(monkeypatch):
+    monkeypatch.setenv("UNROLLED_MODELS_DIR", str(ROOT / "models"))  # read only: generate writes nothing
+    monkeypatch.setenv("UNROLLED_DEVICE", "cpu")
+
+
+def test_the_command_line_prints_samples_with_probabilities_and_the_rate(shipped_dir, capsys):
+    assert main(["generate", "elman-reber", "--samples", "4", "--seed", "2"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.strip()[:1].isdigit()]
+    assert len(rows) == 4 and all(row.split()[2] == "B" for row in rows)
+    assert "accepted by the grammar:" in out and "of 4" in out
+    assert main(["generate", "elman-reber", "--samples", "4", "--seed", "2", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    accepted = document["acceptance"]["accepted"]
+    assert f"{accepted} of 4" in out
+    texts = [sample["text"] for sample in document["samples"]]
+    loaded = load_model(ModelStore(ROOT / "models"), "elman-reber")
+    assert texts == [s.text for s in generate(loaded, "", steps=40, seed=2, samples=4).samples]
+
+
+def test_the_command_line_refuses_bad_requests_in_one_line(shipped_dir, capsys):
+    assert main(["generate", "gru-adding"]) == 2
+    assert capsys.readouterr().err.startswith("error: a model of the task 'adding' cannot write")
+    assert main(["generate", "elman-reber", "--temperature", "0"]) == 2
+    assert "temperature" in capsys.readouterr().err

@@ -13,37 +13,9 @@ from app.api.deps import LoadedModelDep, ModelName
 from app.api.responses import numpy_json_response
 from app.api.schemas.common import error_responses
 from app.api.schemas.generate import GenerateIn, GenerateOut
-from app.core.analysis.generate import generate
+from app.core.analysis.generate import generate, generation_document
 
 router = APIRouter(tags=["generate"])
-
-
-def generation_document(name: str, generation) -> dict:
-    samples = []
-    for sample in generation.samples:
-        rows = sample.p.numpy()  # (generated, V) float32, written by orjson
-        steps = [{"symbol": symbol, "p": row} for symbol, row in zip(sample.generated, rows, strict=True)]
-        samples.append(
-            {
-                "text": sample.text,
-                "symbols": sample.symbols,
-                "given": sample.given,
-                "steps": steps,
-                "accepted": sample.accepted,
-            }
-        )
-    acceptance = None
-    if generation.accepted is not None:
-        total = len(generation.samples)
-        acceptance = {"accepted": generation.accepted, "total": total, "rate": generation.accepted / total}
-    completions = generation.completions
-    return {
-        "model": name,
-        "vocabulary": generation.vocabulary,
-        "samples": samples,
-        "acceptance": acceptance,
-        "completions": None if completions is None else [{"symbol": s, "p": p} for s, p in completions],
-    }
 
 
 @router.post(
@@ -60,4 +32,4 @@ def generation_document(name: str, generation) -> dict:
 )
 def generate_from_model(body: GenerateIn, name: ModelName, loaded: LoadedModelDep) -> Response:
     generation = generate(loaded, body.prefix, body.steps, body.temperature, body.seed, body.samples)
-    return numpy_json_response(generation_document(name, generation))
+    return numpy_json_response({"model": name, **generation_document(generation)})

@@ -99,6 +99,33 @@ class Generation:
         return None if self.accepted is None else self.accepted / len(self.samples)
 
 
+def generation_document(generation: Generation) -> dict:
+    """The generation as plain JSON-ready data (the API's answer without "model"; `generate --json`)."""
+    samples = []
+    for sample in generation.samples:
+        rows = sample.p.tolist()
+        samples.append(
+            {
+                "text": sample.text,
+                "symbols": sample.symbols,
+                "given": sample.given,
+                "steps": [{"symbol": s, "p": row} for s, row in zip(sample.generated, rows, strict=True)],
+                "accepted": sample.accepted,
+            }
+        )
+    acceptance = None
+    if generation.accepted is not None:
+        total = len(generation.samples)
+        acceptance = {"accepted": generation.accepted, "total": total, "rate": generation.accepted / total}
+    completions = generation.completions
+    return {
+        "vocabulary": generation.vocabulary,
+        "samples": samples,
+        "acceptance": acceptance,
+        "completions": None if completions is None else [{"symbol": s, "p": p} for s, p in completions],
+    }
+
+
 def check_request(task, prefix: str, steps: int, temperature: float, seed: int, samples: int) -> SamplingRule:
     rule = SAMPLING.get(task.id)
     if rule is None:
