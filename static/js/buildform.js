@@ -6,6 +6,7 @@
  */
 
 import { api } from './api.js';
+import { taskTitle } from './catalog.js';
 import { INIT_SCHEMES, initExplanation, offeredSchemes } from './initscheme.js';
 import { el, field } from './lib/dom.js';
 
@@ -38,7 +39,7 @@ export class BuildForm {
       this.initNote, this.options, this.error, this.createButton);
     this.root = el('details', { class: 'build' }, el('summary', { text: 'Build a new model' }), form);
     fill(this.arch, [...catalog.architectures.values()].map((a) => [a.id, a.title]));
-    fill(this.task, [...catalog.tasks.values()].map((t) => [t.id, t.title]));
+    fill(this.task, [...catalog.tasks.values()].map((t) => [t.id, taskTitle(t)]));
     this.archChanged();
     this.taskChanged();
   }

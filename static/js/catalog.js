@@ -29,6 +29,18 @@ export function gateTitle(name) {
   return `${name} — ${GATE_WORDS[name]?.title ?? 'gate'}`;
 }
 
+/** How a task's outputs line up with its inputs, from the task's own `mode` (GET /api/tasks). */
+export const TASK_SHAPES = Object.freeze({
+  many_to_many: { short: 'many-to-many', long: 'many-to-many: an output and a loss at every step' },
+  many_to_one: { short: 'many-to-one', long: 'many-to-one: one output, read at the last step' },
+});
+
+/** "Reber grammar (many-to-many)": a task's title with its shape. */
+export function taskTitle(task) {
+  const shape = TASK_SHAPES[task?.mode]?.short;
+  return shape ? `${task.title} (${shape})` : task?.title ?? '';
+}
+
 /** Whether the input picks the recurrent matrix (a second-order cell: no W_hh of its own). */
 export function multiplicative(arch) {
   return Boolean(arch) && !('W_hh' in arch.shared_matrices);

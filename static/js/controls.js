@@ -4,6 +4,8 @@
  * the compare picker and the panel chips. Each writes the state, nothing else.
  */
 
+import { TASK_SHAPES, taskTitle } from './catalog.js';
+import { heldOutText } from './heldout.js';
 import { initText } from './initscheme.js';
 import { el } from './lib/dom.js';
 import { formatInt } from './lib/format.js';
@@ -75,8 +77,10 @@ export class Controls {
       const speed = this.catalog.speed(detail);
       this.meta.textContent = [arch?.title, `H = ${detail.config.hidden_size}`, initText(detail.init), `${formatInt(this.catalog.parameters(detail))} weights`,
         detail.total_steps ? `trained ${formatInt(detail.total_steps)} steps${speed ? ` at ${formatInt(speed)} steps/s` : ''}` : 'untrained',
-        detail.task.title].filter(Boolean).join(' · ');
-      this.meta.title = detail.note ?? arch?.summary ?? '';
+        heldOutText(detail),
+        taskTitle(detail.task)].filter(Boolean).join(' · ');
+      this.meta.title = [detail.note ?? arch?.summary ?? '', TASK_SHAPES[detail.task.mode]?.long].filter(Boolean).join('\n');
+      this.meta.dataset.taskMode = detail.task.mode;
     }
     for (const chip of this.chips.querySelectorAll('.chip')) chip.classList.toggle('on', panels.includes(chip.dataset.panel));
     const { own, groups } = groupByExperiment(models);

@@ -119,6 +119,7 @@ function makeViews() {
     panels: new PanelHost($('panels'), {
       onClose: (id) => state.set({ panels: state.get('panels').filter((p) => p !== id) }),
       onSelectStep: (step) => state.set({ step }),
+      onInput: (text) => state.set({ input: text, step: 0 }),
     }),
     training: new TrainingView($('drawer'), {
       catalog,
@@ -255,7 +256,9 @@ function render(views, changed) {
   const step = model ? Math.min(s.step, model.T - 1) : 0;
   const colW = model ? columnWidth(model, views.network.scroller.clientWidth || 800) : null;
   const weights = main.weightsOf === main.name ? main.weights : null;
-  const ctx = { model, arch, step, mode: s.mode, source: s.source, colW, weights, panels: s.panels };
+  // name, detail, input: the model on screen and the text traced; typed: the text in the box (refused or not)
+  const ctx = { model, arch, step, mode: s.mode, source: s.source, colW, weights, panels: s.panels,
+    name: main.name, detail: main.detail, input: main.input, typed: s.input ?? main.detail?.task.probe_text ?? null };
   views.network.update(ctx);
   views.folded.update(ctx);
   views.cell.update({ ...ctx, open: s.cell });

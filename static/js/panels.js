@@ -63,6 +63,24 @@ export const PANELS = [
     props: ({ weights, arch }) => ({ tensors: weights?.tensors ?? {},
       gates: (arch?.gate_names ?? []).map((name) => [name, GATE_WORDS[name]?.title ?? 'gate']) }),
   },
+  {
+    id: 'grammar', title: 'Grammar', view: ['./grammar', 'GrammarView'],
+    caption: 'The grammar that generates the task\u2019s strings: step through the input and watch where it is in the graph.',
+    equation: ({ detail }) => (detail?.task.grammar ? `${detail.task.grammar.name}: ${detail.task.grammar.states.length} states; a string is a walk from start to end` : ''),
+    props: ({ model, step, detail, typed }) => ({ grammar: detail?.task.grammar ?? null, symbols: model.trace.labels, typed, step }),
+  },
+  {
+    id: 'statespace', title: 'State space', view: ['./statespace', 'StateSpaceView'],
+    caption: 'Every hidden state h_t of many sampled sequences, projected on its two main directions (PCA); the input\u2019s own path drawn through them.',
+    equation: () => 'h_t ≈ mean + z_1 a_1 + z_2 a_2   (a_1, a_2: the directions of most variance)',
+    props: ({ model, step, name, input, detail }) => ({ name, detail, text: input, symbols: model.trace.labels, step }),
+  },
+  {
+    id: 'automaton', title: 'Extracted automaton', view: ['./automaton', 'AutomatonView'],
+    caption: 'The hidden states clustered (k-means) into a finite machine, drawn beside the true grammar, its states coloured by the grammar state they mostly are.',
+    equation: () => 'state = nearest cluster of h_t;  edge s → s\u2032 on x: where most steps of s reading x go',
+    props: ({ model, step, name, input, detail }) => ({ name, detail, text: input, symbols: model.trace.labels, step }),
+  },
 ];
 
 const fadeOf = (mode) => (mode === 'backward' ? 'before' : 'after'); // dim the steps the pass has not reached
@@ -73,7 +91,9 @@ const viewClasses = new Map(); // module name -> Promise<class | null>
 
 function loadView([module, name]) {
   if (!viewClasses.has(module)) {
-    viewClasses.set(module, import(`./views/${module}.js`).then((m) => m[name] ?? null).catch((error) => {
+    // a bare name is a view of views/; './name' a panel module of its own beside this one
+    const path = module.startsWith('./') ? `${module}.js` : `./views/${module}.js`;
+    viewClasses.set(module, import(path).then((m) => m[name] ?? null).catch((error) => {
       console.warn(`panel view ${module}.js could not be loaded`, error);
       return null;
     }));
@@ -83,16 +103,17 @@ function loadView([module, name]) {
 
 /** The panel grid: opens, closes and feeds the panels named in state.panels. */
 export class PanelHost {
-  constructor(container, { onClose, onSelectStep }) {
+  constructor(container, { onClose, onSelectStep, onInput }) {
     this.grid = el('div', { class: 'panel-grid' });
     container.append(this.grid);
     this.onClose = onClose;
     this.onSelectStep = onSelectStep;
+    this.onInput = onInput; // a view may load a sequence into the input box (the state space's points)
     this.open = new Map(); // id -> {section, body, views: [], caption, equation}
     this.context = null;
   }
 
-  /** ctx: {model, arch, step, mode, source, weights, panels}; stepOnly: only the step moved. */
+  /** ctx: {model, arch, step, mode, source, weights, panels, name, detail, input, typed}; stepOnly: only the step moved. */
   update(ctx, stepOnly = false) {
     this.context = ctx;
     if (!stepOnly) this.sync(ctx.panels);
@@ -150,7 +171,7 @@ export class PanelHost {
       const holder = el('div', { class: 'panel-view' });
       panel.body.append(holder);
       // a single view leaves its header to the panel; the gate views keep theirs to name each gate
-      const view = new panel.ViewClass(holder, { header: Boolean(spec.multi), onSelectStep: this.onSelectStep, maxPlotHeight: spec.multi ? 160 : undefined });
+      const view = new panel.ViewClass(holder, { header: Boolean(spec.multi), onSelectStep: this.onSelectStep, onInput: this.onInput, maxPlotHeight: spec.multi ? 160 : undefined });
       view.holder = holder;
       panel.views.push(view);
     }
