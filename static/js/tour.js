@@ -29,6 +29,32 @@ export const CHAPTERS = [
     text: 'On the left, the network folded up: the hidden layer h_t reads the input and the context layer, which is just a copy of the previous h. Step through and watch the context strip take on the values h had one step before: that copy is the network\u2019s only memory.',
   },
   {
+    title: 'Shortcut connections: do they help?',
+    model: 'shortcut-reber', mode: 'forward', step: 3, panels: ['outputs', 'weights'], compare: ['elman-reber'],
+    text: 'A shortcut net adds a direct path from the input to the output, y_t = W_hy h_t + W_xy x_t + b_y, so the '
+      + 'output can read the current symbol without the hidden layer learning to pass it on. In the Reber grammar the '
+      + 'next symbol depends much on the current one, so the textbook expects such a net to learn faster. The table '
+      + 'under the bars splits each output into its terms: over {shortcut_pair.sequences|int} random strings the W_xy x_t '
+      + 'path is a median {shortcut_pair.direct_share.median|pct} of the two paths\u2019 size in this net (from '
+      + '{shortcut_pair.direct_share.min|pct} to {shortcut_pair.direct_share.max|pct}): the hidden layer does most of the '
+      + 'work. Trained with the same recipe and seed as the Elman net below, its training log held '
+      + '{shortcut_pair.level|pct} from step {shortcut_pair.shortcut_learned_at|int}, the Elman net\u2019s from step '
+      + '{shortcut_pair.elman_learned_at|int}. One pair proves little, so the shortcuts experiment trained both nets from '
+      + '{shortcuts.seeds|int} seeds at {shortcuts.size_count|int} sizes to {shortcuts.level|pct} of the legal next '
+      + 'symbols: {shortcuts.successes|int} of {shortcuts.runs|int} runs got there (with {shortcuts.smallest.shortcut.runs|int} '
+      + 'runs a size, a success rate\u2019s {shortcuts.confidence|pct} interval is still as wide as '
+      + '{shortcuts.smallest.shortcut.interval_low|pct} to {shortcuts.smallest.shortcut.interval_high|pct}). At H = {shortcuts.smallest.hidden|int} the shortcut net needed a '
+      + 'median {shortcuts.smallest.shortcut.steps.median|int} steps against {shortcuts.smallest.elman.steps.median|int} '
+      + '(a change of {shortcuts.smallest.median_change|pct}) and was first in {shortcuts.smallest.faster|int} of '
+      + '{shortcuts.smallest.pairs|int} seed pairs, later in {shortcuts.smallest.slower|int} (sign test p = '
+      + '{shortcuts.smallest.sign_p|num}); at H = {shortcuts.largest.hidden|int}, {shortcuts.largest.shortcut.steps.median|int} '
+      + 'against {shortcuts.largest.elman.steps.median|int} ({shortcuts.largest.median_change|pct}). Over every size it was '
+      + 'first in {shortcuts.faster|int} pairs, later in {shortcuts.slower|int} and tied in {shortcuts.tied|int} (p = '
+      + '{shortcuts.sign_p|num}). The evidence is of a small gain for the smallest net at most, within the seed-to-seed '
+      + 'spread, not the clear speed-up the textbook suggests: even a few hidden units learn to pass the current symbol '
+      + 'on almost as fast as a direct path.',
+  },
+  {
     title: 'Unrolling: the same weights at every step',
     model: 'elman-reber', mode: 'forward', step: END, panels: ['weights', 'hidden'],
     text: 'Unrolled in time the network is a deep feed-forward chain, one column per step. Every column uses the same W_xh, W_hh and W_hy: the Weights panel holds the only copy there is.',
@@ -93,12 +119,21 @@ export const CHAPTERS = [
   {
     title: 'What the gates cost',
     model: 'lstm-embedded-reber', mode: 'forward', step: END, panels: ['hidden'], compare: ['elman-embedded-reber'],
-    text: 'Gates are not free: an LSTM has four weight blocks (i, f, g, o) where the Elman net has one. At H = '
-      + '{cost.hidden|int} the LSTM\u2019s recurrent weights number {cost.lstm.core_weights|int} against the Elman net\u2019s '
-      + '{cost.elman.core_weights|int}, {cost.core_ratio|x} as many, and so are its multiply-adds per step. The table under '
-      + 'the network compares the weights and the measured training speed of each model. Time need not follow the '
-      + 'arithmetic: each family runs on its own fused PyTorch kernel, and those are not equally optimised, so measured '
-      + 'speed reflects the kernels as much as the weights (docs/benchmarks.md).',
+    text: 'Gates are not free: an LSTM has four weight blocks (i, f, g, o) and a GRU three (r, z, n) where the Elman net '
+      + 'has one. At H = {cost.hidden|int} the LSTM\u2019s recurrent weights number {cost.lstm.core_weights|int} against '
+      + 'the Elman net\u2019s {cost.elman.core_weights|int}, {cost.core_ratio|x} as many. Counting every matrix a step '
+      + 'uses (W_xh, W_hh and W_hy), a step costs the GRU {cost.families.gru.multiply_adds_ratio|x} and the LSTM '
+      + '{cost.families.lstm.multiply_adds_ratio|x} the Elman net\u2019s multiply-adds. Timed on this server (one '
+      + 'training step on {cost.batch|int} strings of {cost.length|int} symbols, the median of {cost.rounds|int} '
+      + 'interleaved rounds), two ways. With one plain step loop for every family, the same code for all, the GRU takes '
+      + '{cost.timing.common.gru.ratio|x} and the LSTM {cost.timing.common.lstm.ratio|x} the Elman net\u2019s time: the '
+      + 'arithmetic is not all of it, since each step also runs small elementwise operations whose cost does not grow '
+      + 'with the weights. With PyTorch\u2019s fused kernels, what training runs, the GRU takes '
+      + '{cost.timing.fused.gru.ratio|x} and the LSTM {cost.timing.fused.lstm.ratio|x}. The kernels are not equally '
+      + 'optimised: on the CPU torch hands the LSTM to the oneDNN library\u2019s fused LSTM, and with oneDNN switched off '
+      + 'the LSTM takes {cost.timing.fused_onednn_off.lstm.ratio|x} the Elman net\u2019s time. The table under the network '
+      + 'compares the weights and the training speed measured when each model was trained: measured speed reflects the '
+      + 'kernels as much as the weights.',
   },
   {
     title: 'Second-order networks and the Reber grammar',

@@ -3,7 +3,14 @@ their weights, a model that is not there named instead of failing, an unknown fi
 
 from __future__ import annotations
 
-from app.core.lessons import FIGURES
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.core.lessons import FIGURES, timing
+
+SHIPPED = Path(__file__).resolve().parents[2] / "models" / "experiments"
 
 ORIGIN = {"Origin": "http://testserver"}
 
@@ -14,11 +21,19 @@ def test_empty_store_names_the_missing_models(client):
     figures = response.json()["figures"]
     assert set(figures) == set(FIGURES)
     for name, figure in figures.items():
-        assert figure["value"] is None and figure["missing"] == list(FIGURES[name].models)
+        spec = FIGURES[name]
+        results = [f"the {spec.experiment} experiment's results"] if spec.experiment else []
+        assert figure["value"] is None and figure["missing"] == list(spec.models) + results
+        assert figure["experiment"] == spec.experiment
         assert figure["seed"] == 0 and figure["description"]
 
 
-def test_a_figure_is_measured_on_the_stored_models_and_follows_their_weights(client, make_model):
+@pytest.fixture
+def one_round(monkeypatch):
+    monkeypatch.setattr(timing, "ROUNDS", 1)  # the cost figure times the families: one round is enough here
+
+
+def test_a_figure_is_measured_on_the_stored_models_and_follows_their_weights(client, make_model, one_round):
     make_model("lstm-embedded-reber", architecture="lstm", task="embedded_reber", hidden_size=8)
     make_model("elman-embedded-reber", architecture="elman", task="embedded_reber", hidden_size=8)
     first = client.get("/api/lessons/figures/cost").json()
@@ -40,6 +55,27 @@ def test_a_sampled_figure_is_a_distribution_and_the_same_on_every_call(client, m
     assert set(share) == {"median", "q1", "q3", "min", "max", "n"} and share["n"] == first["sequences"] == 40
     assert share["min"] <= share["q1"] <= share["median"] <= share["q3"] <= share["max"]
     assert client.get("/api/lessons/figures/forget_gates").json() == first
+
+
+def test_the_cost_figure_times_every_family_two_ways_as_ratios(client, make_model, one_round):
+    make_model("lstm-embedded-reber", architecture="lstm", task="embedded_reber", hidden_size=8)
+    make_model("elman-embedded-reber", architecture="elman", task="embedded_reber", hidden_size=8)
+    value = client.get("/api/lessons/figures/cost").json()["value"]
+    assert value["families"]["gru"]["multiply_adds"] == 3 * 8 * (7 + 8) + 8 * 7
+    assert set(value["timing"]) == {"fused", "fused_onednn_off", "common"} and value["rounds"] == 1
+    assert all(value["timing"][way]["elman"]["ratio"] == 1.0 for way in value["timing"])
+
+
+def test_an_experiment_figure_reads_the_stored_results_and_follows_them(client, settings):
+    target = Path(settings.models_dir) / "experiments" / "shortcuts"
+    shutil.copytree(SHIPPED / "shortcuts", target)
+    figure = client.get("/api/lessons/figures/shortcuts").json()
+    assert figure["missing"] == [] and figure["experiment"] == "shortcuts" and figure["models"] == []
+    runs = sorted((target / "runs").glob("*.json"))
+    assert figure["value"]["runs"] == len(runs)
+    # a run fewer (another set of results): the figure is computed again from what is stored
+    runs[0].unlink()
+    assert client.get("/api/lessons/figures/shortcuts").json()["value"]["runs"] == len(runs) - 1
 
 
 def test_unknown_figure_is_404_naming_the_figures(client):

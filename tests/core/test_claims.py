@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from app.core.device import configure_threads
-from app.core.lessons import FIGURES, compute_figure, figures
+from app.core.lessons import FIGURES, compute_figure, evidence, figures, timing
 from app.core.lessons.stats import learned_at, spread
 from app.core.models import load_model
 from app.core.store import ModelStore
@@ -209,6 +209,102 @@ def test_cost_counts_the_weights(load):
     assert [got["lstm"]["parameters"], got["elman"]["parameters"]] == [d["parameter_count"] for d in documents]
 
 
+def test_cost_counts_every_family_and_times_them_two_ways(measured):
+    got = measured["cost"]  # the cost chapter's figure, timed as the page times it
+    H, I, O = 32, 7, 7
+    readout = H * O
+    macs = {"elman": H * (I + H) + readout, "gru": 3 * H * (I + H) + readout, "lstm": 4 * H * (I + H) + readout}
+    biases = {"elman": 2 * H, "gru": 6 * H, "lstm": 8 * H}
+    for family, count in macs.items():
+        assert got["families"][family]["multiply_adds"] == count
+        assert got["families"][family]["parameters"] == count + biases[family] + O
+        assert closeness(got["families"][family]["multiply_adds_ratio"], count / macs["elman"])
+    assert got["families"]["lstm"]["parameters"] == got["lstm"]["parameters"]  # the shown LSTM's own count
+    # measured, so only their form is checked: every way timed every family, each against the Elman net
+    for way in ("fused", "fused_onednn_off", "common"):
+        for family in ("elman", "gru", "lstm"):
+            assert got["timing"][way][family]["ms"] > 0 and got["timing"][way][family]["ratio"] > 0
+        assert got["timing"][way]["elman"]["ratio"] == 1.0
+    assert got["rounds"] == timing.ROUNDS and got["batch"] == 32 and got["length"] == 24
+
+
+def shortcut_records() -> tuple[dict, list[dict]]:
+    folder = ROOT / "models" / "experiments" / "shortcuts"
+    records = [json.loads(path.read_text()) for path in sorted((folder / "runs").glob("*.json"))]
+    return json.loads((folder / "experiment.json").read_text()), records
+
+
+def sign_p_by_pascal(wins: int, losses: int) -> float:
+    """Two-sided sign test from a row of Pascal's triangle (the engine uses math.comb)."""
+    n = wins + losses
+    row = [1]
+    for _ in range(n):
+        row = [a + b for a, b in zip([0, *row], [*row, 0], strict=True)]
+    return min(1.0, 2 * sum(row[: min(wins, losses) + 1]) / sum(row))
+
+
+def test_shortcut_comparison_matches_the_run_files():
+    document, records = shortcut_records()
+    got = evidence.shortcut_comparison(document, records)
+    by = {(r["point"]["architecture"], r["point"]["hidden_size"], r["seed"]): r for r in records}
+    sizes = sorted({h for _, h, _ in by})
+    assert got["sizes"] == sizes and got["size_count"] == len(sizes) and got["runs"] == len(records)
+    assert got["successes"] == sum(bool(r["success"]) for r in records)
+    totals = {"faster": 0, "slower": 0, "tied": 0}
+    for key, size in (("smallest", sizes[0]), ("largest", sizes[-1])):
+        figure = got[key]
+        seeds = sorted(s for a, h, s in by if a == "shortcut" and h == size)
+        steps = {arch: [by[(arch, size, s)]["steps_to_success"] for s in seeds] for arch in ("elman", "shortcut")}
+        assert figure["hidden"] == size and figure["pairs"] == len(seeds)
+        for arch in ("elman", "shortcut"):
+            assert figure[arch]["steps"]["median"] == median(steps[arch])
+        faster = sum(s < e for e, s in zip(steps["elman"], steps["shortcut"], strict=True))
+        slower = sum(s > e for e, s in zip(steps["elman"], steps["shortcut"], strict=True))
+        assert (figure["faster"], figure["slower"]) == (faster, slower)
+        assert closeness(figure["sign_p"], sign_p_by_pascal(faster, slower))
+        assert closeness(figure["median_change"], median(steps["shortcut"]) / median(steps["elman"]) - 1)
+        runs = len(seeds)  # every run succeeded in the shipped results: Wilson's interval at n of n
+        assert all(by[(a, size, s)]["success"] for a in ("elman", "shortcut") for s in seeds)
+        assert closeness(figure["shortcut"]["interval_low"], runs / (runs + 1.959963984540054**2))
+    for size in sizes:
+        for s in sorted(s for a, h, s in by if a == "shortcut" and h == size):
+            e, c = by[("elman", size, s)]["steps_to_success"], by[("shortcut", size, s)]["steps_to_success"]
+            totals["faster" if c < e else "slower" if c > e else "tied"] += 1
+    assert {k: got[k] for k in totals} == totals
+    assert closeness(got["sign_p"], sign_p_by_pascal(totals["faster"], totals["slower"]))
+
+
+def test_shortcut_pair_share_matches_the_raw_weights(load):
+    shortcut, elman = load("shortcut-reber"), load("elman-reber")
+    count = 12
+    got = evidence.shortcut_share(shortcut, elman, count, SEED)
+    rng = random.Random(SEED)
+    sequences = [shortcut.task.sample(rng) for _ in range(count)]
+    weights = shortcut.model.state_dict()
+    shares, right, steps = [], {"shortcut": 0, "elman": 0}, 0
+    for s in sequences:
+        with torch.no_grad():
+            h = shortcut.model.rnn(s.x.unsqueeze(0))[0][0]  # torch's own kernel
+        hidden = (h @ weights["readout.weight"].T).norm(dim=1)
+        direct = (s.x @ weights["shortcut.weight"].T).norm(dim=1)
+        shares += [float(d / (a + d)) for a, d, m in zip(hidden, direct, s.loss_mask, strict=True) if m > 0]
+        legal = legal_sets(shortcut.task.grammar, "".join(s.labels))[1:-1]
+        for name, loaded in (("shortcut", shortcut), ("elman", elman)):
+            logits = logits_of(loaded, s)
+            right[name] += sum(
+                {loaded.task.symbols[k] for k, v in enumerate(logits[t]) if v > 0} == set(allowed)
+                for t, allowed in enumerate(legal)
+            )
+        steps += len(legal)
+    assert math.isclose(got["direct_share"]["median"], median(shares), rel_tol=1e-5)
+    assert got["direct_share"]["n"] == len(shares)
+    assert got["shortcut_accuracy"] == right["shortcut"] / steps and got["elman_accuracy"] == right["elman"] / steps
+    document = json.loads((ROOT / "models" / "shortcut-reber.json").read_text())
+    metrics = [(p["step"], p["metric"]) for p in document["history"]]
+    first = next(s for k, (s, _) in enumerate(metrics) if all(m >= 0.95 for _, m in metrics[k : k + 5]))
+    assert got["shortcut_learned_at"] == first
+
+
 def test_grammar_choices_match_the_grammar(load):
     model = load("second-order-reber")
     count = 40
@@ -302,8 +398,16 @@ def test_no_number_in_a_chapter_is_written_by_hand(text):
 def measured(load):
     """Every figure measured on the shipped models with a few sequences each."""
     small = {"gradient_to_branch": 3, "forget_gates": 3, "delayed_recall": 8, "fluent_by_distance": 4}
+    document, records = shortcut_records()
+    stored = {"shortcuts": {"document": document, "records": records}}  # the experiments the figures read
     return {
-        name: compute_figure(spec, [load(m) for m in spec.models], SEED, small.get(name, min(spec.sequences, 20)))
+        name: compute_figure(
+            spec,
+            [load(m) for m in spec.models],
+            SEED,
+            small.get(name, min(spec.sequences, 20)),
+            results=stored.get(spec.experiment),
+        )
         for name, spec in FIGURES.items()
     }
 

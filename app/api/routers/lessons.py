@@ -14,9 +14,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from starlette.requests import HTTPConnection
 
+from app.api import experiment_results
 from app.api.deps import Cache, Store
 from app.api.schemas.common import error_responses
 from app.api.schemas.lessons import FigureOut, FiguresOut
+from app.core.experiments import ExperimentNotFound
 from app.core.lessons import FIGURE_SEED, FIGURES, FigureCache, FigureSpec, UnknownFigure
 from app.core.store import ModelNotFound, ModelStore
 
@@ -35,14 +37,28 @@ def figure_cache(connection: HTTPConnection) -> FigureCache:
         return cache
 
 
+def stored_results(spec: FigureSpec, store: ModelStore) -> dict | None:
+    """The experiment results a figure reads, where the caller's experiments are (their own first, then the
+    shipped ones); None when none are stored."""
+    try:
+        folder, _ = experiment_results.find(store, spec.experiment)
+        return {"document": folder.document(), "records": list(folder.records().values())}
+    except ExperimentNotFound:
+        return None
+
+
 def measure(spec: FigureSpec, store: ModelStore, models, figures: FigureCache) -> FigureOut:
-    loaded, missing = [], []
+    loaded, missing, results = [], [], None
     for name in spec.models:
         try:
             loaded.append(models.get(store, name))
         except ModelNotFound:
             missing.append(name)
-    value = None if missing else figures.get(spec, loaded, FIGURE_SEED)
+    if spec.experiment is not None:
+        results = stored_results(spec, store)
+        if results is None or not results["records"]:
+            missing.append(f"the {spec.experiment} experiment's results")
+    value = None if missing else figures.get(spec, loaded, FIGURE_SEED, results)
     return FigureOut(
         name=spec.name,
         description=spec.description,
@@ -51,6 +67,7 @@ def measure(spec: FigureSpec, store: ModelStore, models, figures: FigureCache) -
         seed=FIGURE_SEED,
         missing=missing,
         value=value,
+        experiment=spec.experiment,
     )
 
 

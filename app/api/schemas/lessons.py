@@ -27,6 +27,11 @@ class FigureOut(BaseModel):
     missing: list[str] = Field(
         description="Models the figure needs that are not in the store; its value is then null.", examples=[[]]
     )
+    experiment: str | None = Field(
+        None,
+        description="The experiment whose stored results the figure reads (the caller's, else the shipped ones).",
+        examples=["shortcuts"],
+    )
     value: dict[str, Any] | None = Field(
         description=(
             "The measured figure: numbers, lists and distributions "

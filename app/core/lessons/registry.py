@@ -1,7 +1,9 @@
 """Which figures the tour states, the models each is measured on, and a cache by weights digest.
 
 A figure is named (the tour's templates say {gradient_to_branch.ratio.median}),
-reads one or more stored demo models and a fixed number of seeded sequences.
+reads one or more stored demo models and a fixed number of seeded sequences,
+or an experiment's stored results (spec.experiment: its run records, keyed in
+the cache by their content).
 Its value depends only on the models' weights, the count and the seed, so the
 cache keys it by the models' weights_sha256: retraining a model (a new digest)
 recomputes it, and nothing else does. Computing takes seconds, so the cache
@@ -11,11 +13,13 @@ instead of computing it twice.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.core.lessons import figures
+from app.core.lessons import evidence, figures, timing
 from app.core.models import LoadedModel
 
 FIGURE_SEED = 0  # one fixed seed: the page and the tests see the same figures
@@ -32,6 +36,9 @@ class FigureSpec:
     sequences: int  # how many sequences the figure is measured over
     description: str
     compute: Callable[..., dict]  # (*loaded models, count, seed) -> plain data; cost() takes no count
+    # an experiment whose stored results the figure reads: compute then takes (results, *models, count, seed),
+    # results being {"document": experiment.json, "records": [run records]}
+    experiment: str | None = None
 
 
 def _specs() -> dict[str, FigureSpec]:
@@ -71,8 +78,27 @@ def _specs() -> dict[str, FigureSpec]:
             "cost",
             reber_pair,
             0,
-            "The weights of the LSTM and the Elman net, and their ratio.",
-            lambda lstm, elman, count, seed: figures.cost(lstm, elman),
+            "The weights of the LSTM and the Elman net, and their ratio; the Elman net's, the GRU's and the "
+            "LSTM's weights, multiply-adds per step and training-step time at the LSTM's sizes, timed with "
+            "torch's fused kernels (oneDNN on and off) and with one plain step loop for all, as ratios.",
+            timing.cost,
+        ),
+        FigureSpec(
+            "shortcuts",
+            (),
+            0,
+            "The shortcuts experiment's results: per hidden size each net's success rate with its Wilson "
+            "interval, steps to the criterion, and the seed-paired counts with a sign test.",
+            lambda results, count, seed: evidence.shortcut_comparison(results["document"], results["records"]),
+            experiment="shortcuts",
+        ),
+        FigureSpec(
+            "shortcut_pair",
+            ("shortcut-reber", "elman-reber"),
+            200,
+            "The shipped shortcut net and its Elman twin: accuracy, when each learned, and the share of the "
+            "readout the W_xy x_t path carries.",
+            evidence.shortcut_share,
         ),
         FigureSpec(
             "grammar_choices",
@@ -103,10 +129,25 @@ FIGURES: dict[str, FigureSpec] = _specs()
 
 
 def compute_figure(
-    spec: FigureSpec, models: list[LoadedModel], seed: int = FIGURE_SEED, sequences: int | None = None
+    spec: FigureSpec,
+    models: list[LoadedModel],
+    seed: int = FIGURE_SEED,
+    sequences: int | None = None,
+    results: dict | None = None,
 ) -> dict:
-    """The figure's value from its loaded models (in spec.models order)."""
-    return spec.compute(*models, spec.sequences if sequences is None else sequences, seed)
+    """The figure's value from its loaded models (in spec.models order) and, for an experiment's figure,
+    its stored results ({"document", "records"})."""
+    count = spec.sequences if sequences is None else sequences
+    if spec.experiment is not None:
+        return spec.compute(results, *models, count, seed)
+    return spec.compute(*models, count, seed)
+
+
+def results_digest(results: dict | None) -> str | None:
+    """A digest of an experiment's stored results: a figure from them is recomputed when a run is added."""
+    if results is None:
+        return None
+    return hashlib.sha256(json.dumps(results, sort_keys=True).encode()).hexdigest()
 
 
 class FigureCache:
@@ -117,14 +158,16 @@ class FigureCache:
         self._locks: dict[tuple, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def get(self, spec: FigureSpec, models: list[LoadedModel], seed: int = FIGURE_SEED) -> dict:
-        key = (spec.name, tuple(m.metadata.weights_sha256 for m in models), seed)
+    def get(
+        self, spec: FigureSpec, models: list[LoadedModel], seed: int = FIGURE_SEED, results: dict | None = None
+    ) -> dict:
+        key = (spec.name, tuple(m.metadata.weights_sha256 for m in models), seed, results_digest(results))
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:  # one computation per key; later callers read its result
             value = self._values.get(key)
             if value is None:
-                value = compute_figure(spec, models, seed)
+                value = compute_figure(spec, models, seed, results=results)
                 with self._guard:  # a retrained model's old figure is never asked for again
                     for stale in [k for k in self._values if k[0] == spec.name and k[2] == seed]:
                         del self._values[stale]
