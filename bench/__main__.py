@@ -8,7 +8,7 @@ import json
 import torch
 
 from app.core.device import configure_threads
-from bench import api_speed, cost, experiments, trace_encoding, trace_speed, train_speed, watchers
+from bench import analysis, api_speed, cost, experiments, trace_encoding, trace_speed, train_speed, watchers
 from bench.timing import machine
 
 SUITES = {
@@ -19,6 +19,7 @@ SUITES = {
     "encoding": trace_encoding.run,
     "watchers": watchers.run,
     "experiments": experiments.run,  # the local pool's speed-up and Ray's overhead per run
+    "analysis": analysis.run,  # issue 11: states + PCA + automaton of 500 sequences of the demo models
 }
 
 

@@ -29,7 +29,7 @@ class Clusters:
 def kmeans(x: torch.Tensor, k: int, seed: int = 0, restarts: int = RESTARTS) -> Clusters:
     if not 1 <= k <= x.shape[0]:
         raise ValueError(f"k must be between 1 and the number of points ({x.shape[0]}), got {k}")
-    x = x.to(torch.float64)  # squared distances of near-equal states: keep them honest
+    x = x.to(torch.float32)  # states lie in [-1, 1] mostly: float32 distances are exact enough and twice as fast
     generator = torch.Generator().manual_seed(seed)
     best = None
     for _ in range(restarts):
@@ -51,9 +51,11 @@ def _plus_plus(x: torch.Tensor, k: int, generator: torch.Generator) -> torch.Ten
     centres = [x[first]]
     nearest = (x - x[first]).pow(2).sum(1)  # (P,)
     for _ in range(1, k):
-        total = float(nearest.sum())
-        if total > 0:
-            index = int(torch.multinomial(nearest / total, 1, generator=generator))
+        cumulative = nearest.cumsum(0)
+        total = float(cumulative[-1])
+        if total > 0:  # a draw in [0, total) lands in point i's stretch with chance nearest[i] / total
+            draw = torch.rand(1, generator=generator, dtype=cumulative.dtype) * total
+            index = min(int(torch.searchsorted(cumulative, draw, right=True)), x.shape[0] - 1)
         else:  # every point is already a centre: repeat one (its cluster stays empty)
             index = int(torch.randint(x.shape[0], (1,), generator=generator))
         centres.append(x[index])

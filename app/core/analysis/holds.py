@@ -58,8 +58,9 @@ def analyse(loaded: LoadedModel, sequences: int, held_out: int, seed: int = 0, k
     `held_out` fresh sequences) and compare it with the task's grammar on those sequences."""
     if isinstance(held_out, bool) or not isinstance(held_out, int) or not 1 <= held_out <= MAX_HELD_OUT:
         raise AnalysisInputError(f"held_out must be between 1 and {MAX_HELD_OUT}, got {held_out!r}")
-    cloud = collect_states(loaded, check_sequences(sequences), seed)
-    fresh = collect_states(loaded, held_out, seed + HELD_OUT_SEED)
+    # h alone: the extraction never reads c or the gates (Extraction.cloud has none)
+    cloud = collect_states(loaded, check_sequences(sequences), seed, gates=False)
+    fresh = collect_states(loaded, held_out, seed + HELD_OUT_SEED, gates=False)
     automaton, trials = extract(cloud, fresh, k, seed)
     return Extraction(cloud, automaton, trials, compare(automaton, cloud, fresh, loaded))
 

@@ -87,9 +87,11 @@ def sample_sequences(task: Task, count: int, seed: int) -> list[Sequence]:
     return [task.sample(rng) for _ in range(check_sequences(count))]
 
 
-def collect_states(loaded: LoadedModel, sequences: int, seed: int) -> StateCloud:
-    """The states of `sequences` sequences sampled from the model's task with `seed`."""
-    return cloud_of(loaded, sample_sequences(loaded.task, sequences, seed))
+def collect_states(loaded: LoadedModel, sequences: int, seed: int, *, gates: bool = True) -> StateCloud:
+    """The states of `sequences` sequences sampled from the model's task with `seed`. gates=False
+    leaves out c and the gates (cell None, gates {}): the automaton needs h alone, and recovering
+    an LSTM's gates sequence by sequence is most of the cost."""
+    return cloud_of(loaded, sample_sequences(loaded.task, sequences, seed), gates=gates)
 
 
 def states_of_text(loaded: LoadedModel, text: str) -> StateCloud:
@@ -105,7 +107,7 @@ def text_of(task: Task, sequence: Sequence) -> str:
     return " ".join(labels)
 
 
-def cloud_of(loaded: LoadedModel, sequences: list[Sequence]) -> StateCloud:
+def cloud_of(loaded: LoadedModel, sequences: list[Sequence], gates: bool = True) -> StateCloud:
     model, task = loaded.model, loaded.task
     param = next(model.parameters())
     batch = collate(sequences)
@@ -113,7 +115,7 @@ def cloud_of(loaded: LoadedModel, sequences: list[Sequence]) -> StateCloud:
     valid = torch.arange(x.shape[1]).unsqueeze(0) < batch.lengths.unsqueeze(1)  # (B, T) real steps
     with torch.no_grad():
         h_all, _ = model.architecture.run_fast(model.rnn, x)  # (B, T, H): padding only follows real steps
-        cell, gates = _cell_and_gates(model, x, h_all, batch.lengths)
+        cell, gates = _cell_and_gates(model, x, h_all, batch.lengths) if gates else (None, {})
         logits = model.readout(h_all)  # (B, T, O) as RecurrentModel.forward, without running the core twice
         if model.shortcut is not None:
             logits = logits + model.shortcut(x)
