@@ -106,6 +106,9 @@ export const api = {
   workspaces: () => request('GET', '/workspaces'),
   /** One of the tour's figures, measured on the stored models (GET /api/lessons/figures/{name}). */
   figure: (name) => request('GET', `/lessons/figures/${enc(name)}`),
+  /** What the network learned (docs/api.md, Analysis): its states projected by PCA, and the automaton extracted from them. */
+  analysisStates: (name, body) => request('POST', `/models/${enc(name)}/analysis/states`, body),
+  analysisAutomaton: (name, body) => request('POST', `/models/${enc(name)}/analysis/automaton`, body),
   /** Copy a model under a new name (a demo, read-only in classroom mode, becomes one's own to train). */
   copyModel: async (name, newName) => {
     const response = await fetch(`/api${inWorkspace(`/models/${enc(name)}/checkpoint`)}`).catch(() => null);

@@ -119,7 +119,7 @@ function makeViews() {
     panels: new PanelHost($('panels'), {
       onClose: (id) => state.set({ panels: state.get('panels').filter((p) => p !== id) }),
       onSelectStep: (step) => state.set({ step }),
-      onInput: (text) => state.set({ input: text, step: 0 }),
+      onInput: (text, step = 0) => state.set({ input: text, step }),
     }),
     training: new TrainingView($('drawer'), {
       catalog,

@@ -73,13 +73,13 @@ export const PANELS = [
     id: 'statespace', title: 'State space', view: ['./statespace', 'StateSpaceView'],
     caption: 'Every hidden state h_t of many sampled sequences, projected on its two main directions (PCA); the input\u2019s own path drawn through them.',
     equation: () => 'h_t ≈ mean + z_1 a_1 + z_2 a_2   (a_1, a_2: the directions of most variance)',
-    props: ({ model, step, name, input, detail }) => ({ name, detail, text: input, symbols: model.trace.labels, step }),
+    props: ({ model, step, name, input }) => ({ name, text: input, symbols: model.trace.labels, step, hasCell: Boolean(model.trace.c) }),
   },
   {
     id: 'automaton', title: 'Extracted automaton', view: ['./automaton', 'AutomatonView'],
     caption: 'The hidden states clustered (k-means) into a finite machine, drawn beside the true grammar, its states coloured by the grammar state they mostly are.',
     equation: () => 'state = nearest cluster of h_t;  edge s → s\u2032 on x: where most steps of s reading x go',
-    props: ({ model, step, name, input, detail }) => ({ name, detail, text: input, symbols: model.trace.labels, step }),
+    props: ({ model, step, name, input }) => ({ name, text: input, symbols: model.trace.labels, step }),
   },
 ];
 
@@ -108,7 +108,7 @@ export class PanelHost {
     container.append(this.grid);
     this.onClose = onClose;
     this.onSelectStep = onSelectStep;
-    this.onInput = onInput; // a view may load a sequence into the input box (the state space's points)
+    this.onInput = onInput; // (text, step): a view may load a sequence into the input box (the state space's points)
     this.open = new Map(); // id -> {section, body, views: [], caption, equation}
     this.context = null;
   }
