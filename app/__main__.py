@@ -1,4 +1,4 @@
-"""The command line: `python -m app serve|train|create|trace|list|info|delete|experiment|generate` (or `unrolled`).
+"""The command line: `python -m app serve|train|create|trace|list|info|delete|experiment|generate|analyze`.
 
 Owns the argument parser and the one place where errors become exit statuses:
 a mistake a person can make (unknown model, bad name or symbol, a flag that
@@ -17,6 +17,8 @@ import logging
 import sys
 
 from app import logs
+from app.cli.analyze import ANALYSIS_ERRORS
+from app.cli.analyze import add_parser as add_analyze_parser
 from app.cli.commands import command_delete, command_info, command_list, command_serve, command_trace
 from app.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, USER_ERRORS, CliError
 from app.cli.create import add_model_flags, command_create
@@ -98,6 +100,7 @@ def build_parser() -> Parser:
 
     add_experiment_parser(sub)  # experiment list | run NAME | show NAME (app/cli/experiments.py)
     add_generate_parser(sub)  # generate NAME [--prefix ...] (app/cli/generate.py)
+    add_analyze_parser(sub)  # analyze NAME states|automaton|units (app/cli/analyze.py)
     return parser
 
 
@@ -127,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose)
     try:
         return args.handler(args)
-    except (*USER_ERRORS, *EXPERIMENT_ERRORS, *GENERATION_ERRORS) as error:
+    except (*USER_ERRORS, *EXPERIMENT_ERRORS, *GENERATION_ERRORS, *ANALYSIS_ERRORS) as error:
         log.debug("command failed", exc_info=True)
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from app.core.analysis.states import AnalysisInputError, StateCloud
-from app.core.analysis.units import CONTEXT_SYMBOLS, activations, profile, select
+from app.core.analysis.units import CONTEXT_SYMBOLS, activations, profile, select, summaries
 
 
 def cloud_of(hidden, symbols, steps, sequences, grammar_state=None, cell=None, gates=None, texts=None) -> StateCloud:
@@ -81,6 +81,22 @@ def test_a_repeated_context_is_listed_once():
     cloud = cloud_of([[0.5], [0.9], [0.5], [0.9]], "ABAB", [0, 1, 0, 1], [0, 0, 1, 1])
     top = profile(cloud, "h", 0, top=3).top_contexts
     assert [(c.sequence, c.step, c.context) for c in top] == [(0, 1, "AB"), (0, 0, "A")]
+
+
+def test_summaries_agree_with_each_units_profile(two_strings):
+    rows = summaries(two_strings)
+    assert [row.unit for row in rows] == [0, 1, 2, 3]
+    first = rows[0]
+    assert (first.mean, first.low, first.high) == pytest.approx((sum(UNIT0) / 6, -0.2, 0.9))
+    assert (first.favourite, first.top_context) == ("T", "BT")
+    assert first.favourite_mean == pytest.approx(0.9)
+    # Unit 3 is 1 after B and after V: B comes first among equal means; its first peak is sequence 0's B.
+    assert (rows[3].favourite, rows[3].favourite_mean, rows[3].top_context) == ("B", 1.0, "B")
+    for row in rows:
+        unit = profile(two_strings, "h", row.unit, top=1)
+        best = max(unit.by_symbol, key=lambda group: group.mean)
+        assert row.favourite_mean == pytest.approx(best.mean)
+        assert row.high == pytest.approx(unit.top_contexts[0].value)
 
 
 def test_no_grammar_gives_no_grammar_means():

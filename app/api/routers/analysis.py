@@ -41,6 +41,7 @@ from app.api.schemas.common import error_responses
 from app.api.schemas.traces import MAX_INPUT_CHARS
 from app.core.analysis import StateCloud, collect_states, pca, states_of_text
 from app.core.analysis.holds import HELD_OUT_SEED, compare, extract
+from app.core.analysis.plain import automaton_document, selection_document, states_document, unit_document
 from app.core.analysis.units import profile, select
 from app.core.models import LoadedModel
 from app.core.store import ModelStore
@@ -130,31 +131,10 @@ def analysis_states(
     connection: HTTPConnection,
     accept_encoding: AcceptEncoding = None,
 ) -> Response:
+    own = text_states(loaded, body.text, settings.max_trace_steps) if body.text is not None else None
     cloud = states_of(connection, store, loaded, body.sequences, body.seed)
     projection = pca(cloud.state(body.state), body.components)
-    trajectory = None
-    if body.text is not None:
-        own = text_states(loaded, body.text, settings.max_trace_steps)
-        trajectory = {
-            "text": body.text,
-            "coords": projection.project(own.state(body.state)).numpy(),
-            "symbol": own.symbol,
-        }
-    document = {
-        "model": name,
-        "sequences": body.sequences,
-        "points": cloud.points,
-        "state": body.state,
-        "components": body.components,
-        "explained_variance": projection.explained_variance_ratio,
-        "coords": projection.coords.numpy(),
-        "symbol": cloud.symbol,
-        "step": cloud.step.numpy(),
-        "sequence": cloud.sequence.numpy(),
-        "grammar_state": cloud.grammar_state,
-        "texts": cloud.texts,
-        "trajectory": trajectory,
-    }
+    document = {"model": name, **states_document(cloud, projection, body.state, body.text, own)}
     return numpy_response(document, None, accept_encoding)
 
 
@@ -185,35 +165,8 @@ def analysis_automaton(
     fresh = states_of(connection, store, loaded, body.held_out, body.seed + HELD_OUT_SEED)
     automaton, trials = extract(cloud, fresh, body.k, body.seed)
     comparison = compare(automaton, cloud, fresh, loaded)
-    order = {symbol: i for i, symbol in enumerate(automaton.vocabulary)}
-    document = {
-        "model": name,
-        "k": automaton.k,
-        "k_search": [{"k": t.k, "states": t.states, "agreement": t.agreement} for t in trials],
-        "states": [
-            {
-                "id": state.id,
-                "size": state.size,
-                "next": sorted(state.next, key=order.__getitem__),
-                "grammar_state": comparison.mapping.get(state.id),
-                "purity": comparison.state_purity.get(state.id),
-                "accepting": state.accepting,
-                "clusters": list(state.clusters),
-            }
-            for state in automaton.states
-        ],
-        "start": automaton.start,
-        "transitions": [
-            {"from": t.source, "to": t.target, "symbol": t.symbol, "count": t.count} for t in automaton.transitions
-        ],
-        "agreement": comparison.agreement,
-        "purity": comparison.purity,
-        "fidelity": comparison.fidelity,
-        "held_out_steps": comparison.steps,
-        "grammar": comparison.grammar,
-        "point_state": automaton.point_state.numpy(),
-        "text_states": None if own is None else automaton.states_of(own).numpy(),
-    }
+    text_path = None if own is None else automaton.states_of(own).numpy()
+    document = {"model": name, **automaton_document(automaton, trials, comparison, text_path)}
     return numpy_response(document, None, accept_encoding)
 
 
@@ -228,20 +181,7 @@ def analysis_unit(
     body: UnitsBody, name: ModelName, loaded: LoadedModelDep, store: Store, connection: HTTPConnection
 ) -> dict:
     cloud = states_of(connection, store, loaded, body.sequences, body.seed)
-    unit = profile(cloud, body.target, body.unit, body.top)
-    grammar = unit.by_grammar_state
-    return {
-        "model": name,
-        "unit": unit.unit,
-        "target": unit.target,
-        "by_symbol": [{"symbol": g.key, "mean": g.mean, "count": g.count} for g in unit.by_symbol],
-        "by_grammar_state": None
-        if grammar is None
-        else [{"grammar_state": g.key, "mean": g.mean, "count": g.count} for g in grammar],
-        "by_step": [{"step": g.key, "mean": g.mean, "count": g.count} for g in unit.by_step],
-        "top_contexts": [vars(c) for c in unit.top_contexts],
-        "similar": [vars(s) for s in unit.similar],
-    }
+    return {"model": name, **unit_document(profile(cloud, body.target, body.unit, body.top))}
 
 
 @router.post(
@@ -254,4 +194,4 @@ def analysis_unit(
 def analysis_select(body: SelectBody, name: ModelName, loaded: LoadedModelDep, settings: SettingsDep) -> dict:
     own = text_states(loaded, body.text, settings.max_trace_steps)
     chosen = select(own, body.start, body.end, body.threshold, body.target)
-    return {"model": name, "units": [vars(unit) for unit in chosen]}
+    return {"model": name, **selection_document(chosen)}

@@ -99,7 +99,7 @@ def profile(cloud: StateCloud, target: str, unit: int, top: int = 10) -> UnitPro
     column = values[:, unit].double()
     grammar = None
     if cloud.grammar_state is not None:
-        grammar = _group_means(column, cloud.grammar_state, sort_key=_natural)
+        grammar = _group_means(column, cloud.grammar_state, sort_key=natural_key)
     return UnitProfile(
         target=target,
         unit=unit,
@@ -121,7 +121,7 @@ def _group_means(column: torch.Tensor, keys: list, sort_key) -> list[GroupMean]:
     return [GroupMean(key=key, mean=float(sums[i] / counts[i]), count=int(counts[i])) for i, key in enumerate(distinct)]
 
 
-def _natural(text: str) -> list:
+def natural_key(text: str) -> list:
     """'2' before '10', 'T/3' after 'P/6': digits compare as numbers."""
     return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text) if part]
 
@@ -130,22 +130,36 @@ def _top_contexts(cloud: StateCloud, column: torch.Tensor, top: int) -> list[Con
     """The `top` highest points, each with the symbols read up to it; a context already listed
     (sampled strings repeat: Reber's short ones often) is not listed again at a lower value."""
     order = torch.argsort(column, descending=True, stable=True).tolist()  # ties: the earlier point first
-    where = {(s, t): p for p, (s, t) in enumerate(zip(cloud.sequence.tolist(), cloud.step.tolist(), strict=True))}
-    # Symbols of one character (Reber, characters) read as a string; words and numbers spaced.
-    separator = "" if all(len(symbol) == 1 for symbol in cloud.symbol) else " "
+    context_of = ContextReader(cloud)
     contexts, seen = [], set()
     for p in order:
-        sequence, step = int(cloud.sequence[p]), int(cloud.step[p])
-        first = max(0, step - CONTEXT_SYMBOLS + 1)
-        symbols = [cloud.symbol[where[sequence, t]] for t in range(first, step + 1) if (sequence, t) in where]
-        text = ("…" if first > 0 else "") + separator.join(symbols)
+        text = context_of(p)
         if text in seen:
             continue
         seen.add(text)
-        contexts.append(Context(sequence, step, float(column[p]), text))
+        contexts.append(Context(int(cloud.sequence[p]), int(cloud.step[p]), float(column[p]), text))
         if len(contexts) == top:
             break
     return contexts
+
+
+class ContextReader:
+    """The symbols read up to a point (its own last), at most CONTEXT_SYMBOLS of them, older ones as '…'."""
+
+    def __init__(self, cloud: StateCloud) -> None:
+        self.cloud = cloud
+        self.sequence, self.step = cloud.sequence.tolist(), cloud.step.tolist()
+        self.where = {(s, t): p for p, (s, t) in enumerate(zip(self.sequence, self.step, strict=True))}
+        # Symbols of one character (Reber, characters) read as a string; words and numbers spaced.
+        self.separator = "" if all(len(symbol) == 1 for symbol in cloud.symbol) else " "
+
+    def __call__(self, point: int) -> str:
+        sequence, step = self.sequence[point], self.step[point]
+        first = max(0, step - CONTEXT_SYMBOLS + 1)
+        symbols = [
+            self.cloud.symbol[self.where[sequence, t]] for t in range(first, step + 1) if (sequence, t) in self.where
+        ]
+        return ("…" if first > 0 else "") + self.separator.join(symbols)
 
 
 def _similar(values: torch.Tensor, unit: int, top: int) -> list[SimilarUnit]:
@@ -159,6 +173,40 @@ def _similar(values: torch.Tensor, unit: int, top: int) -> list[SimilarUnit]:
     candidates.sort(key=lambda j: (-float(correlation[j]), j))
     # Rounding can carry |r| a hair past 1 for a unit that is another's exact multiple.
     return [SimilarUnit(j, max(-1.0, min(1.0, float(correlation[j])))) for j in candidates[:top]]
+
+
+# ----- every unit at a glance --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitSummary:
+    unit: int
+    mean: float
+    low: float
+    high: float
+    favourite: str  # the symbol after which the unit is highest on average
+    favourite_mean: float
+    top_context: str  # the symbols read up to its highest point
+
+
+def summaries(cloud: StateCloud, target: str = "h") -> list[UnitSummary]:
+    """One line per unit of `target`: its range, the symbol it likes best, where it peaks."""
+    values = activations(cloud, target).double()
+    symbols = sorted(set(cloud.symbol))
+    index = {symbol: i for i, symbol in enumerate(symbols)}
+    group = torch.tensor([index[symbol] for symbol in cloud.symbol], dtype=torch.int64)
+    sums = torch.zeros(len(symbols), values.shape[1], dtype=torch.float64).index_add_(0, group, values)
+    by_symbol = sums / torch.bincount(group, minlength=len(symbols)).unsqueeze(1)  # (S, H)
+    favourite = by_symbol.argmax(dim=0).tolist()  # the first of equal means
+    peak = values.argmax(dim=0).tolist()  # the first point of equal highs
+    context_of = ContextReader(cloud)
+    mean, low, high = values.mean(0).tolist(), values.min(0).values.tolist(), values.max(0).values.tolist()
+    return [
+        UnitSummary(
+            j, mean[j], low[j], high[j], symbols[favourite[j]], float(by_symbol[favourite[j], j]), context_of(peak[j])
+        )
+        for j in range(values.shape[1])
+    ]
 
 
 # ----- range selection ----------------------------------------------------------------
