@@ -61,3 +61,13 @@ def test_elman_model_has_no_w_xy_and_starts_closed(page, server_url):
     assert "W_xy" not in page.locator(f"{PANEL} .equation").evaluate("e => e.dataset.math ?? e.textContent")
     terms.locator("summary").click()
     assert set(shown_terms(page)) == {"symbols", "W_hy h_t", "b_y", "logit"}
+
+
+def test_on_a_phone_the_terms_table_scrolls_inside_its_panel(page, server_url, screenshot):
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_page(page, server_url, "?model=shortcut-reber&panels=outputs&t=2")
+    terms = page.locator(f"{PANEL} [data-role=readout-terms]")
+    terms.wait_for(state="visible")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    terms.scroll_into_view_if_needed()
+    screenshot("readout-terms-phone")
