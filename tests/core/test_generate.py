@@ -130,7 +130,7 @@ def test_a_task_that_cannot_write_and_a_bad_prefix_are_refused(models):
     with pytest.raises(TaskInputError, match="cannot follow"):
         generate(models["elman-reber"], "BTT")
     with pytest.raises(GenerationError, match="probabilities"):
-        generate(models["lstm-fluent"], "i", steps=500, samples=1000)
+        generate(models["lstm-fluent"], "i", steps=500, samples=100)
 
 
 @pytest.fixture

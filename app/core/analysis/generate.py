@@ -38,7 +38,7 @@ MAX_STEPS = 500
 MAX_SAMPLES = 1000
 MAX_TEMPERATURE = 10.0
 MAX_SEED = 2**63 - 1
-MAX_PROBABILITIES = 2_000_000  # samples x steps x vocabulary: what one answer may carry
+MAX_PROBABILITIES = 1_000_000  # samples x steps x vocabulary: what one answer may carry
 TOP_COMPLETIONS = 10
 
 
@@ -174,13 +174,13 @@ def generate(loaded, prefix: str = "", steps: int = 20, temperature: float = 1.0
     joiner = " " if task.input_kind == "words" else ""
     result = []
     for row, drawn, p in zip(given, written, dists, strict=True):
-        symbols = row + [vocabulary[k] for k in drawn]
+        symbols = row + [vocabulary[k] for k in drawn.tolist()]
         text = joiner.join(symbols)
         result.append(
             Sample(
                 symbols=symbols,
                 given=len(row),
-                p=torch.stack(p) if p else torch.zeros(0, len(vocabulary)),
+                p=p,
                 text=text,
                 accepted=None if rule.grammar is None else accepts(rule.grammar, text),
             )
@@ -225,22 +225,23 @@ class Writer:
         return ending.cue is not None and len(symbols) >= 2 and symbols[-2] == ending.cue
 
     def write(self, given: list[list[str]], steps: int):
-        """Per row the drawn vocabulary indices and the distributions (V,) they were drawn from."""
+        """Per row the drawn vocabulary indices (n,) and the distributions (n, V) they were drawn from.
+        A row that has ended stays ended, so each row's symbols are a prefix of the steps drawn."""
         ending, rows = self.ending, len(given)
         done = torch.tensor([self.ended(row) for row in given])
         seen = torch.tensor([row.count(ending.symbol) for row in given]) if ending.symbol else None
         cue = self.vocabulary.index(ending.cue) if ending.cue else None
         last = torch.tensor([self.vocabulary.index(row[-1]) for row in given])  # what each row read last
-        written: list[list[int]] = [[] for _ in range(rows)]
-        dists: list[list[torch.Tensor]] = [[] for _ in range(rows)]
-        for _ in range(steps):
+        dists = torch.zeros(steps, rows, len(self.vocabulary))
+        drawn_all = torch.zeros(steps, rows, dtype=torch.int64)
+        lengths = torch.zeros(rows, dtype=torch.int64)
+        for n in range(steps):
             if bool(done.all()):
                 break
             p = torch.softmax(self.score(self.logits) / self.temperature, dim=-1)  # (B, V)
             drawn = torch.multinomial(p, 1, generator=self.generator)[:, 0]  # (B,)
-            for row in (~done).nonzero()[:, 0].tolist():
-                written[row].append(int(drawn[row]))
-                dists[row].append(p[row].float())
+            dists[n], drawn_all[n] = p, drawn
+            lengths += ~done
             if seen is not None:  # the end symbol read `count` times in all
                 seen += drawn == self.vocabulary.index(ending.symbol)
                 done |= seen >= ending.count
@@ -248,4 +249,5 @@ class Writer:
                 done |= last == cue
             last = drawn
             self.step(self.feed[drawn].unsqueeze(1))
-        return written, dists
+        written = [drawn_all[: int(k), row] for row, k in enumerate(lengths)]
+        return written, [dists[: int(k), row] for row, k in enumerate(lengths)]
