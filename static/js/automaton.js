@@ -23,6 +23,7 @@ import { GraphView } from './views/graph.js';
 import { PanelFrame } from './views/widgets.js';
 
 const HELD_OUT = 300; // fresh strings the agreement is measured on
+const LARGE_GRAPH = 12; // states beyond which the two graphs are stacked instead of side by side
 const K_CHOICES = [null, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 16, 24, 32]; // null: the engine searches
 
 export class AutomatonView {
@@ -133,6 +134,8 @@ export class AutomatonView {
       lit, selected: links.selected === null ? null : String(links.selected),
       ariaLabel: `the extracted automaton: ${d.states.length} states`,
     });
+    // a large machine or grammar (embedded Reber: 20 states) gets the panel's whole width, one above the other
+    this.graphs.classList.toggle('stacked', Math.max(d.states.length, d.grammar?.states.length ?? 0) > LARGE_GRAPH);
     this.grammarBox.hidden = !d.grammar;
     if (d.grammar) this.grammarGraph.update({ ...grammarGraph(d.grammar), lit: litAt(walkGrammar(d.grammar, symbols), step) });
     this.paintStrip(symbols, textStates, t);

@@ -88,6 +88,7 @@ export class StateSpaceView {
     if (props.name !== previous.name) { this.data = null; this.requested = null; this.plot.hidden = true; this.legend.replaceChildren(); }
     // once collected, a new input is traced into the same projection
     if (this.data && (props.text !== previous.text || props.name !== previous.name)) this.fetch(false);
+    else if (this.data && (this.plot.parentElement?.clientWidth ?? 0) !== this.drawnWidth) this.draw(); // the page was resized
     else if (this.data && props.step !== previous.step) this.drawTrajectory();
   }
 
@@ -154,7 +155,8 @@ export class StateSpaceView {
   draw() {
     if (!this.data) return;
     const d3 = window.d3;
-    const width = Math.max(320, this.plot.parentElement?.clientWidth ?? 600);
+    this.drawnWidth = this.plot.parentElement?.clientWidth ?? 0;
+    const width = Math.max(320, this.drawnWidth || 600);
     this.plot.style.height = `${PLOT_H}px`;
     const context = sizeCanvas(this.canvas, width, PLOT_H);
     this.overlay.attr('width', width).attr('height', PLOT_H);

@@ -59,7 +59,8 @@ function layout(nodes, edges, { rankdir = 'LR', ranksep = 46, nodesep = 22 } = {
 /** A self-loop's path and label place: above its state, or below where that is further from the
  * other states and edge labels (a loop's label must not sit on another edge's). */
 function loopPlaces(loops, placed) {
-  const obstacles = [...placed.nodes.values(), ...[...placed.edges.values()].map((e) => ({ x: e.x, y: e.y }))];
+  // states, edge labels and the points edges pass through
+  const obstacles = [...placed.nodes.values(), ...[...placed.edges.values()].flatMap((e) => [{ x: e.x, y: e.y }, ...e.points])];
   const room = (p) => Math.min(Infinity, ...obstacles.map((o) => Math.hypot((o.x - p.x) * 0.6, o.y - p.y)));
   const places = new Map();
   for (const edge of loops) {
