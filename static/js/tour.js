@@ -123,7 +123,9 @@ export const CHAPTERS = [
     model: 'lstm-embedded-reber', mode: 'forward', step: END, panels: ['hidden'], compare: ['elman-embedded-reber'],
     text: 'Gates are not free: an LSTM has four weight blocks (i, f, g, o) and a GRU three (r, z, n) where the Elman net '
       + 'has one. At H = {cost.hidden|int} the LSTM\u2019s recurrent weights number {cost.lstm.core_weights|int} against '
-      + 'the Elman net\u2019s {cost.elman.core_weights|int}, {cost.core_ratio|x} as many. Counting every matrix a step '
+      + 'the Elman net\u2019s {cost.elman.core_weights|int}, {cost.core_ratio|x} as many; with biases and the read-out, '
+      + 'the Elman net, a GRU and the LSTM of this size have {cost.families.elman.parameters|int}, '
+      + '{cost.families.gru.parameters|int} and {cost.families.lstm.parameters|int} parameters. Counting every matrix a step '
       + 'uses (W_xh, W_hh and W_hy), a step costs the GRU {cost.families.gru.multiply_adds_ratio|x} and the LSTM '
       + '{cost.families.lstm.multiply_adds_ratio|x} the Elman net\u2019s multiply-adds. Timed on this server (one '
       + 'training step on {cost.batch|int} strings of {cost.length|int} symbols, the median of {cost.rounds|int} '
