@@ -304,6 +304,19 @@ class ModelDetailOut(ModelPlaceOut):
         description="What the model shows, in a sentence (the demo models carry one).",
         examples=["An Elman net that has learnt the Reber grammar."],
     )
+    held_out_metric: float | None = Field(
+        None,
+        description="The task's metric on 512 sequences the model did not train on: for a task with a split "
+        "(copy), contents its training never drew; otherwise fresh ones (python -m app.demo_models measures it).",
+        examples=[0.98],
+    )
+    saturation: float | None = Field(
+        None,
+        description="Share of hidden values h_t,j with |h| > 0.99 on those sequences (every step, every unit): "
+        "near 1, tanh' passes almost no gradient, so a net at chance with most of its values saturated has "
+        "collapsed rather than merely run out of gradient with distance.",
+        examples=[0.02],
+    )
     speed: SpeedOut | None = Field(
         None,
         description="Training speed measured like for like across the demo models (python -m app.demo_models).",
@@ -327,6 +340,8 @@ class ModelDetailOut(ModelPlaceOut):
             updated_at=metadata.updated_at,
             history=[HistoryPointOut.of(point) for point in metadata.history],
             note=metadata.note,
+            held_out_metric=metadata.held_out_metric,
+            saturation=metadata.saturation,
             speed=SpeedOut.of(metadata.speed),
         )
 

@@ -41,6 +41,7 @@ KNOWN_KEYS = (
     "note",
     "warmup",
     "held_out_metric",
+    "saturation",
     "speed",
 )
 CONFIG_KEYS = ("architecture", "input_size", "output_size", "hidden_size", "activation")
@@ -106,6 +107,8 @@ class ModelMetadata:
     note: str | None = None  # what the model shows, in a sentence (the demo models)
     warmup: Warmup | None = None
     held_out_metric: float | None = None
+    # share of hidden values with |h| > 0.99 on the held-out sequences (app/core/heldout.py)
+    saturation: float | None = None
     speed: Speed | None = None
     # Filled in by the store on every write; what a caller sets here is ignored.
     name: str | None = None
@@ -148,6 +151,7 @@ class ModelMetadata:
             note=_text(document.get("note")),
             warmup=_warmup(document.get("warmup")),
             held_out_metric=_number(document.get("held_out_metric")),
+            saturation=_number(document.get("saturation")),
             speed=_speed(document.get("speed")),
             name=_text(document.get("name")),
             created_at=_text(document.get("created_at")),
@@ -180,6 +184,7 @@ class ModelMetadata:
             "note": self.note,
             "warmup": _plain(self.warmup),
             "held_out_metric": self.held_out_metric,
+            "saturation": self.saturation,
             "speed": _plain(self.speed),
         }
         document.update({key: value for key, value in optional.items() if value is not None})

@@ -18,10 +18,19 @@ recall steps alone makes the loss measure exactly the memory, and shows how
 far each recall error must reach back. The targets of the reading steps are
 still "-" (so the output classes stay content symbols + blank), they just do
 not count.
+
+Two options make a trained model's claims checkable. `max_lag` draws each
+sequence's lag from lag..max_lag, so a memory cannot lean on one fixed
+distance. `split` divides the n_symbols ** length contents in two by a hash of
+the content string (one in HELD_OUT_EVERY held out): a model trained on
+split "train" never sees a held-out content, so evaluating on split
+"held_out" measures recall of sequences provably new to it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import random
 
 import torch
@@ -35,6 +44,18 @@ GO = ":"
 # The probe's content, as indices into the content symbols (wrapped when there are fewer):
 # it repeats a symbol, so "one of each" guessing is not enough.
 PROBE_PATTERN = (2, 0, 2, 1, 3, 0, 1, 3, 2, 0)
+SPLITS = ("all", "train", "held_out")
+HELD_OUT_EVERY = 8  # one content in 8 is held out of training
+# A split needs enough contents that both halves are non-empty and a sampled one is
+# found in a few draws; smaller spaces are checked by listing every content.
+MIN_SPLIT_SPACE = 64
+LISTED_SPACE = 4096
+MAX_DRAWS = 10_000  # far more than either half needs (it holds >= 1/HELD_OUT_EVERY of the draws)
+
+
+def is_held_out(content: str) -> bool:
+    """Whether a content string belongs to the held-out half: a fixed hash, the same in every process."""
+    return hashlib.sha256(content.encode()).digest()[0] % HELD_OUT_EVERY == 0
 
 
 class CopyTask(Task):
@@ -51,15 +72,60 @@ class CopyTask(Task):
         TaskOption("n_symbols", "int", 4, "How many different content symbols (a, b, c, ...) are used.", 2, 8),
         TaskOption("length", "int", 3, "How many symbols to remember.", 1, 10),
         TaskOption("lag", "int", 10, "Blank steps between the content and the go marker.", 0, 200),
+        TaskOption(
+            "max_lag",
+            "int",
+            0,
+            "The longest lag: each sequence's lag is drawn evenly from lag to max_lag (0: always lag).",
+            0,
+            200,
+        ),
+        TaskOption(
+            "split",
+            "str",
+            "all",
+            "Which contents to draw: all, train (never a held-out one) or held_out (one content in "
+            f"{HELD_OUT_EVERY}, chosen by a hash of the symbols).",
+            3,
+            8,
+        ),
     )
 
     def _configure(self) -> None:
         self.content = tuple(CONTENT[: self.options["n_symbols"]])
         self.symbols = self.content + (BLANK,)  # outputs
         self.input_symbols = self.content + (BLANK, GO)  # inputs also see the go marker
+        lag, max_lag, split = self.options["lag"], self.options["max_lag"], self.options["split"]
+        if max_lag and max_lag < lag:
+            raise TaskInputError(f"max_lag ({max_lag}) must be 0 or at least lag ({lag})")
+        if split not in SPLITS:
+            raise TaskInputError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+        if split != "all":
+            self._check_split_space()
+
+    def _check_split_space(self) -> None:
+        space = len(self.content) ** self.options["length"]
+        if space < MIN_SPLIT_SPACE:
+            raise TaskInputError(
+                f"a train/held-out split needs at least {MIN_SPLIT_SPACE} different contents; "
+                f"{len(self.content)} symbols at length {self.options['length']} give {space}"
+            )
+        if space <= LISTED_SPACE:
+            held = sum(is_held_out("".join(c)) for c in itertools.product(self.content, repeat=self.options["length"]))
+            if held in (0, space):
+                raise TaskInputError(f"the split of these {space} contents leaves one half empty")
 
     def sample(self, rng: random.Random) -> Sequence:
-        return self._sequence([rng.choice(self.content) for _ in range(self.options["length"])])
+        length, split = self.options["length"], self.options["split"]
+        for _ in range(MAX_DRAWS):
+            content = [rng.choice(self.content) for _ in range(length)]
+            if split == "all" or is_held_out("".join(content)) == (split == "held_out"):
+                break
+        else:  # not reached for an accepted space: each half holds a sizeable share of the contents
+            raise RuntimeError(f"no {split} content in {MAX_DRAWS} draws")
+        # the lag is drawn only for a range, so fixed-lag sequences stay those of earlier versions
+        lag = rng.randint(self.options["lag"], self.options["max_lag"]) if self.options["max_lag"] else None
+        return self._sequence(content, lag)
 
     def encode(self, text: str) -> Sequence:
         if BLANK in text or GO in text:
@@ -75,8 +141,10 @@ class CopyTask(Task):
         pattern = PROBE_PATTERN[: self.options["length"]]
         return "".join(self.content[i % len(self.content)] for i in pattern)
 
-    def _sequence(self, content: list[str]) -> Sequence:
-        count, lag = len(content), self.options["lag"]
+    def _sequence(self, content: list[str], lag: int | None = None) -> Sequence:
+        """The sequence for `content` with `lag` blanks (None: the lag option; typed input uses it)."""
+        count = len(content)
+        lag = self.options["lag"] if lag is None else lag
         inputs = content + [BLANK] * lag + [GO] + [BLANK] * (count - 1)
         targets = [BLANK] * (count + lag) + content
         recall = [0.0] * (count + lag) + [1.0] * count

@@ -10,6 +10,10 @@ The city is deliberately uninformative (an English-speaking city whatever the
 country), so the only way to the answer is to remember the country across the
 whole sentence. Every step predicts the next word (a real language model),
 but the metric looks only at the answer.
+
+With `max_distance` set, each sentence's filler length is drawn from
+distance..max_distance, so a model learns to carry the country over any gap in
+that range instead of over one typical distance.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import random
 
 import torch
 
-from .base import Batch, Sequence, Task, TaskOption, masked_share
+from .base import Batch, Sequence, Task, TaskInputError, TaskOption, masked_share
 from .encoding import one_hot, parse_words
 
 # (country, language); two countries may share a language
@@ -127,11 +131,27 @@ class FluentTask(Task):
         TaskOption(
             "distance", "int", 8, "About how many filler words stand between the city sentence and the answer.", 0, 60
         ),
+        TaskOption(
+            "max_distance",
+            "int",
+            0,
+            "The longest filler: each sentence's distance is drawn evenly from distance to max_distance "
+            "(0: always about distance).",
+            0,
+            60,
+        ),
     )
     symbols = VOCABULARY
 
+    def _configure(self) -> None:
+        distance, longest = self.options["distance"], self.options["max_distance"]
+        if longest and longest < distance:
+            raise TaskInputError(f"max_distance ({longest}) must be 0 or at least distance ({distance})")
+
     def sample(self, rng: random.Random) -> Sequence:
-        return self._sequence(sentence(rng, self.options["distance"]))
+        distance, longest = self.options["distance"], self.options["max_distance"]
+        # drawn only for a range, so fixed-distance sentences stay those of earlier versions
+        return self._sequence(sentence(rng, rng.randint(distance, longest) if longest else distance))
 
     def encode(self, text: str) -> Sequence:
         words = parse_words(text, self.symbols, "'i speak fluent french'")
@@ -140,7 +160,10 @@ class FluentTask(Task):
 
     def probe_text(self) -> str:
         rng = random.Random(PROBE_SEED)
-        words = make_sentence("france", "boston", OPENINGS[0], filler(rng, self.options["distance"]))
+        distance, longest = self.options["distance"], self.options["max_distance"]
+        # the middle of a trained range: a gap the model is meant to bridge, not its easiest
+        middle = (distance + longest) // 2 if longest else distance
+        words = make_sentence("france", "boston", OPENINGS[0], filler(rng, middle))
         return " ".join(words)
 
     def _sequence(self, words: list[str]) -> Sequence:
