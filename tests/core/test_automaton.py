@@ -17,6 +17,12 @@ from app.core.tasks.reber import REBER_END, REBER_GRAPH, REBER_SYMBOLS
 
 ROOT = Path(__file__).resolve().parents[2]
 
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    configure_threads(1)  # the clouds are small: more threads only contend on the shared cores
+
+
 # ----- k-means ------------------------------------------------------------------------------
 
 
@@ -74,7 +80,6 @@ def reber_by_hand():
     end; state 0 is h_0 = 0): W[i, j, a] = +G when symbol a leads from state j to state i, -G
     otherwise; the biases switch state 1 on from h_0, the only step without an active unit. The
     readout says +R for each legal next symbol of the state whose unit is on, -R for the others."""
-    configure_threads(1)
     loaded = build_model("by-hand", "second_order", "reber", hidden_size=7, activation="sigmoid")
     gain, readout = 40.0, 20.0
     symbols = loaded.task.input_symbols
@@ -161,11 +166,24 @@ def test_bad_requests(reber_by_hand):
         extract_k(collect_states(adding, 3, seed=0), 2)
 
 
+def test_a_task_without_a_grammar_is_judged_by_fidelity(monkeypatch):
+    loaded = build_model("copy", "elman", "copy", hidden_size=4, seed=0)
+    extraction = analyse(loaded, 4, held_out=3, seed=0)
+    comparison = extraction.comparison
+    assert comparison.grammar is None and comparison.agreement is None and comparison.purity is None
+    assert 0.0 <= comparison.fidelity <= 1.0
+    assert [trial.k for trial in extraction.k_search] == list(range(2, 17))  # none held: the short search
+    # the automaton's next sets are single symbols (softmax: the most likely one) or empty
+    assert all(len(state.next) <= 1 for state in extraction.automaton.states[1:])
+    monkeypatch.setattr("app.core.analysis.automaton.MAX_POINTS", 10)
+    with pytest.raises(AnalysisInputError, match="fewer sequences"):
+        extract_k(extraction.cloud, 2)
+
+
 # ----- the shipped model --------------------------------------------------------------------
 
 
 def test_shipped_elman_reber_holds_with_at_most_8_states():
-    configure_threads(1)
     loaded = load_model(ModelStore(ROOT / "models"), "elman-reber")
     extraction = analyse(loaded, 200, held_out=150, seed=0)
     assert extraction.comparison.agreement >= 0.99

@@ -32,8 +32,12 @@ from app.core.analysis.states import AnalysisInputError, StateCloud
 
 K_MIN, K_MAX = 2, 64  # a k a person may set
 # the k tried when none is set, smallest first: every k to 16 (a Reber machine needs 7 or 8), then
-# every fourth to 64 (the embedded grammar's minimal machine has 20 states, two copies of Reber's)
+# every fourth to 64 (the embedded grammar's minimal machine has 20 states, two copies of Reber's).
+# Without a grammar to hold the machine to, only the first part: the memory tasks (copy, fluent)
+# need more states than any k here, and a longer search only costs time (docs/analysis.md).
 K_SEARCH = (*range(2, 17), *range(20, K_MAX + 1, 4))
+K_SEARCH_WITHOUT_GRAMMAR = tuple(range(2, 17))
+MAX_POINTS = 50_000  # k-means over more states than this takes too long for a request
 START = 0  # the start state's id in every automaton
 
 
@@ -108,6 +112,11 @@ def extract_k(cloud: StateCloud, k: int, seed: int = 0) -> Automaton:
         raise AnalysisInputError(f"k must be a whole number between {K_MIN} and {K_MAX}, got {k!r}")
     if k > cloud.points:
         raise AnalysisInputError(f"k = {k} is more than the {cloud.points} states collected")
+    if cloud.points > MAX_POINTS:
+        raise AnalysisInputError(
+            f"{cloud.points} states were collected; an automaton is extracted from at most {MAX_POINTS:,}: "
+            "ask for fewer sequences"
+        )
     predicted = predicted_sets(cloud)
     clusters = kmeans(cloud.hidden, k, seed)
     labels = clusters.labels

@@ -15,7 +15,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from app.core.analysis.automaton import K_SEARCH, START, Automaton, extract_k, predicted_sets
+from app.core.analysis.automaton import (
+    K_SEARCH,
+    K_SEARCH_WITHOUT_GRAMMAR,
+    START,
+    Automaton,
+    extract_k,
+    predicted_sets,
+)
 from app.core.analysis.states import AnalysisInputError, StateCloud, check_sequences, collect_states
 from app.core.models import LoadedModel
 from app.core.tasks.reber import grammar_graph, state_name
@@ -66,12 +73,13 @@ def analyse(loaded: LoadedModel, sequences: int, held_out: int, seed: int = 0, k
 
 
 def extract(cloud: StateCloud, held_out: StateCloud, k: int | None = None, seed: int = 0):
-    """(automaton, trials): for k None the smallest k of K_SEARCH that holds, else the best one."""
+    """(automaton, trials): for k None the smallest k of the search that holds, else the best one."""
     if k is not None:
         automaton = extract_k(cloud, k, seed)
         return automaton, [KTrial(k, len(automaton.states), _judge(automaton, held_out))]
     trials, best = [], None
-    for candidate in K_SEARCH:
+    search = K_SEARCH if held_out.legal_next is not None else K_SEARCH_WITHOUT_GRAMMAR
+    for candidate in search:
         if candidate > cloud.points:
             break
         automaton = extract_k(cloud, candidate, seed)
