@@ -85,7 +85,9 @@ class Automaton:
 
     def states_of(self, cloud: StateCloud) -> torch.Tensor:
         """Another cloud's points (a typed text's steps) quantised: the state of each one's nearest centre."""
-        return self._cluster_state[self.clusters.assign(cloud.hidden)]
+        distances = torch.cdist(cloud.hidden.to(self.clusters.centres.dtype), self.clusters.centres)
+        distances[:, self._empty] = torch.inf  # a centre without points stands for no state
+        return self._cluster_state[distances.argmin(1)]
 
     def __post_init__(self) -> None:  # lookups the methods above use, derived once
         object.__setattr__(self, "_delta", {(t.source, t.symbol): t.target for t in self.transitions})
@@ -94,16 +96,17 @@ class Automaton:
             for cluster in state.clusters:
                 cluster_state[cluster] = state.id
         object.__setattr__(self, "_cluster_state", cluster_state)
+        sizes = torch.bincount(self.clusters.labels, minlength=self.clusters.centres.shape[0])
+        object.__setattr__(self, "_empty", sizes == 0)
 
 
 def predicted_sets(cloud: StateCloud) -> torch.Tensor:
     """(P, O) bool: the symbols the network predicts at each point."""
-    if cloud.output is None or cloud.vocabulary is None:
+    if cloud.output is None or cloud.vocabulary is None or cloud.output_kind == "mse":
         raise AnalysisInputError("an automaton needs a task whose outputs are symbols; this one predicts numbers")
-    if len(cloud.vocabulary) > 1 and torch.allclose(cloud.output.sum(1), torch.ones(1), atol=1e-4):
-        # probabilities that sum to 1 (softmax): one answer per step, the most likely
+    if cloud.output_kind == "cross_entropy":  # softmax: one answer per step, the most likely
         return torch.nn.functional.one_hot(cloud.output.argmax(1), cloud.output.shape[1]).bool()
-    return cloud.output > 0.5
+    return cloud.output > 0.5  # independent sigmoids: the set of symbols each more likely than not
 
 
 def extract_k(cloud: StateCloud, k: int, seed: int = 0) -> Automaton:

@@ -21,10 +21,6 @@ class Clusters:
     labels: torch.Tensor  # (P,) int64, each point's nearest centre
     inertia: float  # sum over points of the squared distance to their centre
 
-    def assign(self, x: torch.Tensor) -> torch.Tensor:
-        """New points' nearest centres."""
-        return _squared_distances(x.to(self.centres.dtype), self.centres).argmin(1)
-
 
 def kmeans(x: torch.Tensor, k: int, seed: int = 0, restarts: int = RESTARTS) -> Clusters:
     if not 1 <= k <= x.shape[0]:

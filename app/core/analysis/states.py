@@ -56,6 +56,7 @@ class StateCloud:
     output: torch.Tensor | None = None  # (P, O) the model's output after its nonlinearity
     scored: torch.Tensor | None = None  # (P,) bool: the task's loss counts there (not after a string's final E)
     vocabulary: tuple[str, ...] | None = None  # output symbols in output order, None for numeric tasks
+    output_kind: str | None = None  # the task's loss kind: "bce" (sets), "cross_entropy" (one symbol), "mse"
 
     @property
     def points(self) -> int:
@@ -140,6 +141,7 @@ def cloud_of(loaded: LoadedModel, sequences: list[Sequence], gates: bool = True)
         output=output.to("cpu", torch.float32),
         scored=batch.loss_mask[valid] > 0,
         vocabulary=tuple(task.symbols) if task.symbols is not None else None,
+        output_kind=task.loss_kind,
     )
 
 
