@@ -16,6 +16,7 @@ import pytest
 import torch
 from fastapi.testclient import TestClient
 
+from app.api.analysis_cache import AnalysisCache
 from app.core.models import create_model
 from app.main import create_app
 from app.settings import Settings
@@ -239,6 +240,54 @@ def test_selected_units_are_on_in_the_range_and_off_elsewhere_in_the_trace(clien
 def test_bad_selections_are_422(client, body, words):
     response = post(client, SELECT, "elman-reber", **{"text": "BTSSXXTVVE", **body})
     assert response.status_code == 422 and words in response.json()["detail"], response.text
+
+
+# ----- the cache ------------------------------------------------------------------------------
+
+
+def test_the_cache_computes_once_and_keeps_within_its_budget():
+    cache, calls = AnalysisCache(max_bytes=10), []
+
+    def compute(value):
+        calls.append(value)
+        return value
+
+    assert cache.remember(("a",), lambda: compute("a"), lambda v: 4) == "a"
+    assert cache.remember(("a",), lambda: compute("again"), lambda v: 4) == "a" and calls == ["a"]
+    cache.remember(("b",), lambda: compute("b"), lambda v: 4)
+    cache.remember(("a",), lambda: compute("x"), lambda v: 4)  # a is now the most recent
+    cache.remember(("c",), lambda: compute("c"), lambda v: 4)  # 12 bytes: the oldest, b, leaves
+    assert len(cache) == 2 and cache.remember(("b",), lambda: compute("b2"), lambda v: 4) == "b2"
+    assert cache.remember(("big",), lambda: compute("big"), lambda v: 11) == "big"
+    assert cache.remember(("big",), lambda: compute("big2"), lambda v: 11) == "big2"  # never kept
+
+
+def test_a_replaced_model_is_analysed_afresh(client):
+    store = client.app.state.store
+    for name, seed in (("fresh", 1), ("other", 2)):
+        create_model(store, name=name, architecture="elman", task_id="reber", hidden_size=4, seed=seed)
+    before = ok(post(client, STATES, "fresh", sequences=5))
+    machine = ok(post(client, AUTOMATON, "fresh", sequences=5, k=2, held_out=5))
+    checkpoint = client.get("/api/models/other/checkpoint").content
+    headers = {"content-type": "application/octet-stream"}
+    assert client.post("/api/models/fresh/checkpoint?overwrite=true", content=checkpoint, headers=headers).is_success
+    after = ok(post(client, STATES, "fresh", sequences=5))
+    assert after["texts"] == before["texts"] and after["coords"] != before["coords"]
+    assert after == ok(post(client, STATES, "other", sequences=5)) | {"model": "fresh"}
+    again = ok(post(client, AUTOMATON, "fresh", sequences=5, k=2, held_out=5))
+    assert again == ok(post(client, AUTOMATON, "other", sequences=5, k=2, held_out=5)) | {"model": "fresh"}
+    assert machine["model"] == "fresh"
+
+
+def test_another_text_reuses_the_machine(client):
+    body = {"sequences": 20, "k": 3, "held_out": 10}
+    first = ok(post(client, AUTOMATON, "elman-reber", **body, text="BT"))
+    cache = client.app.state.analysis_cache
+    entries = len(cache)
+    second = ok(post(client, AUTOMATON, "elman-reber", **body, text="BPV"))
+    assert len(cache) == entries  # nothing new was computed, only the text's states
+    assert first["states"] == second["states"] and first["point_state"] == second["point_state"]
+    assert len(first["text_states"]) == 2 and len(second["text_states"]) == 3
 
 
 # ----- bounds and guards ----------------------------------------------------------------------

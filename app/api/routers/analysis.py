@@ -4,8 +4,9 @@ Each route samples seeded sequences from the model's task and collects every sta
 model passes through (app/core/analysis/states.py), then projects them (PCA), reads an
 automaton off them beside the task's grammar, or profiles one unit. Collecting 2,000
 sequences takes a second or more, so the routes are plain `def` (FastAPI's threadpool, off
-the event loop) and the last few clouds are kept (CloudCache, keyed by the weights' digest:
-a retrained model gets a fresh one), so clicking from unit to unit does not collect again.
+the event loop), and the clouds and machines are kept (app/api/analysis_cache.py, keyed by
+the weights' digest: a retrained model gets fresh ones), so clicking from unit to unit, or
+asking for the automaton again with another `text`, computes nothing twice.
 
 The model comes through LoadedModelDep like a trace's, so in classroom mode a visitor reads
 exactly the models they can trace (their workspace's and the demos). A `text` is read by
@@ -16,13 +17,12 @@ automaton documents carry one entry per point (10^4 to 10^5) and are written by 
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 from starlette.requests import HTTPConnection
 
+from app.api.analysis_cache import AnalysisCache, analysis_cache, cloud_bytes
 from app.api.deps import LoadedModelDep, ModelName, SettingsDep, Store
 from app.api.json_body import json_body, json_body_openapi
 from app.api.responses import numpy_response
@@ -60,49 +60,33 @@ AcceptEncoding = Annotated[str | None, Header(include_in_schema=False)]
 JSON_ONLY = {"content": {"application/json": {}}}
 
 
-class CloudCache:
-    """The last few state clouds by (model folder, name, weights digest, sequences, seed), within a
-    byte budget: an LSTM with H = 512 over 2,000 sequences holds ~300 MB of states, and is not kept."""
-
-    def __init__(self, max_bytes: int = 256 * 2**20) -> None:
-        self.max_bytes = max_bytes
-        self._clouds: OrderedDict[tuple, tuple[int, StateCloud]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, loaded: LoadedModel, folder: str, sequences: int, seed: int) -> StateCloud:
-        key = (folder, loaded.name, loaded.metadata.weights_sha256, sequences, seed)
-        with self._lock:
-            if key in self._clouds:
-                self._clouds.move_to_end(key)
-                return self._clouds[key][1]
-        cloud = collect_states(loaded, sequences, seed)  # outside the lock: seconds for a big cloud
-        size = cloud_bytes(cloud)
-        with self._lock:
-            if size <= self.max_bytes:
-                self._clouds[key] = (size, cloud)
-                while sum(entry[0] for entry in self._clouds.values()) > self.max_bytes:
-                    self._clouds.popitem(last=False)
-        return cloud
+def model_key(store: ModelStore, loaded: LoadedModel) -> tuple:
+    """What tells this model's results apart: its folder (two workspaces may each have an "m"),
+    name and weights' digest (a retrained model is analysed afresh)."""
+    return (str(store.weights_path(loaded.name).parent), loaded.name, loaded.metadata.weights_sha256)
 
 
-def cloud_bytes(cloud: StateCloud) -> int:
-    tensors = [cloud.hidden, cloud.cell, cloud.output, *cloud.gates.values()]
-    return sum(t.numel() * t.element_size() for t in tensors if t is not None)
+def states_of(cache: AnalysisCache, store: ModelStore, loaded: LoadedModel, sequences: int, seed: int) -> StateCloud:
+    """The states of `sequences` sequences sampled with `seed`, collected once."""
+    key = ("cloud", *model_key(store, loaded), sequences, seed)
+    return cache.remember(key, lambda: collect_states(loaded, sequences, seed), cloud_bytes)
 
 
-_guard = threading.Lock()
+def machine_of(cache: AnalysisCache, store: ModelStore, loaded: LoadedModel, body: AutomatonIn):
+    """(automaton, k trials, comparison) for the body's sequences, seed, k and held-out count, extracted once."""
 
+    def extraction():
+        cloud = states_of(cache, store, loaded, body.sequences, body.seed)
+        fresh = states_of(cache, store, loaded, body.held_out, body.seed + HELD_OUT_SEED)
+        automaton, trials = extract(cloud, fresh, body.k, body.seed)
+        return automaton, trials, compare(automaton, cloud, fresh, loaded)
 
-def states_of(
-    connection: HTTPConnection, store: ModelStore, loaded: LoadedModel, sequences: int, seed: int
-) -> StateCloud:
-    """The cloud of `sequences` seeded sequences, from the application's CloudCache."""
-    with _guard:
-        cache = getattr(connection.app.state, "cloud_cache", None)
-        if cache is None:
-            cache = connection.app.state.cloud_cache = CloudCache()
-    # The folder tells two workspaces' models of the same name apart, as the model cache does.
-    return cache.get(loaded, str(store.weights_path(loaded.name).parent), sequences, seed)
+    def size(result) -> int:  # point_state and the clusters' centres; the rest is small
+        automaton = result[0]
+        return automaton.point_state.numel() * 8 + automaton.clusters.centres.numel() * 4 + 2**16
+
+    key = ("automaton", *model_key(store, loaded), body.sequences, body.seed, body.k, body.held_out)
+    return cache.remember(key, extraction, size)
 
 
 def text_states(loaded: LoadedModel, text: str, max_steps: int) -> StateCloud:
@@ -132,7 +116,7 @@ def analysis_states(
     accept_encoding: AcceptEncoding = None,
 ) -> Response:
     own = text_states(loaded, body.text, settings.max_trace_steps) if body.text is not None else None
-    cloud = states_of(connection, store, loaded, body.sequences, body.seed)
+    cloud = states_of(analysis_cache(connection), store, loaded, body.sequences, body.seed)
     projection = pca(cloud.state(body.state), body.components)
     document = {"model": name, **states_document(cloud, projection, body.state, body.text, own)}
     return numpy_response(document, None, accept_encoding)
@@ -161,10 +145,7 @@ def analysis_automaton(
     accept_encoding: AcceptEncoding = None,
 ) -> Response:
     own = text_states(loaded, body.text, settings.max_trace_steps) if body.text is not None else None
-    cloud = states_of(connection, store, loaded, body.sequences, body.seed)
-    fresh = states_of(connection, store, loaded, body.held_out, body.seed + HELD_OUT_SEED)
-    automaton, trials = extract(cloud, fresh, body.k, body.seed)
-    comparison = compare(automaton, cloud, fresh, loaded)
+    automaton, trials, comparison = machine_of(analysis_cache(connection), store, loaded, body)
     text_path = None if own is None else automaton.states_of(own).numpy()
     document = {"model": name, **automaton_document(automaton, trials, comparison, text_path)}
     return numpy_response(document, None, accept_encoding)
@@ -180,7 +161,7 @@ def analysis_automaton(
 def analysis_unit(
     body: UnitsBody, name: ModelName, loaded: LoadedModelDep, store: Store, connection: HTTPConnection
 ) -> dict:
-    cloud = states_of(connection, store, loaded, body.sequences, body.seed)
+    cloud = states_of(analysis_cache(connection), store, loaded, body.sequences, body.seed)
     return {"model": name, **unit_document(profile(cloud, body.target, body.unit, body.top))}
 
 
