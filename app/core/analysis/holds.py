@@ -108,7 +108,8 @@ def agreement(automaton: Automaton, held_out: StateCloud, against: str) -> float
         reference = held_out.legal_next
     else:
         words = held_out.vocabulary
-        reference = [frozenset(words[i] for i in row.nonzero().flatten().tolist()) for row in predicted_sets(held_out)]
+        rows = predicted_sets(held_out).tolist()  # plain lists: a tensor op per row costs more than the row
+        reference = [frozenset(word for word, on in zip(words, row, strict=True) if on) for row in rows]
     scored = held_out.scored.tolist() if held_out.scored is not None else [True] * held_out.points
     nexts = [state.next for state in automaton.states]
     state, right, counted = START, 0, 0
