@@ -12,15 +12,20 @@ from app.core.tasks.reber import is_reber
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def shipped(make_client, tmp_path):
-    """A client whose store holds copies of the shipped elman-reber and lstm-fluent."""
-    folder = tmp_path / "shipped"
-    folder.mkdir()
+@pytest.fixture(scope="module")
+def shipped_folder(tmp_path_factory):
+    """Copies of the shipped elman-reber and lstm-fluent, made once for the module."""
+    folder = tmp_path_factory.mktemp("shipped")
     for name in ("elman-reber", "lstm-fluent"):
         for suffix in (".json", ".safetensors"):
             shutil.copy(ROOT / "models" / f"{name}{suffix}", folder / f"{name}{suffix}")
-    return make_client(models_dir=folder)
+    return folder
+
+
+@pytest.fixture
+def shipped(make_client, shipped_folder):
+    """A client whose store holds the copies (nothing here writes to it)."""
+    return make_client(models_dir=shipped_folder)
 
 
 def post(client, name, **body):
