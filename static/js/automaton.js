@@ -18,7 +18,7 @@ import { api } from './api.js';
 import { grammarGraph, grammarStateColor, litAt, walkGrammar } from './grammar.js';
 import { el } from './lib/dom.js';
 import { formatInt } from './lib/format.js';
-import { ANALYSIS_SEED, ANALYSIS_SEQUENCES, links } from './statespace.js';
+import { ANALYSIS_SEED, ANALYSIS_SEQUENCES, busyStatus, links } from './statespace.js';
 import { GraphView } from './views/graph.js';
 import { PanelFrame } from './views/widgets.js';
 
@@ -76,8 +76,9 @@ export class AutomatonView {
     const key = JSON.stringify([name, body]);
     if (!fromButton && key === this.requested) return;
     this.requested = key;
-    this.status.textContent = k === null ? 'Clustering the states and searching for the smallest k whose machine holds…' : `Clustering the states into ${k}…`;
-    this.status.className = 'analysis-status busy';
+    this.stopBusy?.(); // an older request's clock stops writing
+    const stop = this.stopBusy = busyStatus(this.status, k === null ? 'Clustering the states and searching for the smallest k whose machine holds…'
+      : `Clustering the states into ${k} clusters…`);
     this.run.disabled = true;
     try {
       const data = await api.analysisAutomaton(name, body);
@@ -94,6 +95,7 @@ export class AutomatonView {
       this.status.textContent = `No automaton: ${error.detail ?? error}`;
       this.status.className = 'analysis-status error';
     } finally {
+      stop();
       this.run.disabled = false;
     }
   }

@@ -41,6 +41,20 @@ export const links = {
   },
 };
 
+/** Show `text` as a busy status with the seconds gone by (an automaton search can take a while on a
+ * busy machine); returns the function that stops the clock. */
+export function busyStatus(node, text) {
+  const started = performance.now();
+  const tick = () => {
+    const seconds = Math.round((performance.now() - started) / 1000);
+    setMath(node, seconds >= 2 ? `${text} ${seconds} s` : text);
+  };
+  node.className = 'analysis-status busy';
+  tick();
+  const timer = setInterval(tick, 1000);
+  return () => clearInterval(timer);
+}
+
 /** The colourings offered; each gives a key per point and a colour per key. */
 const COLOURINGS = {
   symbol: { title: 'symbol read', keys: (d) => d.symbol },
@@ -103,7 +117,8 @@ export class StateSpaceView {
     const key = JSON.stringify([name, body]);
     if (!fromButton && key === this.requested) return;
     this.requested = key;
-    this.setStatus(`Collecting the states of ${body.sequences} sequences and projecting them…`, 'busy');
+    this.stopBusy?.(); // an older request's clock stops writing
+    const stop = this.stopBusy = busyStatus(this.status, `Collecting the states of ${body.sequences} sequences and projecting them…`);
     this.run.disabled = true;
     try {
       const data = await api.analysisStates(name, body);
@@ -118,6 +133,7 @@ export class StateSpaceView {
     } catch (error) {
       if (key === this.requested) this.setStatus(`The states could not be collected: ${error.detail ?? error}`, 'error');
     } finally {
+      stop();
       this.run.disabled = false;
     }
   }

@@ -21,6 +21,8 @@ const LABEL_H = 18; // edge label box height
 const CHAR_W = 8.5; // width of one label character at 14 px
 const MARGIN = 34; // room around the layout for the start arrow and an exit
 const EXIT_LEN = 58; // the dashed arrow of a symbol leaving the graph
+const MAX_SHRINK = 1.6; // a graph this many times wider than its box scrolls instead of shrinking
+const MAX_LABEL = 12; // characters of an edge label; longer lists are cut to "first +n"
 let graphIds = 0; // marker ids must be unique in the document
 
 const edgeKey = (from, to) => `${from}\u2192${to}`;
@@ -36,6 +38,15 @@ function mergeEdges(edges) {
   return [...merged.values()];
 }
 
+/** An edge's label: its symbols, or for many (a word task's machine) the first and how many more;
+ * the whole list is the edge's tooltip. */
+function edgeLabel(symbols) {
+  const all = symbols.join(', ');
+  if (all.length <= MAX_LABEL) return all;
+  const first = symbols[0].length > MAX_LABEL - 4 ? `${symbols[0].slice(0, MAX_LABEL - 5)}…` : symbols[0];
+  return symbols.length > 1 ? `${first} +${symbols.length - 1}` : first;
+}
+
 /** dagre's layout of nodes [{id, label}] and merged edges; returns {nodes: Map id -> {x, y}, edges: Map key -> {points, x, y}, width, height}. */
 function layout(nodes, edges, { rankdir = 'LR', ranksep = 46, nodesep = 22 } = {}) {
   const g = new dagre.graphlib.Graph({ multigraph: false });
@@ -46,7 +57,7 @@ function layout(nodes, edges, { rankdir = 'LR', ranksep = 46, nodesep = 22 } = {
     g.setNode(node.id, { width: r * 2, height: r * 2 });
   }
   for (const edge of edges) {
-    const text = edge.symbols.join(', ');
+    const text = edgeLabel(edge.symbols);
     g.setEdge(edge.from, edge.to, { width: text.length * CHAR_W + 8, height: LABEL_H, labelpos: 'c' });
   }
   dagre.layout(g);
@@ -126,6 +137,9 @@ export class GraphView {
     this.bounds = { top: top + 8, bottom: top + height - 8, right: width - 8 };
     this.svg.attr('viewBox', `0 ${top} ${width} ${height}`).attr('width', width).attr('height', height)
       .attr('aria-label', ariaLabel ?? 'a directed graph of states');
+    // shrunk to its box unless that would make its labels unreadable: then it scrolls in the box
+    const room = this.root.node().clientWidth || width;
+    this.svg.style('max-width', width > MAX_SHRINK * room ? 'none' : null).style('margin', width > room ? '0' : null);
     this.layer.selectAll('*').remove();
     const edgeLayer = this.layer.append('g').attr('class', 'graph-edges');
     const head = (suffix = '') => `url(#${this.id}-head${suffix})`;
@@ -136,7 +150,8 @@ export class GraphView {
       const d = routed ? edgePath(routed.points) : loops.get(edge.key).d;
       const labelAt = routed ? { x: routed.x, y: routed.y } : loops.get(edge.key).label;
       group.append('path').attr('class', 'graph-edge-line').attr('d', d).attr('marker-end', head());
-      const text = edge.symbols.join(', ');
+      const text = edgeLabel(edge.symbols);
+      group.append('title').text(edge.symbols.join(', '));
       group.append('rect').attr('class', 'graph-edge-label-bg')
         .attr('x', labelAt.x - (text.length * CHAR_W) / 2 - 3).attr('y', labelAt.y - LABEL_H / 2)
         .attr('width', text.length * CHAR_W + 6).attr('height', LABEL_H).attr('rx', 4);
