@@ -116,7 +116,7 @@ def cloud_of(loaded: LoadedModel, sequences: list[Sequence], gates: bool = True)
     valid = torch.arange(x.shape[1]).unsqueeze(0) < batch.lengths.unsqueeze(1)  # (B, T) real steps
     with torch.no_grad():
         h_all, _ = model.architecture.run_fast(model.rnn, x)  # (B, T, H): padding only follows real steps
-        cell, gates = _cell_and_gates(model, x, h_all, batch.lengths) if gates else (None, {})
+        cell, gate_values = _cell_and_gates(model, x, h_all, batch.lengths) if gates else (None, {})
         logits = model.readout(h_all)  # (B, T, O) as RecurrentModel.forward, without running the core twice
         if model.shortcut is not None:
             logits = logits + model.shortcut(x)
@@ -131,7 +131,7 @@ def cloud_of(loaded: LoadedModel, sequences: list[Sequence], gates: bool = True)
     return StateCloud(
         hidden=points(h_all),
         cell=points(cell) if cell is not None else None,
-        gates={name: points(g) for name, g in gates.items()},
+        gates={name: points(g) for name, g in gate_values.items()},
         symbol=[label for s in sequences for label in s.labels],
         step=torch.arange(x.shape[1]).expand(len(sequences), -1)[valid],
         sequence=torch.arange(len(sequences)).unsqueeze(1).expand(-1, x.shape[1])[valid],
