@@ -104,19 +104,23 @@ export const CHAPTERS = [
   {
     title: 'Remembering over a long gap',
     model: 'lstm-copy', mode: 'backward', step: END, panels: ['outputs', 'gradflow'], compare: ['elman-copy'],
-    text: 'The delayed-recall task: read {delayed_recall.length|int} symbols, wait through {delayed_recall.lag|int} blanks, '
-      + 'then say them back. The LSTM was trained for {delayed_recall.steps_trained.lstm|int} steps, the Elman net for '
-      + '{delayed_recall.steps_trained.elman|int}. On '
-      + '{delayed_recall.sequences|int} random sequences the LSTM recalls {delayed_recall.lstm_accuracy|pct} of the symbols, the '
-      + 'Elman net below {delayed_recall.elman_accuracy|pct} (chance is {delayed_recall.chance|pct}). The task has only '
-      + '{delayed_recall.distinct_inputs|int} different inputs, so none of these is new to either net, and the LSTM\u2019s '
-      + 'memory is tied to its lag: at a lag of {delayed_recall.other_lag|int} it recalls '
-      + '{delayed_recall.lstm_accuracy_other_lag|pct}. The Elman net\u2019s training log once reached '
-      + '{delayed_recall.elman_best_logged.metric|pct} (step {delayed_recall.elman_best_logged.step|int}) before it fell back; '
-      + 'now {delayed_recall.elman_saturated|pct} of its hidden values are saturated (|h| above '
-      + '{delayed_recall.saturation_level|num}), where tanh\u2032 passes almost nothing. Follow the error of the last recall '
-      + 'step back to the step that read its symbol: a median {delayed_recall.lstm_relative_reach.median|num} of it arrives '
-      + 'through the LSTM, {delayed_recall.elman_relative_reach.median|num} through the saturated Elman net.',
+    text: 'The delayed-recall task: read {delayed_recall.length|int} of {delayed_recall.n_symbols|int} symbols, wait through '
+      + '{delayed_recall.lag|int} to {delayed_recall.max_lag|int} blanks (a new number each time), then say them back. Of '
+      + 'the {delayed_recall.distinct_inputs|int} possible contents, the {delayed_recall.held_out_contents|int} that a hash of '
+      + 'the symbols sets aside were never drawn in training, and every figure here is measured on them: sequences new to '
+      + 'both nets. The LSTM (its forget gates started open by chrono initialisation) trained for '
+      + '{delayed_recall.steps_trained.lstm|int} steps, the Elman net for {delayed_recall.steps_trained.elman|int}, at lags '
+      + 'where the Experiments view\u2019s vanishing-gradient experiment finds the plain net failing across seeds. On '
+      + '{delayed_recall.sequences|int} held-out sequences the LSTM recalls {delayed_recall.lstm_accuracy|pct} of the '
+      + 'symbols, the Elman net below {delayed_recall.elman_accuracy|pct} (chance is {delayed_recall.chance|pct}). Outside '
+      + 'the lags it trained on, at a lag of {delayed_recall.other_lag|int}, the LSTM recalls '
+      + '{delayed_recall.lstm_accuracy_other_lag|pct}. The Elman net\u2019s training log reached at best '
+      + '{delayed_recall.elman_best_logged.metric|pct} (step {delayed_recall.elman_best_logged.step|int}); '
+      + '{delayed_recall.elman_saturated|pct} of its hidden values are saturated (|h| above '
+      + '{delayed_recall.saturation_level|num}, where tanh\u2032 passes almost nothing), against '
+      + '{delayed_recall.lstm_saturated|pct} of the LSTM\u2019s: the model summary states both. Follow the error of the '
+      + 'last recall step back to the step that read its symbol: a median {delayed_recall.lstm_relative_reach.median|num} '
+      + 'of it arrives through the LSTM, {delayed_recall.elman_relative_reach.median|num} through the Elman net.',
   },
   {
     title: 'What the gates cost',
@@ -154,13 +158,13 @@ export const CHAPTERS = [
     text: '\u201cFrance is where I grew up, but I now live in Boston. \u2026 I speak fluent ___\u201d: the answer depends on a '
       + 'word far back. The cursor sits on the step after \u201cfluent\u201d; the Outputs panel shows the language the LSTM '
       + 'names. Press \u25b6 to run BPTT back and watch how much of that error still reaches \u201cfrance\u201d. This net was '
-      + 'trained with about {fluent_by_distance.trained_distance|int} filler words, and its memory is tied to that: over '
-      + '{fluent_by_distance.sequences|int} sentences at each filler length from {fluent_by_distance.shortest|int} to '
-      + '{fluent_by_distance.longest|int} words it names the right language at least {fluent_by_distance.level|pct} of the '
-      + 'time only from {fluent_by_distance.works_from|int} to {fluent_by_distance.works_to|int} words (elsewhere a median '
-      + '{fluent_by_distance.elsewhere.median|pct}, from {fluent_by_distance.elsewhere.min|pct} to '
-      + '{fluent_by_distance.elsewhere.max|pct}). A sentence you type in the input box tests it too, with the task\u2019s '
-      + 'words and a filler of about that length.',
+      + 'trained on fillers of {fluent_by_distance.trained_from|int} to {fluent_by_distance.trained_to|int} words between the '
+      + 'country and the answer. Over {fluent_by_distance.sequences|int} new sentences at each filler length from '
+      + '{fluent_by_distance.shortest|int} to {fluent_by_distance.longest|int} words it names the right language at least '
+      + '{fluent_by_distance.lowest.accuracy|pct} of the time (its worst length: {fluent_by_distance.lowest.distance|int} '
+      + 'words). Of {fluent_by_distance.typed_count|int} sentences written in other words, such as \u201ci grew up in japan . '
+      + 'i speak fluent japanese\u201d, it names the language of {fluent_by_distance.typed_right|int}. Type your own in the '
+      + 'input box, with the task\u2019s words.',
   },
 ];
 

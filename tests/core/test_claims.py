@@ -9,6 +9,8 @@ Small sequence counts keep this fast; the page uses the registry's larger counts
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import math
 import random
@@ -21,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from app.core.device import configure_threads
-from app.core.lessons import FIGURES, compute_figure, evidence, figures, timing
+from app.core.lessons import FIGURES, compute_figure, evidence, figures, recall, timing
 from app.core.lessons.stats import learned_at, spread
 from app.core.models import load_model
 from app.core.store import ModelStore
@@ -170,30 +172,44 @@ def test_learned_at_needs_a_run():
 def test_delayed_recall_matches_one_sequence_at_a_time(load):
     lstm, elman = load("lstm-copy"), load("elman-copy")
     count = 20
-    got = figures.delayed_recall(lstm, elman, count, SEED)
-    task = lstm.task
+    got = recall.delayed_recall(lstm, elman, count, SEED)
+    assert lstm.task.options["split"] == elman.task.options["split"] == "train"
+    task = make_task("copy", {**lstm.task.options, "split": "held_out"})
     sequences = [task.sample(random.Random(SEED * 1000 + k)) for k in range(count)]
+    length = task.options["length"]
+    # held out of training by the hash, computed here from its definition: sha256's first byte % 8 == 0
+    assert all(hashlib.sha256("".join(s.labels[:length]).encode()).digest()[0] % 8 == 0 for s in sequences)
+    assert len({len(s) for s in sequences}) > 1  # the lags vary
 
     def accuracy(loaded, sequences) -> float:
         hits = total = 0
         for s in sequences:
             predicted = logits_of(loaded, s).argmax(-1)
-            recall = s.loss_mask > 0
-            hits += int((predicted[recall] == s.target[recall]).sum())
-            total += int(recall.sum())
+            recall_steps = s.loss_mask > 0
+            hits += int((predicted[recall_steps] == s.target[recall_steps]).sum())
+            total += int(recall_steps.sum())
         return hits / total
 
-    assert got["lstm_accuracy"] == accuracy(lstm, sequences)
-    assert got["elman_accuracy"] == accuracy(elman, sequences)
+    assert closeness(got["lstm_accuracy"], accuracy(lstm, sequences))
+    assert closeness(got["elman_accuracy"], accuracy(elman, sequences))
     states = torch.cat([elman_states(elman, s.x) for s in sequences])
     assert math.isclose(got["elman_saturated"], float((states.abs() > 0.99).double().mean()), abs_tol=2e-3)
-    assert got["distinct_inputs"] == 4**3 and got["chance"] == 0.25 and got["lag"] == 30
-    other = make_task("copy", {**task.options, "lag": 20})
+    assert got["distinct_inputs"] == 8**4 and got["chance"] == 1 / 8
+    assert (got["lag"], got["max_lag"], got["length"]) == (40, 60, 4)
+    every = ["".join(c) for c in itertools.product("abcdefgh", repeat=4)]
+    assert got["held_out_contents"] == sum(hashlib.sha256(c.encode()).digest()[0] % 8 == 0 for c in every)
+    other = make_task("copy", {**task.options, "lag": 20, "max_lag": 0})
     other_sequences = [other.sample(random.Random(SEED * 1000 + k)) for k in range(count)]
-    assert got["lstm_accuracy_other_lag"] == accuracy(lstm, other_sequences)
-    last = len(sequences[0]) - 1
-    reach = [autograd_reach(lstm, s, last, 2) for s in sequences[:16]]
+    assert closeness(got["lstm_accuracy_other_lag"], accuracy(lstm, other_sequences))
+    reach = [autograd_reach(lstm, s, len(s) - 1, length - 1) for s in sequences[:16]]
     assert closeness(got["lstm_relative_reach"]["median"], median(r / s for r, s in reach))
+
+
+def test_the_copy_pair_holds_its_claims(load):
+    """The LSTM recalls held-out contents; the Elman net, trained alike, stays near chance."""
+    got = recall.delayed_recall(load("lstm-copy"), load("elman-copy"), 64, SEED)
+    assert got["lstm_accuracy"] >= 0.9
+    assert got["elman_accuracy"] < 2 * got["chance"]
 
 
 def test_cost_counts_the_weights(load):
@@ -327,7 +343,7 @@ def test_grammar_choices_match_the_grammar(load):
 def test_fluent_by_distance_matches_one_sentence_at_a_time(load):
     model = load("lstm-fluent")
     count = 12
-    got = figures.fluent_by_distance(model, count, SEED, distances=(0, 8, 20))
+    got = recall.fluent_by_distance(model, count, SEED, distances=(0, 8, 20))
     for distance, accuracy in zip((0, 8, 20), got["accuracy"], strict=True):
         task = make_task("fluent", {"distance": distance})
         rng = random.Random(SEED * 100 + distance)
@@ -339,16 +355,36 @@ def test_fluent_by_distance_matches_one_sentence_at_a_time(load):
         assert accuracy == hits / count, distance
     good = [d for d, a in zip((0, 8, 20), got["accuracy"], strict=True) if a >= 0.9]
     assert (got["works_from"], got["works_to"]) == ((min(good), max(good)) if good else (None, None))
+    words = model.task.symbols
+    for typed in got["typed"]:  # typed sentences, one word index at a time
+        x = torch.zeros(len(typed["text"].split()), len(words))
+        for t, word in enumerate(typed["text"].split()):
+            x[t, words.index(word)] = 1.0
+        with torch.no_grad():
+            named = words[int(model.model(x.unsqueeze(0))[0][0, -1].argmax())]
+        assert named == typed["named"], typed["text"]
+    assert got["typed_right"] == sum(t["named"] == t["language"] for t in got["typed"])
+
+
+def test_lstm_fluent_names_the_language_at_every_filler_length(load):
+    got = recall.fluent_by_distance(load("lstm-fluent"), 20, SEED + 1)
+    assert got["every_length"] and min(got["accuracy"]) >= 0.9, got["accuracy"]
+    assert got["typed_right"] == got["typed_count"], [t for t in got["typed"] if t["named"] != t["language"]]
 
 
 def test_adding_by_length_matches_one_sequence_at_a_time(load):
     model = load("gru-adding")
-    got = figures.adding_by_length(model, 15, SEED, lengths=(10, 30))
-    for length, accuracy in zip((10, 30), got["accuracy"], strict=True):
-        task, rng = make_task("adding", {"length": length}), random.Random(SEED * 100 + length)
+    got = recall.adding_by_length(model, 15, SEED, lengths=(10, 60))
+    assert (got["trained_from"], got["trained_to"]) == (10, 60)
+    for k, length in enumerate((10, 60)):
+        task, rng = make_task("adding", {"length": length, "max_length": length}), random.Random(SEED * 100 + length)
         sequences = [task.sample(rng) for _ in range(15)]
-        hits = sum(abs(float(logits_of(model, s)[-1, 0]) - float(s.target[-1, 0])) < 0.04 for s in sequences)
-        assert accuracy == hits / 15
+        assert {len(s) for s in sequences} == {length}
+        errors = [float(logits_of(model, s)[-1, 0]) - float(s.target[-1, 0]) for s in sequences]
+        assert got["accuracy"][k] == sum(abs(e) < 0.04 for e in errors) / 15
+        # Hochreiter & Schmidhuber 1997: |error| < 0.04 on the target scaled to [0, 1] (the sum's range is 2)
+        assert got["solved_1997"][k] == sum(abs(e) / 2 < 0.04 for e in errors) / 15
+        assert math.isclose(got["mse"][k], sum(e * e for e in errors) / 15, rel_tol=1e-4)
 
 
 def test_spread_is_median_quartiles_and_range():

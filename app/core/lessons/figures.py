@@ -12,9 +12,8 @@ import random
 
 import torch
 
-from app.core.lessons.stats import batch_logits, learned_at, sample_where, share, spread
+from app.core.lessons.stats import learned_at, sample_where, share, spread
 from app.core.models import LoadedModel
-from app.core.tasks import make_task
 from app.core.tasks.base import collate
 from app.core.tasks.reber import generate
 from app.core.trace import trace
@@ -24,7 +23,6 @@ from app.core.trace import trace
 BRANCH_STEP = 1
 LONG_RANGE_LENGTH = 24
 LEARNED_LEVEL = 0.9  # the metric a model must hold to count as having learned its task
-SATURATED = 0.99  # a tanh unit with |h| above this passes almost no gradient (tanh' < 0.02)
 STEADY_FORGET = 0.9  # a forget gate above this at every step keeps most of c across the gap
 
 
@@ -33,7 +31,7 @@ def _inner_end(length: int) -> int:
     return length - 3
 
 
-def _gradient_reach(loaded: LoadedModel, sequence, source: int, back_to: int) -> tuple[float, float]:
+def gradient_reach(loaded: LoadedModel, sequence, source: int, back_to: int) -> tuple[float, float]:
     """(||dL_source/dh_back_to||, that divided by ||dL_source/dh_source||) for one sequence."""
     flow = trace(loaded.model, loaded.task, sequence, grad_flow=True).grad_flow
     reached, at_source = float(flow[source, back_to]), float(flow[source, source])
@@ -58,8 +56,8 @@ def gradient_to_branch(lstm: LoadedModel, elman: LoadedModel, count: int, seed: 
     strings = long_range_strings(lstm.task, count, seed)
     source = _inner_end(LONG_RANGE_LENGTH)
     gap = source - BRANCH_STEP
-    lstm_reach = [_gradient_reach(lstm, s, source, BRANCH_STEP) for s in strings]
-    elman_reach = [_gradient_reach(elman, s, source, BRANCH_STEP) for s in strings]
+    lstm_reach = [gradient_reach(lstm, s, source, BRANCH_STEP) for s in strings]
+    elman_reach = [gradient_reach(elman, s, source, BRANCH_STEP) for s in strings]
     ratios = [a[0] / b[0] if b[0] > 0 else float("inf") for a, b in zip(lstm_reach, elman_reach, strict=True)]
     elman_relative = [r for _, r in elman_reach]
     return {
@@ -118,45 +116,6 @@ def learning(lstm: LoadedModel, elman: LoadedModel, count: int, seed: int) -> di
         }
 
 
-def _copy_accuracy(loaded: LoadedModel, sequences) -> float:
-    return loaded.task.metric(batch_logits(loaded.model, sequences), collate(sequences))
-
-
-def delayed_recall(lstm: LoadedModel, elman: LoadedModel, count: int, seed: int, other_lag: int = 20) -> dict:
-    """The copy pair on `count` random sequences: recall accuracy, chance, how many different inputs
-    the task has, the Elman net's saturated units, its best logged accuracy, the LSTM at another lag,
-    and how much of the last recall step's error reaches the step that read its symbol."""
-    task = lstm.task
-    options = dict(task.options)
-    sequences = [task.sample(random.Random(seed * 1000 + k)) for k in range(count)]
-    with torch.no_grad():
-        elman_h = torch.cat([elman.model.architecture.step_forward(elman.model.rnn, s.x).h for s in sequences])
-    other = make_task(task.id, {**options, "lag": other_lag})
-    other_sequences = [other.sample(random.Random(seed * 1000 + k)) for k in range(count)]
-    last = len(sequences[0]) - 1
-    recalled = options["length"] - 1  # the last recall step says the last content symbol
-    reach = 16 if count > 16 else count  # a trace per sequence: a smaller sample suffices for a median
-    best = max(elman.metadata.history, key=lambda point: point.metric or 0.0)
-    return {
-        "sequences": count,
-        "lag": options["lag"],
-        "length": options["length"],
-        "steps_trained": {"lstm": lstm.metadata.total_steps, "elman": elman.metadata.total_steps},
-        "distinct_inputs": options["n_symbols"] ** options["length"],
-        "chance": 1 / options["n_symbols"],
-        "lstm_accuracy": _copy_accuracy(lstm, sequences),
-        "elman_accuracy": _copy_accuracy(elman, sequences),
-        "elman_saturated": float((elman_h.abs() > SATURATED).float().mean()),
-        "saturation_level": SATURATED,
-        "elman_best_logged": {"metric": best.metric, "step": best.step},
-        "other_lag": other_lag,
-        "lstm_accuracy_other_lag": _copy_accuracy(lstm, other_sequences),
-        "lstm_relative_reach": spread([_gradient_reach(lstm, s, last, recalled)[1] for s in sequences[:reach]]),
-        "elman_relative_reach": spread([_gradient_reach(elman, s, last, recalled)[1] for s in sequences[:reach]]),
-        "reach_sequences": reach,
-    }
-
-
 def _weights(loaded: LoadedModel) -> dict:
     """Parameter counts: all, and the recurrent core's weight matrices (its multiply-adds per step)."""
     core = sum(p.numel() for name, p in loaded.model.rnn.named_parameters() if "weight" in name)
@@ -187,50 +146,4 @@ def grammar_choices(model: LoadedModel, count: int, seed: int) -> dict:
         "sequences": count,
         "two_legal_share": share(n == 2 for n in counted),
         "accuracy": model.task.metric(logits, batch),
-    }
-
-
-def fluent_by_distance(model: LoadedModel, count: int, seed: int, distances=range(0, 31)) -> dict:
-    """The language accuracy of the fluent model by filler distance, `count` sentences each, and the
-    distances where it reaches LEARNED_LEVEL."""
-    accuracy = []
-    for distance in distances:
-        task = make_task(model.task.id, {**model.task.options, "distance": distance})
-        rng = random.Random(seed * 100 + distance)
-        batch = collate([task.sample(rng) for _ in range(count)])
-        with torch.no_grad():
-            logits, _ = model.model(batch.x)
-        accuracy.append(task.metric(logits, batch))
-    distances = list(distances)
-    good = [d for d, a in zip(distances, accuracy, strict=True) if a >= LEARNED_LEVEL]
-    bad = [a for a in accuracy if a < LEARNED_LEVEL]
-    return {
-        "sequences": count,
-        "trained_distance": model.task.options["distance"],
-        "distances": distances,
-        "shortest": distances[0],
-        "longest": distances[-1],
-        "accuracy": accuracy,
-        "level": LEARNED_LEVEL,
-        "works_from": min(good) if good else None,
-        "works_to": max(good) if good else None,
-        "elsewhere": spread(bad) if bad else None,
-    }
-
-
-def adding_by_length(model: LoadedModel, count: int, seed: int, lengths=(10, 20, 30, 40, 50, 60)) -> dict:
-    """The adding model's share of sums within the task's tolerance, by sequence length."""
-    accuracy = []
-    for length in lengths:
-        task = make_task(model.task.id, {**model.task.options, "length": length})
-        rng = random.Random(seed * 100 + length)
-        batch = collate([task.sample(rng) for _ in range(count)])
-        with torch.no_grad():
-            logits, _ = model.model(batch.x)
-        accuracy.append(task.metric(logits, batch))
-    return {
-        "sequences": count,
-        "trained_length": model.task.options["length"],
-        "lengths": list(lengths),
-        "accuracy": accuracy,
     }

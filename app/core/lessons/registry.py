@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.core.lessons import evidence, figures, timing
+from app.core.lessons import evidence, figures, recall, timing
 from app.core.models import LoadedModel
 
 FIGURE_SEED = 0  # one fixed seed: the page and the tests see the same figures
@@ -70,9 +70,10 @@ def _specs() -> dict[str, FigureSpec]:
             "delayed_recall",
             ("lstm-copy", "elman-copy"),
             200,
-            "The copy pair: recall accuracy, chance, the Elman net's saturation and best logged accuracy, "
-            "the LSTM at another lag, and the share of the last recall error reaching its symbol.",
-            figures.delayed_recall,
+            "The copy pair on contents held out of their training, over the trained lags: recall accuracy, "
+            "chance, each net's saturation, the Elman net's best logged accuracy, the LSTM at a lag outside "
+            "its range, and the share of the last recall error reaching its symbol.",
+            recall.delayed_recall,
         ),
         FigureSpec(
             "cost",
@@ -111,15 +112,16 @@ def _specs() -> dict[str, FigureSpec]:
             "fluent_by_distance",
             ("lstm-fluent",),
             100,
-            "The fluent model's language accuracy by filler distance, 0 to 30 words.",
-            figures.fluent_by_distance,
+            "The fluent model's language accuracy by filler distance, 0 to 30 words, and on typed sentences.",
+            recall.fluent_by_distance,
         ),
         FigureSpec(
             "adding_by_length",
             ("gru-adding",),
             200,
-            "The adding model's share of sums within 0.04, by sequence length.",
-            figures.adding_by_length,
+            "The adding model by sequence length: the share of sums within 0.04 (the modern form), the share "
+            "Hochreiter & Schmidhuber's 1997 criterion counts as solved, and the mean squared error.",
+            recall.adding_by_length,
         ),
     )
     return {spec.name: spec for spec in specs}

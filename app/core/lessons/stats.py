@@ -9,10 +9,6 @@ from __future__ import annotations
 
 from statistics import quantiles
 
-import torch
-
-from app.core.tasks.base import Sequence
-
 # Draws allowed per wanted sequence when sampling under a condition (a length, a gap)
 # before giving up: the conditions used here are met by a few percent of draws at least.
 MAX_DRAWS_PER_SEQUENCE = 2000
@@ -46,15 +42,6 @@ def sample_where(draw, count: int, keep) -> list:
             if len(found) == count:
                 return found
     raise ValueError(f"fewer than {count} of {count * MAX_DRAWS_PER_SEQUENCE} draws meet the condition")
-
-
-def batch_logits(model, sequences: list[Sequence]) -> torch.Tensor:
-    """The model's logits (B, T, O) for sequences of one length, run as one batch."""
-    x = torch.stack([s.x for s in sequences])
-    param = next(model.parameters())
-    with torch.no_grad():
-        logits, _ = model(x.to(device=param.device, dtype=param.dtype))
-    return logits.float().cpu()
 
 
 def learned_at(history: list, level: float, run: int = 5) -> int | None:

@@ -1,0 +1,173 @@
+"""The memory demos' figures: delayed recall on held-out contents, the fluent model by filler
+length and on typed sentences, the adding model by sequence length in the modern and 1997 forms.
+
+Like figures.py, every function takes LoadedModel(s), a sequence count and a seed and returns
+plain data over many seeded sequences; the same models and seed always give the same figure.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import torch
+
+from app.core.heldout import SATURATED, held_out_task, hidden_saturation
+from app.core.lessons.figures import LEARNED_LEVEL, gradient_reach
+from app.core.lessons.stats import spread
+from app.core.models import LoadedModel
+from app.core.tasks import make_task
+from app.core.tasks.base import collate
+from app.core.tasks.copy import LISTED_SPACE, is_held_out
+
+REACH_SEQUENCES = 16  # a trace per sequence: a smaller sample suffices for a median
+# Sentences as a person might type them with the fluent task's words, none in the generator's own
+# form: other openings, fillers in new orders or none, a city before the country.
+TYPED_SENTENCES = (
+    ("i grew up in japan . i speak fluent", "japanese"),
+    ("i was born in greece . i live in london now . i speak fluent", "greek"),
+    ("my family comes from poland . i like long walks . it rains often . i speak fluent", "polish"),
+    ("i work in dublin now , but i grew up in mexico . i speak fluent", "spanish"),
+    ("i was born in russia . the food is good . i speak fluent", "russian"),
+    ("i grew up in sweden before i moved to chicago . life is good . i speak fluent", "swedish"),
+    ("brazil is where i grew up . i speak fluent", "portuguese"),
+    (
+        "i was born in turkey , but i moved to sydney . my sister plays the piano . i read a lot . "
+        "we have a small garden . i speak fluent",
+        "turkish",
+    ),
+)
+
+
+def _accuracy(loaded: LoadedModel, sequences) -> float:
+    return loaded.task.metric(_logits(loaded, sequences), collate(sequences))
+
+
+def _logits(loaded: LoadedModel, sequences) -> torch.Tensor:
+    batch = collate(sequences)  # padded at the end: fine for the masked steps the metrics count
+    param = next(loaded.model.parameters())
+    with torch.no_grad():
+        logits, _ = loaded.model(batch.x.to(device=param.device, dtype=param.dtype))
+    return logits.float().cpu()
+
+
+def _recall_reach(loaded: LoadedModel, sequence) -> float:
+    """The share of the last recall step's error that reaches the step that read its symbol."""
+    length = sum(1 for label in sequence.target_labels if label)  # the recall steps, as many as contents
+    return gradient_reach(loaded, sequence, len(sequence) - 1, length - 1)[1]
+
+
+def delayed_recall(lstm: LoadedModel, elman: LoadedModel, count: int, seed: int, other_lag: int = 20) -> dict:
+    """The copy pair on `count` held-out sequences (contents neither net trained on, lags over the
+    trained range): recall accuracy, chance, the contents held out, each net's saturated hidden values,
+    the Elman net's best logged accuracy, the LSTM at a lag outside its range, and how much of the last
+    recall step's error reaches the step that read its symbol."""
+    task = held_out_task(lstm.task)
+    options = dict(task.options)
+    sequences = [task.sample(random.Random(seed * 1000 + k)) for k in range(count)]
+    other = make_task(task.id, {**options, "lag": other_lag, "max_lag": 0})
+    other_sequences = [other.sample(random.Random(seed * 1000 + k)) for k in range(count)]
+    contents = len(task.content) ** options["length"]
+    # how many contents training never drew, counted where listing them is cheap
+    listed = itertools.product(task.content, repeat=options["length"]) if contents <= LISTED_SPACE else None
+    held = None if listed is None else sum(is_held_out("".join(c)) for c in listed)
+    best = max(elman.metadata.history, key=lambda point: point.metric or 0.0)
+    reach = min(count, REACH_SEQUENCES)
+    return {
+        "sequences": count,
+        "split": options["split"],
+        "lag": options["lag"],
+        "max_lag": options["max_lag"] or options["lag"],
+        "length": options["length"],
+        "n_symbols": options["n_symbols"],
+        "steps_trained": {"lstm": lstm.metadata.total_steps, "elman": elman.metadata.total_steps},
+        "distinct_inputs": contents,
+        "held_out_contents": held,
+        "chance": 1 / options["n_symbols"],
+        "lstm_accuracy": _accuracy(lstm, sequences),
+        "elman_accuracy": _accuracy(elman, sequences),
+        "elman_saturated": hidden_saturation(elman, sequences),
+        "lstm_saturated": hidden_saturation(lstm, sequences),
+        "saturation_level": SATURATED,
+        "elman_best_logged": {"metric": best.metric, "step": best.step},
+        "other_lag": other_lag,
+        "lstm_accuracy_other_lag": _accuracy(lstm, other_sequences),
+        "lstm_relative_reach": spread([_recall_reach(lstm, s) for s in sequences[:reach]]),
+        "elman_relative_reach": spread([_recall_reach(elman, s) for s in sequences[:reach]]),
+        "reach_sequences": reach,
+    }
+
+
+def typed_sentences(model: LoadedModel) -> list[dict]:
+    """The fluent model on TYPED_SENTENCES: the word it puts after 'fluent' against the language."""
+    results = []
+    for prefix, language in TYPED_SENTENCES:
+        sequence = model.task.encode(f"{prefix} {language}")
+        cue = len(sequence) - 2  # the step reading "fluent" predicts the last word
+        predicted = int(_logits(model, [sequence])[0, cue].argmax())
+        results.append({"text": prefix, "language": language, "named": model.task.symbols[predicted]})
+    return results
+
+
+def fluent_by_distance(model: LoadedModel, count: int, seed: int, distances=range(0, 31)) -> dict:
+    """The language accuracy of the fluent model by filler distance (`count` sentences each, each
+    distance fixed), where it reaches LEARNED_LEVEL, its lowest, and the typed sentences it gets right."""
+    accuracy = []
+    for distance in distances:
+        task = make_task(model.task.id, {**model.task.options, "distance": distance, "max_distance": 0})
+        rng = random.Random(seed * 100 + distance)
+        accuracy.append(_fluent_accuracy(model, task, rng, count))
+    distances = list(distances)
+    good = [d for d, a in zip(distances, accuracy, strict=True) if a >= LEARNED_LEVEL]
+    lowest = min(range(len(accuracy)), key=accuracy.__getitem__)
+    typed = typed_sentences(model)
+    options = model.task.options
+    return {
+        "sequences": count,
+        "trained_from": options["distance"],
+        "trained_to": options["max_distance"] or options["distance"],
+        "distances": distances,
+        "shortest": distances[0],
+        "longest": distances[-1],
+        "accuracy": accuracy,
+        "level": LEARNED_LEVEL,
+        "works_from": min(good) if good else None,
+        "works_to": max(good) if good else None,
+        "every_length": len(good) == len(distances),
+        "lowest": {"accuracy": accuracy[lowest], "distance": distances[lowest]},
+        "typed": typed,
+        "typed_right": sum(t["named"] == t["language"] for t in typed),
+        "typed_count": len(typed),
+    }
+
+
+def _fluent_accuracy(model: LoadedModel, task, rng: random.Random, count: int) -> float:
+    sequences = [task.sample(rng) for _ in range(count)]
+    return task.metric(_logits(model, sequences), collate(sequences))
+
+
+def adding_by_length(model: LoadedModel, count: int, seed: int, lengths=(10, 20, 30, 40, 50, 60)) -> dict:
+    """The adding model by sequence length (each fixed): the share of sums within 0.04 (the modern
+    form's target, the sum), the share the 1997 criterion counts as solved, and the mean squared error."""
+    within, solved, mse = [], [], []
+    for length in lengths:
+        task = make_task(model.task.id, {**model.task.options, "length": length, "max_length": length})
+        rng = random.Random(seed * 100 + length)
+        sequences = [task.sample(rng) for _ in range(count)]
+        logits, batch = _logits(model, sequences), collate(sequences)
+        within.append(task.metric(logits, batch))
+        solved.append(task.solved_1997(logits, batch))
+        mse.append(task.mean_squared_error(logits, batch))
+    options = model.task.options
+    return {
+        "sequences": count,
+        "trained_from": options["length"],
+        "trained_to": model.task.longest,
+        "lengths": list(lengths),
+        "accuracy": within,
+        "solved_1997": solved,
+        "mse": mse,
+        "worst": min(within),
+        "worst_1997": min(solved),
+        "mse_baseline": 1 / 6,  # always answering the mean sum, 1.0
+    }
