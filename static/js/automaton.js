@@ -23,6 +23,7 @@ import { GraphView } from './views/graph.js';
 import { PanelFrame } from './views/widgets.js';
 
 const HELD_OUT = 300; // fresh strings the agreement is measured on
+const SHRINK_BESIDE = 1.2; // a graph that would shrink more than this beside the other is stacked
 const LARGE_GRAPH = 12; // states beyond which the two graphs are stacked instead of side by side
 const K_CHOICES = [null, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 16, 24, 32]; // null: the engine searches
 
@@ -136,10 +137,18 @@ export class AutomatonView {
       lit, selected: links.selected === null ? null : String(links.selected),
       ariaLabel: `the extracted automaton: ${d.states.length} states`,
     });
-    // a large machine or grammar (embedded Reber: 20 states) gets the panel's whole width, one above the other
-    this.graphs.classList.toggle('stacked', Math.max(d.states.length, d.grammar?.states.length ?? 0) > LARGE_GRAPH);
     this.grammarBox.hidden = !d.grammar;
     if (d.grammar) this.grammarGraph.update({ ...grammarGraph(d.grammar), lit: litAt(walkGrammar(d.grammar, symbols), step) });
+    // a large machine or grammar (embedded Reber: 20 states), or one that would shrink much in half the
+    // panel, gets the panel's whole width: the two one above the other
+    const half = (this.graphs.clientWidth - 18) / 2;
+    const wide = [this.machine, d.grammar ? this.grammarGraph : null].some((g) => g && g.naturalWidth > half * SHRINK_BESIDE);
+    const stacked = wide || Math.max(d.states.length, d.grammar?.states.length ?? 0) > LARGE_GRAPH;
+    if (stacked !== this.graphs.classList.contains('stacked')) {
+      this.graphs.classList.toggle('stacked', stacked);
+      this.machine.fit();
+      this.grammarGraph.fit();
+    }
     this.paintStrip(symbols, textStates, t);
   }
 

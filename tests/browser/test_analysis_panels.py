@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.browser.helpers import ROOT, open_page
+from tests.browser.helpers import ROOT, copy_to_docs, open_page, update_docs
 
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 STATES = "section.panel[data-panel=statespace]"
@@ -127,3 +127,16 @@ def test_a_task_without_symbol_outputs_says_why_there_is_no_automaton(page, serv
     status.wait_for()
     assert status.text_content().startswith("No automaton: ")
     assert len(status.text_content()) > len("No automaton: ") + 10
+
+
+@pytest.mark.skipif(not update_docs(), reason="refreshes docs figures: UNROLLED_UPDATE_DOCS=1 (make screenshot)")
+@pytest.mark.parametrize("model", ["elman-reber", "lstm-embedded-reber"])
+def test_docs_figure_of_the_automaton_beside_the_grammar(page, server_url, model):
+    """docs/automaton-MODEL.png for docs/analysis.md: the machine extracted from the model, its
+    grammar, the probe's steps, at the probe's 4th step."""
+    page.set_viewport_size({"width": 1280, "height": 1600})  # the whole panel in view, no header over it
+    open_page(page, server_url, f"?model={model}&panels=automaton&t=4")
+    page.click(f"{AUTOMATON} [data-action=extract-automaton]")
+    page.wait_for_selector(f"{AUTOMATON} .automaton-machine .graph-svg[data-drawn]", timeout=120_000)
+    shot(page, AUTOMATON, f"automaton-{model}")
+    copy_to_docs(SCREENSHOTS / f"automaton-{model}.png", f"automaton-{model}.png")

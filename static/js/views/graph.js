@@ -119,7 +119,17 @@ export class GraphView {
   update(props) {
     const shape = JSON.stringify([props.nodes.map((n) => n.id), props.edges, props.start, props.end]);
     if (shape !== this.shape) this.draw(props, shape);
+    this.fit();
     this.paint(props);
+  }
+
+  /** Shrunk to its box unless that would make its labels unreadable: then it scrolls in the box. */
+  fit() {
+    const room = this.root.node().clientWidth || this.naturalWidth;
+    const scroll = this.naturalWidth > MAX_SHRINK * room;
+    if (scroll === this.scrolls) return;
+    this.scrolls = scroll;
+    this.svg.style('max-width', scroll ? 'none' : null).style('margin', scroll ? '0' : null);
   }
 
   draw({ nodes, edges, start, end = [], ariaLabel }, shape) {
@@ -137,9 +147,7 @@ export class GraphView {
     this.bounds = { top: top + 8, bottom: top + height - 8, right: width - 8 };
     this.svg.attr('viewBox', `0 ${top} ${width} ${height}`).attr('width', width).attr('height', height)
       .attr('aria-label', ariaLabel ?? 'a directed graph of states');
-    // shrunk to its box unless that would make its labels unreadable: then it scrolls in the box
-    const room = this.root.node().clientWidth || width;
-    this.svg.style('max-width', width > MAX_SHRINK * room ? 'none' : null).style('margin', width > room ? '0' : null);
+    this.naturalWidth = width;
     this.layer.selectAll('*').remove();
     const edgeLayer = this.layer.append('g').attr('class', 'graph-edges');
     const head = (suffix = '') => `url(#${this.id}-head${suffix})`;
