@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api.schemas.catalog import GrammarOut
 from app.api.schemas.traces import MAX_INPUT_CHARS
 from app.core.analysis.automaton import K_MAX, K_MIN
 from app.core.analysis.holds import MAX_HELD_OUT
@@ -113,25 +114,11 @@ class ExtractedState(BaseModel):
     clusters: list[int] = Field(description="The k-means clusters merged into it (none for the start).")
 
 
-class Transition(BaseModel):
+class AutomatonTransition(BaseModel):
     from_: int = Field(alias="from")
     to: int
     symbol: str
     count: int = Field(description="Points that voted for it.")
-
-
-class GrammarTransition(BaseModel):
-    from_: str = Field(alias="from")
-    to: str
-    symbol: str
-
-
-class GrammarOut(BaseModel):
-    name: str
-    states: list[str]
-    start: str
-    end: list[str] = Field(description="States with no way out.")
-    transitions: list[GrammarTransition]
 
 
 class KTried(BaseModel):
@@ -149,7 +136,7 @@ class AutomatonOut(BaseModel):
     k_search: list[KTried]
     states: list[ExtractedState]
     start: int
-    transitions: list[Transition]
+    transitions: list[AutomatonTransition]
     agreement: float | None = Field(
         description="The share of steps of fresh strings where its predicted next symbols equal the grammar's legal "
         "ones; null without a grammar."
@@ -159,7 +146,7 @@ class AutomatonOut(BaseModel):
         description="The share of held-out steps where its predicted next symbols equal the network's own."
     )
     held_out_steps: int = Field(description="The held-out steps agreement and fidelity count.")
-    grammar: GrammarOut | None
+    grammar: GrammarOut | None = Field(description="The task's grammar as GET /tasks gives it; null without one.")
     point_state: list[int] = Field(description="The state of each point, in /analysis/states' order (same body).")
     text_states: list[int] | None = Field(
         description="The state of each step of `text` (its states' nearest cluster); null without a text."
