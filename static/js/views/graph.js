@@ -22,6 +22,7 @@ const CHAR_W = 8.5; // width of one label character at 14 px
 const MARGIN = 34; // room around the layout for the start arrow and an exit
 const EXIT_LEN = 58; // the dashed arrow of a symbol leaving the graph
 const MAX_SHRINK = 1.6; // a graph this many times wider than its box scrolls instead of shrinking
+const LOOP_ROOM = 30; // px above and below a state with a self-loop, kept free by the layout
 const MAX_LABEL = 12; // characters of an edge label; longer lists are cut to "first +n"
 let graphIds = 0; // marker ids must be unique in the document
 
@@ -48,13 +49,14 @@ function edgeLabel(symbols) {
 }
 
 /** dagre's layout of nodes [{id, label}] and merged edges; returns {nodes: Map id -> {x, y}, edges: Map key -> {points, x, y}, width, height}. */
-function layout(nodes, edges, { rankdir = 'LR', ranksep = 46, nodesep = 22 } = {}) {
+function layout(nodes, edges, { rankdir = 'LR', ranksep = 46, nodesep = 22 } = {}, looping = new Set()) {
   const g = new dagre.graphlib.Graph({ multigraph: false });
   g.setGraph({ rankdir, ranksep, nodesep, edgesep: 12, marginx: MARGIN, marginy: MARGIN / 2 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const node of nodes) {
     const r = radius(node.label ?? node.id);
-    g.setNode(node.id, { width: r * 2, height: r * 2 });
+    // a state with a self-loop asks for room above and below it, where its loop will go
+    g.setNode(node.id, { width: r * 2, height: r * 2 + (looping.has(node.id) ? 2 * LOOP_ROOM : 0) });
   }
   for (const edge of edges) {
     const text = edgeLabel(edge.symbols);
@@ -62,9 +64,26 @@ function layout(nodes, edges, { rankdir = 'LR', ranksep = 46, nodesep = 22 } = {
   }
   dagre.layout(g);
   const placed = new Map(nodes.map((node) => [node.id, g.node(node.id)]));
-  const routed = new Map(edges.map((edge) => [edge.key, g.edge(edge.from, edge.to)]));
+  const routed = new Map(edges.map((edge) => {
+    const route = g.edge(edge.from, edge.to);
+    return [edge.key, { ...route, points: toRims(route.points, placed.get(edge.from), placed.get(edge.to)) }];
+  }));
   const { width, height } = g.graph();
   return { nodes: placed, edges: routed, width, height };
+}
+
+/** dagre ends an edge on its state's box; move both ends onto the round state's rim instead. */
+function toRims(points, from, to) {
+  if (points.length < 2) return points;
+  const rim = (centre, toward) => {
+    const r = centre.width / 2;
+    const length = Math.hypot(toward.x - centre.x, toward.y - centre.y) || 1;
+    return { x: centre.x + ((toward.x - centre.x) * r) / length, y: centre.y + ((toward.y - centre.y) * r) / length };
+  };
+  const inner = points.slice(1, -1);
+  const first = inner[0] ?? points[points.length - 1];
+  const last = inner[inner.length - 1] ?? points[0];
+  return [rim(from, first), ...inner, rim(to, last)];
 }
 
 /** A self-loop's path and label place: above its state, or below where that is further from the
@@ -137,7 +156,8 @@ export class GraphView {
     const d3 = window.d3;
     const merged = mergeEdges(edges);
     // dagre's own self-loops come out detached from their state: they are drawn here, above or below
-    const placed = layout(nodes, merged.filter((e) => e.from !== e.to), this.options);
+    const looping = new Set(merged.filter((e) => e.from === e.to).map((e) => e.from));
+    const placed = layout(nodes, merged.filter((e) => e.from !== e.to), this.options, looping);
     this.placed = placed;
     const loops = loopPlaces(merged.filter((e) => e.from === e.to), placed);
     const top = Math.min(0, ...[...loops.values()].map((loop) => loop.label.y - LABEL_H));
