@@ -163,6 +163,7 @@ export class AutomatonView {
 
   reset() {
     this.unlisten();
+    links.set({ automaton: null, selected: null }); // the panel closed: the cloud drops its machine
     this.machine.reset();
     this.grammarGraph.reset();
     this.frame.remove();

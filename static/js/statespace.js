@@ -99,7 +99,13 @@ export class StateSpaceView {
     const previous = this.props;
     this.props = props;
     this.stateLabel.hidden = !props.hasCell;
-    if (props.name !== previous.name) { this.data = null; this.requested = null; this.plot.hidden = true; this.legend.replaceChildren(); }
+    if (props.name !== previous.name) {
+      this.data = null;
+      this.requested = null;
+      this.plot.hidden = true;
+      this.legend.replaceChildren();
+      if (links.automaton && links.automaton.model !== props.name) links.set({ automaton: null, selected: null }); // another model's
+    }
     // once collected, a new input is traced into the same projection
     if (this.data && (props.text !== previous.text || props.name !== previous.name)) this.fetch(false);
     else if (this.data && (this.plot.parentElement?.clientWidth ?? 0) !== this.drawnWidth) this.draw(); // the page was resized

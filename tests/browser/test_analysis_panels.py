@@ -49,6 +49,8 @@ def test_state_space_collects_on_demand_and_follows_the_step(page, server_url, e
     page.click(f"{STATES} [data-action=collect-states]")
     page.wait_for_selector(f"{STATES} .statespace-current")
     states = engine["states"]
+    grammar = next(t["grammar"] for t in httpx.get(f"{server_url}/api/tasks").json() if t["id"] == "reber")
+    assert set(states["grammar_state"]) <= set(grammar["states"])  # the names the page colours by
     v1, v2 = states["explained_variance"]
     status = page.text_content(f"{STATES} [data-role=states-status]")
     assert f"{states['points']:,} states" in status and f"PC1 {100 * v1:.1f} %" in status
