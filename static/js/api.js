@@ -92,7 +92,8 @@ export const api = {
   deleteModel: (name) => request('DELETE', `/models/${enc(name)}`),
   weights: (name) => request('GET', `/models/${enc(name)}/weights`),
   /** Trace a person's text input (the task encodes it and supplies the targets). */
-  trace: (name, input) => request('POST', `/models/${enc(name)}/trace?shuffle=true`, { input }, MSGPACK),
+  trace: (name, input, interventions = null) => request('POST', `/models/${enc(name)}/trace?shuffle=true`,
+    interventions?.length ? { input, interventions } : { input }, MSGPACK),
   train: (name, config) => request('POST', `/models/${enc(name)}/train`, config),
   jobs: () => request('GET', '/jobs'),
   job: (id) => request('GET', `/jobs/${enc(id)}`),
@@ -109,6 +110,11 @@ export const api = {
   /** What the network learned (docs/api.md, Analysis): its states projected by PCA, and the automaton extracted from them. */
   analysisStates: (name, body) => request('POST', `/models/${enc(name)}/analysis/states`, body),
   analysisAutomaton: (name, body) => request('POST', `/models/${enc(name)}/analysis/automaton`, body),
+  /** One unit's profile over sampled sequences, and the units on in a marked range of a text (LSTMVis). */
+  analysisUnit: (name, body) => request('POST', `/models/${enc(name)}/analysis/units`, body),
+  analysisSelect: (name, body) => request('POST', `/models/${enc(name)}/analysis/units/select`, body),
+  /** The model writes: samples from a prefix, grammar acceptance, completions (docs/api.md, Sampling). */
+  generate: (name, body) => request('POST', `/models/${enc(name)}/generate`, body),
   /** Copy a model under a new name (a demo, read-only in classroom mode, becomes one's own to train). */
   copyModel: async (name, newName) => {
     const response = await fetch(`/api${inWorkspace(`/models/${enc(name)}/checkpoint`)}`).catch(() => null);

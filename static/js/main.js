@@ -11,6 +11,7 @@
 import { ApiError, api } from './api.js';
 import { Catalog } from './catalog.js';
 import { CellView } from './cell.js';
+import { ClampMarks, clamps, interventionsOf } from './clamp.js';
 import { ClassroomView } from './classroom.js';
 import { CompareView } from './compare.js';
 import { Controls } from './controls.js';
@@ -24,6 +25,7 @@ import { State } from './state.js';
 import { TourView, chapterState, CHAPTERS } from './tour.js';
 import { TraceModel } from './tracemodel.js';
 import { TrainingView } from './training.js';
+import { picked } from './unitpick.js';
 
 const DEFAULT_MODELS = ['elman-reber', 'lstm-embedded-reber', 'elman-embedded-reber']; // first one present opens
 const WEIGHTS_REFRESH_MS = 1000; // while training, the weights panel refetches at most this often
@@ -120,6 +122,7 @@ function makeViews() {
       onClose: (id) => state.set({ panels: state.get('panels').filter((p) => p !== id) }),
       onSelectStep: (step) => state.set({ step }),
       onInput: (text, step = 0) => state.set({ input: text, step }),
+      onSelectCell: (cell) => picked.set(cell), // a heatmap cell: the unit inspector and the clamp form take it
     }),
     training: new TrainingView($('drawer'), {
       catalog,
@@ -142,6 +145,9 @@ function makeViews() {
     onShow: (experiment) => state.set({ experiment }),
     onOpenModel: (name) => state.set({ view: null, model: name, input: null, step: 0, compare: [] }),
   });
+  views.clampMarks = new ClampMarks(views.network, { onPick: (cell) => picked.set(cell) });
+  // a clamp added or removed: trace the model on screen again, with the clamps (clamp.js)
+  clamps.listen(() => load(views).then(() => render(views, new Set(['trace']))));
   views.controls.onTour = () => state.set(chapterState(state.get('tour') ?? 0));
   // Esc leaves the tour (as its "Explore freely" does), unless a menu or field took the key first
   document.addEventListener('keydown', (event) => {
@@ -169,7 +175,9 @@ async function load(views) {
     return banner(`Cannot open ${name}: ${error.detail ?? error}`);
   }
   const input = state.get('input') ?? detail.task.probe_text;
-  const traced = await Promise.all([traceOf(name, input), ...state.get('compare').map((other) => compareEntry(other, input))]);
+  clamps.forget(name);
+  const interventions = interventionsOf(clamps.items, detail.config.hidden_size);
+  const traced = await Promise.all([tracedWithClamps(name, input, interventions), ...state.get('compare').map((other) => compareEntry(other, input))]);
   if (token !== loads) return;
   const [result, ...others] = traced;
   compared = others;
@@ -198,11 +206,21 @@ function ensureWeights(views, force = false) {
   }).catch(() => {}).finally(() => { if (main.weightsPending === name) main.weightsPending = null; });
 }
 
-async function traceOf(name, input) {
+/** The main trace, with the clamps when there are any; clamps the server refuses are said in the
+ * Interventions panel and the input is traced without them. */
+async function tracedWithClamps(name, input, interventions) {
+  if (!interventions.length) return traceOf(name, input);
+  const clamped = await traceOf(name, input, interventions, false);
+  if (!clamped.error) return clamped;
+  clamps.error = clamped.error;
+  return traceOf(name, input);
+}
+
+async function traceOf(name, input, interventions = null, loud = true) {
   try {
-    return { model: new TraceModel(await api.trace(name, input)) };
+    return { model: new TraceModel(await api.trace(name, input, interventions)) };
   } catch (error) {
-    if (error instanceof ApiError && error.status === 422) return { error: error.detail };
+    if (error instanceof ApiError && (error.status === 422 || !loud)) return { error: error.detail };
     banner(`Tracing ${name} failed: ${error.detail ?? error}`);
     return { error: error.detail ?? String(error) };
   }
@@ -260,6 +278,7 @@ function render(views, changed) {
   const ctx = { model, arch, step, mode: s.mode, source: s.source, colW, weights, panels: s.panels,
     name: main.name, detail: main.detail, input: main.input, typed: s.input ?? main.detail?.task.probe_text ?? null };
   views.network.update(ctx);
+  views.clampMarks.update(ctx);
   views.folded.update(ctx);
   views.cell.update({ ...ctx, open: s.cell });
   views.playback.update({ model, step, mode: s.mode, speed: s.speed, source: s.source });

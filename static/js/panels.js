@@ -10,6 +10,7 @@
 import { GATE_WORDS, gateTitle } from './catalog.js';
 import { el, setMath } from './lib/dom.js';
 import { lossEquation } from './tracemodel.js';
+import { targetOfLabel } from './unitpick.js';
 
 /** Every panel: id, title, one-line caption, equation(ctx), view module and class, props(ctx). */
 export const PANELS = [
@@ -81,6 +82,24 @@ export const PANELS = [
     equation: () => 'state = nearest cluster of h_t;  edge s → s\u2032 on x: where most steps of s reading x go',
     props: ({ model, step, name, input }) => ({ name, text: input, symbols: model.trace.labels, step }),
   },
+  {
+    id: 'units', title: 'Unit inspector', view: ['./unitinspector', 'UnitInspectorView'],
+    caption: 'One unit of h_t, c_t or a gate over many sampled sequences: its mean by symbol, grammar state and step, where it peaks, the units like it; or mark steps of the input to find the units on there and off elsewhere.',
+    equation: () => 'mean over every step where the symbol (state, step) is x;  similar: correlation over the same steps',
+    props: ({ model, step, name, input, detail }) => ({ name, text: input, trace: model.trace, step, hidden: model.H, grammar: Boolean(detail?.task.grammar) }),
+  },
+  {
+    id: 'interventions', title: 'Interventions', view: ['./clamp', 'ClampView'],
+    caption: 'Clamp a unit (or every unit) of h_t, c_t or a gate to a value, at one step or all: the network above runs clamped, and what changed is marked.',
+    equation: () => 'h_t[j] := v (or c_t[j], or a gate\u2019s g_t[j]) in the forward pass; the gradient does not flow through a clamped value',
+    props: ({ model, step }) => ({ trace: model.trace, step, hidden: model.H }),
+  },
+  {
+    id: 'generate', title: 'Generate', view: ['./generate', 'GenerateView'],
+    caption: 'Let the network write: each next symbol drawn from its own output, at a temperature; the first sample is traced.',
+    equation: () => 'x_{t+1} ~ p_k ∝ exp(score_k / temperature)',
+    props: ({ name, detail, typed }) => ({ name, task: detail?.task ?? null, typed }),
+  },
 ];
 
 const fadeOf = (mode) => (mode === 'backward' ? 'before' : 'after'); // dim the steps the pass has not reached
@@ -103,12 +122,14 @@ function loadView([module, name]) {
 
 /** The panel grid: opens, closes and feeds the panels named in state.panels. */
 export class PanelHost {
-  constructor(container, { onClose, onSelectStep, onInput }) {
+  constructor(container, { onClose, onSelectStep, onInput, onSelectCell }) {
     this.grid = el('div', { class: 'panel-grid' });
     container.append(this.grid);
     this.onClose = onClose;
     this.onSelectStep = onSelectStep;
     this.onInput = onInput; // (text, step): a view may load a sequence into the input box (the state space's points)
+    // a heatmap cell clicked: {target, unit, step} for the unit inspector and the clamp form
+    this.onSelectCell = (row, col, valueLabel) => { const target = targetOfLabel(valueLabel); if (target) onSelectCell?.({ target, unit: row, step: col }); };
     this.open = new Map(); // id -> {section, body, views: [], caption, equation}
     this.context = null;
   }
@@ -171,7 +192,8 @@ export class PanelHost {
       const holder = el('div', { class: 'panel-view' });
       panel.body.append(holder);
       // a single view leaves its header to the panel; the gate views keep theirs to name each gate
-      const view = new panel.ViewClass(holder, { header: Boolean(spec.multi), onSelectStep: this.onSelectStep, onInput: this.onInput, maxPlotHeight: spec.multi ? 160 : undefined });
+      const view = new panel.ViewClass(holder, { header: Boolean(spec.multi), onSelectStep: this.onSelectStep, onInput: this.onInput,
+        onSelectCell: this.onSelectCell, maxPlotHeight: spec.multi ? 160 : undefined });
       view.holder = holder;
       panel.views.push(view);
     }

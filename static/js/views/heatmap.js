@@ -25,7 +25,8 @@ export function unitsByTime(matrix) {
  * A trace array (time first, T x H) as units x time, the current step outlined.
  * props: matrix, step, title, caption, equation, symmetric, domain [lo, hi],
  * rowLabels, colLabels, rowTitle, colTitle, valueLabel, fade ("after" | "before").
- * options: header (false to leave the header to the page), onSelectStep(t), maxPlotHeight.
+ * options: header (false to leave the header to the page), onSelectStep(t), maxPlotHeight,
+ * onSelectCell(row, col, valueLabel): the cell clicked (the page's unit inspector and clamps take it).
  */
 export class HeatmapView {
   constructor(container, options = {}) {
@@ -34,7 +35,10 @@ export class HeatmapView {
     this.canvas = new MatrixCanvas(this.frame.body, {
       maxPlotHeight: options.maxPlotHeight,
       describe: (row, col, value) => this.describe(row, col, value),
-      onSelect: (row, col) => options.onSelectStep?.(col),
+      onSelect: (row, col) => {
+        options.onSelectStep?.(col);
+        options.onSelectCell?.(row, col, this.props.valueLabel);
+      },
     });
     this.legend = new ColorLegend(this.frame.legend);
     this.props = {};
