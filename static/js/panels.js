@@ -97,7 +97,7 @@ export const PANELS = [
   {
     id: 'generate', title: 'Generate', view: ['./generate', 'GenerateView'],
     caption: 'Let the network write: each next symbol drawn from its own output, at a temperature; the first sample is traced.',
-    equation: () => 'x_{t+1} ~ p_k ∝ exp(score_k / temperature)',
+    equation: () => 'x_{t+1} ~ p_k ∝ exp(s_k / τ)   (s_k: the logit; log σ of it for a Reber net\u2019s sigmoid outputs; τ: the temperature)',
     props: ({ name, detail, typed }) => ({ name, task: detail?.task ?? null, typed }),
   },
 ];

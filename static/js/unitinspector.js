@@ -22,7 +22,7 @@ import { PanelFrame } from './views/widgets.js';
 
 const TOP_CONTEXTS = 8;
 const CONTEXT_SYMBOLS = 14; // a context shows at most this many symbols before the peak
-const CHART = { width: 250, height: 130, margin: { left: 36, right: 6, top: 8, bottom: 30 } };
+const CHART = { width: 260, height: 140, margin: { left: 42, right: 6, top: 8, bottom: 30 } };
 
 /** The context's symbols: words for a word task (spaces between), else one character each. */
 function contextSymbols(context) {
@@ -43,8 +43,8 @@ export class UnitInspectorView {
       el('div', { class: 'analysis-bar' }, el('label', {}, 'state', this.target), el('label', {}, 'unit', this.unit)),
       this.status, this.charts,
       el('div', { class: 'unit-lists' },
-        el('div', {}, el('h4', { text: 'Where it peaks (the symbols before; the peak last)' }), this.contexts),
-        el('div', {}, el('h4', { text: 'Units like it' }), this.similar)));
+        el('div', {}, el('h4', { text: 'Where it peaks' }), el('p', { class: 'note', text: 'Its highest values, each with the symbols read before it; the peak\u2019s own symbol marked.' }), this.contexts),
+        el('div', {}, el('h4', { text: 'Units like it' }), el('p', { class: 'note', text: 'Correlation r over the same steps; click one to inspect it.' }), this.similar)));
     this.buildSelection();
     this.unlisten = picked.listen((cell) => this.pick(cell));
     this.props = {};
@@ -60,7 +60,8 @@ export class UnitInspectorView {
     this.find = el('button', { class: 'button primary', type: 'button', text: 'Find units', 'data-action': 'find-units', onclick: () => this.select() });
     this.found = el('div', { class: 'unit-found', 'data-role': 'unit-found' });
     this.frame.body.append(el('div', { class: 'unit-select' },
-      el('h4', { text: 'Which units are on here and off elsewhere? Drag over steps of the input (or click one, shift-click another).' }),
+      el('h4', { text: 'On here, off elsewhere' }),
+      el('p', { class: 'note', text: 'Mark steps of the input (drag over them, or click one and shift-click another): the units above the threshold on every marked step and below it everywhere else.' }),
       this.strip,
       el('div', { class: 'analysis-bar' }, el('label', {}, 'threshold', this.threshold, this.thresholdText), this.find),
       this.found));
@@ -184,11 +185,11 @@ export class UnitInspectorView {
       const where = start === end ? `step ${start + 1}` : `steps ${start + 1}–${end + 1}`;
       if (!data.units.length) {
         this.found.replaceChildren(el('p', { class: 'note', 'data-count': 0,
-          text: `No unit of ${targetWords(body.target)} is above ${formatNumber(body.threshold, 2)} on all of ${where} and below it elsewhere in the input. Lower the threshold or mark fewer steps.` }));
+          math: `No unit of ${targetWords(body.target)} is above ${formatNumber(body.threshold, 2)} on all of ${where} and below it elsewhere in the input. Lower the threshold or mark fewer steps.` }));
         return;
       }
       this.found.replaceChildren(el('p', { class: 'note', 'data-count': data.units.length,
-        text: `${data.units.length} unit${data.units.length === 1 ? '' : 's'} of ${targetWords(body.target)} above ${formatNumber(body.threshold, 2)} on ${where}, below it elsewhere (click one to inspect it):` }),
+        math: `${data.units.length} unit${data.units.length === 1 ? '' : 's'} of ${targetWords(body.target)} above ${formatNumber(body.threshold, 2)} on ${where}, below it elsewhere (click one to inspect it):` }),
       el('div', { class: 'unit-found-list' }, ...data.units.map((u) => el('button', { class: 'chip', type: 'button', 'data-unit': u.unit,
         title: `lowest inside ${formatNumber(u.inside_min, 3)}, highest outside ${u.outside_max === null ? '—' : formatNumber(u.outside_max, 3)}`,
         onclick: () => this.inspect(u.unit) }, `unit ${u.unit + 1}`, el('small', { text: ` margin ${formatNumber(u.score, 2)}` })))));
