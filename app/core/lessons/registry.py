@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.core.lessons import evidence, figures, recall, timing
+from app.core.lessons import evidence, figures, learned, recall, timing
 from app.core.models import LoadedModel
 
 FIGURE_SEED = 0  # one fixed seed: the page and the tests see the same figures
@@ -122,6 +122,14 @@ def _specs() -> dict[str, FigureSpec]:
             "The adding model by sequence length: the share of sums within 0.04 (the modern form), the share "
             "Hochreiter & Schmidhuber's 1997 criterion counts as solved, and the mean squared error.",
             recall.adding_by_length,
+        ),
+        FigureSpec(
+            "learned",
+            ("elman-reber",),
+            200,
+            "What the Reber net built: the automaton extracted from its hidden states (k searched) against the "
+            "grammar, its agreement and purity on fresh strings, and the grammar's acceptance of strings it writes.",
+            learned.what_it_learned,
         ),
     )
     return {spec.name: spec for spec in specs}
