@@ -145,7 +145,7 @@ RECIPES = (
         "lstm",
         "fluent",
         64,
-        5000,
+        7000,
         learning_rate=0.005,
         task_options={"distance": 0, "max_distance": 30},
         warmup_options={"distance": 0, "max_distance": 0},

@@ -161,10 +161,10 @@ export const CHAPTERS = [
       + 'trained on fillers of {fluent_by_distance.trained_from|int} to {fluent_by_distance.trained_to|int} words between the '
       + 'country and the answer. Over {fluent_by_distance.sequences|int} new sentences at each filler length from '
       + '{fluent_by_distance.shortest|int} to {fluent_by_distance.longest|int} words it names the right language at least '
-      + '{fluent_by_distance.lowest.accuracy|pct} of the time (its worst length: {fluent_by_distance.lowest.distance|int} '
-      + 'words). Of {fluent_by_distance.typed_count|int} sentences written in other words, such as \u201ci grew up in japan . '
-      + 'i speak fluent japanese\u201d, it names the language of {fluent_by_distance.typed_right|int}. Type your own in the '
-      + 'input box, with the task\u2019s words.',
+      + '{fluent_by_distance.lowest.accuracy|pct} of the time at every length. Of {fluent_by_distance.typed_count|int} '
+      + 'sentences written in other words than its training sentences, such as \u201ci was born in japan . i work in '
+      + 'toronto now . i speak fluent japanese\u201d, it names the language of {fluent_by_distance.typed_right|int}. Type '
+      + 'your own in the input box, with the task\u2019s words.',
   },
   {
     title: 'What did it learn?',

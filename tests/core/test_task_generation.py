@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from app.core.tasks import TaskInputError, is_embedded_reber, is_reber, legal_next, make_task
-from app.core.tasks.fluent import ANSWER_PREFIX, COUNTRIES
+from app.core.tasks.fluent import ANSWER_PREFIX, COUNTRIES, OPENINGS
 
 # The Reber graph written out again from the paper, independent of the module's data.
 SPEC_EDGES = {
@@ -206,8 +206,19 @@ def test_fluent_sentences_pair_the_cue_country_with_its_language_across_the_dist
             country = next(w for w in words if w in languages)
             assert words[-1] == languages[country]
             assert words[-4:-1] == ANSWER_PREFIX.split()
-            filler = words[words.index(".") + 1 : -4]
+            filler = words[opening_length(words) : -4]
             assert distance - distance // 4 <= len(filler) <= distance + distance // 4 + 1
+
+
+def opening_length(words: list[str]) -> int:
+    """The words of the opening the sentence starts with (placeholders match any word; none is
+    the start of another, so one matches)."""
+    (length,) = [
+        len(o.split())
+        for o in OPENINGS
+        if all(w.startswith("{") or w == words[k] for k, w in enumerate(o.split()) if k < len(words))
+    ]
+    return length
 
 
 def test_text_windows_come_from_the_text():

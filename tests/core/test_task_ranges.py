@@ -142,3 +142,10 @@ def test_saturation_counts_hidden_values_beyond_the_threshold():
     assert hidden_saturation(loaded, sequences) == 1.0  # tanh(10) > 0.99 at every step and unit
     measured = measure_held_out(loaded, count=16)
     assert measured.split == "held_out" and measured.saturation == 1.0 and 0.0 <= measured.metric <= 1.0
+
+
+def test_no_fluent_opening_is_the_start_of_another():
+    """A sentence's opening is then found by matching (the filler's length depends on it)."""
+    for a, b in itertools.permutations(OPENINGS, 2):
+        assert not b.startswith(a), (a, b)
+    assert all(o.endswith(" .") and "{country}" in o for o in OPENINGS)

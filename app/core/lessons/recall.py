@@ -21,18 +21,18 @@ from app.core.tasks.base import collate
 from app.core.tasks.copy import LISTED_SPACE, is_held_out
 
 REACH_SEQUENCES = 16  # a trace per sequence: a smaller sample suffices for a median
-# Sentences as a person might type them with the fluent task's words, none in the generator's own
-# form: other openings, fillers in new orders or none, a city before the country.
+# Sentences as a person might type them with the fluent task's words, none of them one of the
+# generator's openings: clauses in other combinations, other orders, a filler or none.
 TYPED_SENTENCES = (
-    ("i grew up in japan . i speak fluent", "japanese"),
-    ("i was born in greece . i live in london now . i speak fluent", "greek"),
+    ("i was born in japan . i work in toronto now . i speak fluent", "japanese"),
+    ("greece is where i grew up . i live in london now . i speak fluent", "greek"),
     ("my family comes from poland . i like long walks . it rains often . i speak fluent", "polish"),
-    ("i work in dublin now , but i grew up in mexico . i speak fluent", "spanish"),
+    ("i moved to dublin , but i grew up in mexico . i speak fluent", "spanish"),
     ("i was born in russia . the food is good . i speak fluent", "russian"),
-    ("i grew up in sweden before i moved to chicago . life is good . i speak fluent", "swedish"),
-    ("brazil is where i grew up . i speak fluent", "portuguese"),
+    ("i grew up in sweden , but i work in chicago now . life is good . i speak fluent", "swedish"),
+    ("i live in boston now . i grew up in brazil . i speak fluent", "portuguese"),
     (
-        "i was born in turkey , but i moved to sydney . my sister plays the piano . i read a lot . "
+        "i was born in turkey and i grew up there . my sister plays the piano . i read a lot . "
         "we have a small garden . i speak fluent",
         "turkish",
     ),

@@ -43,12 +43,22 @@ COUNTRIES = (
     ("mexico", "spanish"),
 )
 CITIES = ("boston", "london", "toronto", "sydney", "chicago", "dublin", "seattle", "auckland")
-# How the cue is given: {country} and {city} are filled in; each ends with "."
+# How the cue is given: {country} and {city} are filled in; each ends with "." and none is the start
+# of another. Some name no city, some the city first: with only one shape of opening a model learns
+# the shape, and a sentence a person types in other words loses it (measured: 2 of 8 typed
+# sentences named right after training on the first four alone).
 OPENINGS = (
     "{country} is where i grew up , but i now live in {city} .",
     "i was born in {country} , but i moved to {city} .",
     "my family comes from {country} and i work in {city} now .",
     "i grew up in {country} before i moved to {city} .",
+    "i grew up in {country} .",
+    "{country} is where i grew up .",
+    "i was born in {country} . i live in {city} now .",
+    "i work in {city} now , but i grew up in {country} .",
+    "i live in {city} now . my family comes from {country} .",
+    "my family comes from {country} . i moved to {city} .",
+    "i now live in {city} . i was born in {country} and i grew up there .",
 )
 # Neutral sentences that carry no hint of the country; they set the distance.
 # Lengths run from 3 words up, so any gap of 3 or more can be filled closely.
