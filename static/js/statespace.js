@@ -261,6 +261,10 @@ export class StateSpaceView {
     const d = this.data;
     const { i } = hit;
     const text = d.texts[d.sequence[i]];
+    // the hovered point's whole sequence, as a light path: where that string went through the cloud
+    const own = [];
+    for (let j = 0; j < d.sequence.length; j += 1) if (d.sequence[j] === d.sequence[i]) own.push([this.x(d.coords[j][0]), this.y(d.coords[j][1])]);
+    this.overlay.append('path').attr('class', 'statespace-hover statespace-hover-path').attr('d', window.d3.line()(own));
     this.overlay.append('circle').attr('class', 'statespace-hover').attr('cx', this.x(d.coords[i][0])).attr('cy', this.y(d.coords[i][1])).attr('r', 6);
     const lines = [['sequence', text.length > 40 ? `${text.slice(0, 40)}…` : text], ['step', `${d.step[i] + 1}: ${d.symbol[i]}`]];
     if (d.grammar_state) lines.push(['grammar state', d.grammar_state[i]]);

@@ -76,6 +76,8 @@ def test_state_space_collects_on_demand_and_follows_the_step(page, server_url, e
     tooltip.wait_for(state="visible")
     text = tooltip.text_content()
     assert "sequence" in text and "step" in text
+    assert page.locator(f"{STATES} .statespace-hover-path").count() == 1  # the hovered sequence's path
+    shot(page, STATES, "analysis-statespace-hover")
     page.mouse.click(box["x"] + px, box["y"] + py)
     page.wait_for_function("window.unrolled.state.get('input') !== null")
     picked = page.evaluate("() => [window.unrolled.state.get('input'), window.unrolled.state.get('step')]")
