@@ -11,21 +11,51 @@
  * Stepping the trace lights the machine's state at that step in both graphs.
  * Clicking a state selects it (links.selected): its cluster is drawn over the
  * faded cloud of the state-space panel, and its steps in the current input are
- * marked in the strip under the graphs.
+ * marked in the strip under the graphs. `links` is what the two panels share.
  */
 
 import { api } from './api.js';
 import { grammarGraph, grammarStateColor, litAt, walkGrammar } from './grammar.js';
-import { el } from './lib/dom.js';
+import { el, setMath } from './lib/dom.js';
 import { formatInt } from './lib/format.js';
-import { ANALYSIS_SEED, ANALYSIS_SEQUENCES, busyStatus, links } from './statespace.js';
 import { GraphView } from './views/graph.js';
 import { PanelFrame } from './views/widgets.js';
 
+export const ANALYSIS_SEQUENCES = 200; // sampled sequences of both panels (the same, so their points align)
+export const ANALYSIS_SEED = 0;
 const HELD_OUT = 300; // fresh strings the agreement is measured on
 const SHRINK_BESIDE = 1.2; // a graph that would shrink more than this beside the other is stacked
 const LARGE_GRAPH = 12; // states beyond which the two graphs are stacked instead of side by side
 const K_CHOICES = [null, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 16, 24, 32]; // null: the engine searches
+
+/** Shared by the analysis panels: {automaton, selected, listen(fn), set(patch)}. */
+export const links = {
+  automaton: null, // the automaton document of the model on screen, or null
+  selected: null, // the automaton state clicked, or null
+  listeners: new Set(),
+  listen(fn) {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  },
+  set(patch) {
+    Object.assign(this, patch);
+    this.listeners.forEach((fn) => fn());
+  },
+};
+
+/** Show `text` as a busy status with the seconds gone by (an automaton search can take a while on a
+ * busy machine); returns the function that stops the clock. */
+export function busyStatus(node, text) {
+  const started = performance.now();
+  const tick = () => {
+    const seconds = Math.round((performance.now() - started) / 1000);
+    setMath(node, seconds >= 2 ? `${text} ${seconds} s` : text);
+  };
+  node.className = 'analysis-status busy';
+  tick();
+  const timer = setInterval(tick, 1000);
+  return () => clearInterval(timer);
+}
 
 export class AutomatonView {
   constructor(container, options = {}) {

@@ -7,53 +7,23 @@
  * stepping the trace moves the marker; hovering a point names its sequence
  * and step; clicking one loads that sequence into the input at that step.
  *
- * `links` is what this panel and the automaton panel share: the extracted
- * automaton (its point_state is in this cloud's point order, as both are asked
- * for the same sequences and seed) and the automaton state a person clicked,
- * whose cluster is then drawn over the faded cloud.
+ * From the automaton panel's `links` it takes the extracted machine (its
+ * point_state is in this cloud's point order, as both ask for the same
+ * sequences and seed) and the machine state a person clicked, whose cluster is
+ * then drawn over the faded cloud.
  */
 
 import { api } from './api.js';
+import { ANALYSIS_SEED, ANALYSIS_SEQUENCES, busyStatus, links } from './automaton.js';
 import { grammarStateColor } from './grammar.js';
 import { el, setMath, sizeCanvas } from './lib/dom.js';
 import { formatInt } from './lib/format.js';
 import { PanelFrame, Tooltip } from './views/widgets.js';
 
-export const ANALYSIS_SEQUENCES = 200; // sampled sequences of both panels (the same, so their points align)
-export const ANALYSIS_SEED = 0;
 const PLOT_H = 380;
 const MARGIN = { left: 52, right: 16, top: 12, bottom: 44 };
 const HOVER_PX = 10; // a point this close to the pointer is the one hovered
 const SYMBOL_COLORS = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9', '#000000', '#f0e442', '#7f7f7f'];
-
-/** Shared by the analysis panels: {automaton, selected, listen(fn), set(patch)}. */
-export const links = {
-  automaton: null, // the automaton document of the model on screen, or null
-  selected: null, // the automaton state clicked, or null
-  listeners: new Set(),
-  listen(fn) {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  },
-  set(patch) {
-    Object.assign(this, patch);
-    this.listeners.forEach((fn) => fn());
-  },
-};
-
-/** Show `text` as a busy status with the seconds gone by (an automaton search can take a while on a
- * busy machine); returns the function that stops the clock. */
-export function busyStatus(node, text) {
-  const started = performance.now();
-  const tick = () => {
-    const seconds = Math.round((performance.now() - started) / 1000);
-    setMath(node, seconds >= 2 ? `${text} ${seconds} s` : text);
-  };
-  node.className = 'analysis-status busy';
-  tick();
-  const timer = setInterval(tick, 1000);
-  return () => clearInterval(timer);
-}
 
 /** The colourings offered; each gives a key per point and a colour per key. */
 const COLOURINGS = {
