@@ -63,7 +63,8 @@ export class AutomatonView {
     this.frame = new PanelFrame(container, { className: 'automaton', header: options.header !== false });
     this.run = el('button', { class: 'button primary', type: 'button', 'data-action': 'extract-automaton',
       text: 'Extract automaton', onclick: () => this.fetch(true) });
-    this.k = el('select', { 'data-field': 'k' }, K_CHOICES.map((k) => el('option', { value: k ?? '', text: k === null ? 'smallest that holds' : String(k) })));
+    // a new k re-extracts at once when a machine is on screen (else it waits for the button)
+    this.k = el('select', { 'data-field': 'k', onchange: () => { if (this.data) this.fetch(true); } }, K_CHOICES.map((k) => el('option', { value: k ?? '', text: k === null ? 'smallest that holds' : String(k) })));
     this.status = el('p', { class: 'analysis-status', 'data-role': 'automaton-status',
       text: `Cluster the hidden states of ${ANALYSIS_SEQUENCES} sampled sequences into a finite machine; agreement is measured on ${HELD_OUT} fresh ones.` });
     this.figures = el('div', { class: 'analysis-figures', 'data-role': 'automaton-figures' });

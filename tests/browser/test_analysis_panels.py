@@ -121,6 +121,10 @@ def test_the_automaton_beside_the_grammar_with_the_engine_figures(page, server_u
     shot(page, AUTOMATON, "analysis-automaton")
     page.click(f"{AUTOMATON} .automaton-trace-step[data-step='6']")  # a chip steps the trace
     page.wait_for_function("window.unrolled.state.get('step') === 6")
+    page.select_option(f"{AUTOMATON} [data-field=k]", "3")  # a chosen k re-extracts at once
+    page.wait_for_function(
+        "document.querySelector('[data-role=automaton-figures] [data-figure=k]')?.textContent === 'k = 3'"
+    )
 
 
 def test_a_task_without_symbol_outputs_says_why_there_is_no_automaton(page, server_url, console_errors):
