@@ -169,20 +169,17 @@ export const CHAPTERS = [
   {
     title: 'What did it learn?',
     model: 'elman-reber', mode: 'forward', step: 0, panels: ['grammar', 'automaton', 'statespace', 'generate'],
-    text: 'Training showed this network strings of the Reber grammar, never its graph. Has it built the graph anyway? '
-      + 'Collect its hidden states h_t over {learned.sequences|int} sampled strings, group them into {learned.k|int} '
-      + 'clusters (k-means, the smallest k that holds on fresh strings) and read which cluster follows which on each '
-      + 'symbol: after merging the clusters that behave alike, a machine of {learned.states|int} states is left, '
-      + 'against the grammar\u2019s {learned.grammar_states|int}. Press '
-      + 'Extract automaton to see it drawn above the grammar, its states in the colours of the grammar states they '
-      + 'mostly are. On {learned.held_out_steps|int} steps of {learned.held_out|int} fresh strings the symbols the '
-      + 'machine allows next are exactly the grammar\u2019s legal ones {learned.agreement|pct} of the time, and '
-      + '{learned.purity|pct} of the collected h_t lie in the grammar state their machine state stands for: the net has built the '
-      + 'grammar\u2019s states, in its own coordinates (Collect states shows the clusters). Let it write in the Generate '
-      + 'panel: of {learned.samples|int} strings it draws from its own outputs, the grammar accepts '
-      + '{learned.accepted|int} ({learned.acceptance|pct}). The Unit inspector shows what a single unit stands for, and the '
-      + 'Interventions panel tests it: in lstm-embedded-reber, shut every forget gate at the middle of the inner string '
-      + 'and the prediction of the closing T or P, which needs the memory across it, fails.',
+    text: 'This network was shown strings of the Reber grammar, never its graph. Has it built the graph anyway? Its '
+      + 'hidden states h_t over {learned.sequences|int} sampled strings fall into {learned.k|int} clusters (k-means, the '
+      + 'smallest k that holds on fresh strings); reading which cluster follows which on each symbol, and merging those '
+      + 'that behave alike, leaves a machine of {learned.states|int} states against the grammar\u2019s '
+      + '{learned.grammar_states|int}: press Extract automaton to see it above the grammar, in the colours of the grammar '
+      + 'states it stands for. On {learned.held_out_steps|int} steps of {learned.held_out|int} fresh strings the symbols it '
+      + 'allows next are exactly the legal ones {learned.agreement|pct} of the time, and {learned.purity|pct} of the h_t '
+      + 'lie in the grammar state of their machine state. Let it write (Generate): of {learned.samples|int} strings it '
+      + 'draws, the grammar accepts {learned.accepted|int} ({learned.acceptance|pct}). The Unit inspector shows what one '
+      + 'unit stands for; the Interventions panel tests it (in lstm-embedded-reber, shut every forget gate mid-string and '
+      + 'the closing T or P is lost).',
   },
 ];
 
