@@ -88,6 +88,30 @@ export const CHAPTERS = [
       + 'gaps, as the textbook says, is what the Experiments view\u2019s short-term-memory experiment measures across seeds.',
   },
   {
+    title: 'Short-term memory, measured across seeds',
+    model: 'x-short-term-memory-elman-lag80-length1-n_symbols8-h32', mode: 'backward', step: END,
+    panels: ['outputs', 'gradflow'], compare: ['x-short-term-memory-lstm-chrono_100-lag80-length1-n_symbols8-h32'],
+    text: 'One string shows a mechanism; a claim needs many runs. The short-term-memory experiment (the Experiments view) '
+      + 'trained each net {memory.seeds|int} times per lag to recall one of {memory.n_symbols|int} symbols after '
+      + '{memory.shortest_lag|int} to {memory.longest_lag|int} blanks, for at most {memory.max_steps|int} steps, a run counting '
+      + 'as a success once it recalls {memory.level|pct} of {memory.held_out|int} fresh sequences. The plain Elman net bears '
+      + 'the textbook out at long lags: from a lag of {memory.variants.elman.fails_from|int} no run succeeded, where at a lag of '
+      + '{memory.shortest_lag|int}, {memory.variants.elman.shortest.successes|int} of {memory.variants.elman.shortest.runs|int} '
+      + 'runs did. The surprise is the LSTM as PyTorch starts it: no run succeeded from a lag of '
+      + '{memory.variants.lstm.fails_from|int}, a shorter lag than the Elman net\u2019s, nor from '
+      + '{memory.variants.lstm_forget_bias_1.fails_from|int} with its forget gates biased open by one. Started with chrono '
+      + 'initialisation, whose forget gates begin by holding c for long spans, it succeeded at every lag, '
+      + '{memory.variants.lstm_chrono_100.longest.successes|int} of {memory.variants.lstm_chrono_100.longest.runs|int} runs at '
+      + '{memory.longest_lag|int}; the GRU, as PyTorch starts it, in {memory.variants.gru.longest.successes|int} of '
+      + '{memory.variants.gru.longest.runs|int} there. A plain net has its best case too: with ReLU units and W_hh started at '
+      + 'the identity, the Elman net solved every lag ({memory.variants.elman_relu_identity.successes|int} of '
+      + '{memory.variants.elman_relu_identity.runs|int} runs). So gates make a long memory learnable, and how they start '
+      + 'decides whether it is learned. The second-order net failed even at the shortest lag '
+      + '({memory.variants.second_order.shortest.successes|int} of {memory.variants.second_order.shortest.runs|int}), which '
+      + 'this experiment shows but does not explain. Above is an Elman net from the longest lag: follow its last recall\u2019s '
+      + 'error back towards the step that read the symbol, and compare the chrono-started LSTM below.',
+  },
+  {
     title: 'LSTM and GRU gates',
     model: 'lstm-embedded-reber', input: LONG_RANGE.input, source: LONG_RANGE.source, mode: 'backward', step: END,
     panels: ['gates', 'gradflow'], compare: ['elman-embedded-reber'],

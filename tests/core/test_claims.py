@@ -246,10 +246,14 @@ def test_cost_counts_every_family_and_times_them_two_ways(measured):
     assert got["rounds"] == timing.ROUNDS and got["batch"] == 32 and got["length"] == 24
 
 
-def shortcut_records() -> tuple[dict, list[dict]]:
-    folder = ROOT / "models" / "experiments" / "shortcuts"
+def experiment_records(name: str) -> tuple[dict, list[dict]]:
+    folder = ROOT / "models" / "experiments" / name
     records = [json.loads(path.read_text()) for path in sorted((folder / "runs").glob("*.json"))]
     return json.loads((folder / "experiment.json").read_text()), records
+
+
+def shortcut_records() -> tuple[dict, list[dict]]:
+    return experiment_records("shortcuts")
 
 
 def sign_p_by_pascal(wins: int, losses: int) -> float:
@@ -463,7 +467,10 @@ def measured(load):
     """Every figure measured on the shipped models with a few sequences each."""
     small = {"gradient_to_branch": 3, "forget_gates": 3, "delayed_recall": 8, "fluent_by_distance": 4}
     document, records = shortcut_records()
-    stored = {"shortcuts": {"document": document, "records": records}}  # the experiments the figures read
+    stored = {  # the experiments the figures read
+        "shortcuts": {"document": document, "records": records},
+        "short-term-memory": dict(zip(("document", "records"), experiment_records("short-term-memory"), strict=True)),
+    }
     return {
         name: compute_figure(
             spec,

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.core.lessons import evidence, figures, learned, recall, timing
+from app.core.lessons import evidence, figures, learned, memory, recall, timing
 from app.core.models import LoadedModel
 
 FIGURE_SEED = 0  # one fixed seed: the page and the tests see the same figures
@@ -83,6 +83,15 @@ def _specs() -> dict[str, FigureSpec]:
             "LSTM's weights, multiply-adds per step and training-step time at the LSTM's sizes, timed with "
             "torch's fused kernels (oneDNN on and off) and with one plain step loop for all, as ratios.",
             timing.cost,
+        ),
+        FigureSpec(
+            "memory",
+            (),
+            0,
+            "The short-term-memory experiment's results: per variant and lag the runs that reached the "
+            "criterion with their Wilson interval, the longest lag every run solved, the lag from which none did.",
+            lambda results, count, seed: memory.memory_evidence(results["document"], results["records"]),
+            experiment="short-term-memory",
         ),
         FigureSpec(
             "shortcuts",
