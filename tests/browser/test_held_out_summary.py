@@ -24,10 +24,14 @@ def test_the_summary_states_held_out_metric_and_saturation(page, server_url, scr
     for name in ("elman-copy", "lstm-copy"):
         detail = httpx.get(f"{server_url}/api/models/{name}", timeout=30).json()
         text = summary_of(page, server_url, name)
-        assert f"held-out recall accuracy {percent(detail['held_out_metric'])}" in text, text
+        assert f"recall accuracy {percent(detail['held_out_metric'])} on held-out contents" in text, text
         assert f"{percent(detail['saturation'])} of hidden values saturated (|h| > 0.99)" in text, text
         if name == "elman-copy":
             screenshot("model-summary-held-out")
+    fluent = httpx.get(f"{server_url}/api/models/lstm-fluent", timeout=30).json()  # no split: fresh sequences
+    assert f"language accuracy {percent(fluent['held_out_metric'])} on fresh sequences" in summary_of(
+        page, server_url, "lstm-fluent"
+    )
     untouched = httpx.get(f"{server_url}/api/models/lstm-frametime", timeout=30).json()
     assert untouched["held_out_metric"] is None
-    assert "held-out" not in summary_of(page, server_url, "lstm-frametime")
+    assert "saturated" not in summary_of(page, server_url, "lstm-frametime")
