@@ -107,8 +107,9 @@ export const CHAPTERS = [
       + 'the identity, the Elman net solved every lag ({memory.variants.elman_relu_identity.successes|int} of '
       + '{memory.variants.elman_relu_identity.runs|int} runs). So gates make a long memory learnable, and how they start '
       + 'decides whether it is learned. The second-order net failed even at the shortest lag '
-      + '({memory.variants.second_order.shortest.successes|int} of {memory.variants.second_order.shortest.runs|int}), which '
-      + 'this experiment shows but does not explain. Above is an Elman net from the longest lag: follow its last recall\u2019s '
+      + '({memory.variants.second_order.shortest.successes|int} of {memory.variants.second_order.shortest.runs|int}), for '
+      + 'a reason of its own: its input only multiplies the state, and the state starts at zero, so the first symbol, the '
+      + 'one to recall, never enters it (Giles and colleagues start such nets from a state with one unit on). Above is an Elman net from the longest lag: follow its last recall\u2019s '
       + 'error back towards the step that read the symbol, and compare the chrono-started LSTM below.',
   },
   {

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import json
 import math
+import random
 from pathlib import Path
 
 import pytest
+import torch
 
 from app.core.lessons.memory import memory_evidence, variant_key
+from app.core.models import load_model
+from app.core.store import ModelStore
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "models" / "experiments" / "short-term-memory"
@@ -99,3 +103,19 @@ def test_no_finished_run_is_an_error():
     document, _ = _records()
     with pytest.raises(ValueError, match="no finished run"):
         memory_evidence(document, [])
+
+
+def test_a_second_order_net_started_at_zero_cannot_see_its_first_symbol():
+    """The chapter's reason for the second-order net's failure: with h_0 = 0 the product W h_0 x_1 is
+    zero, so h_1 is the same whatever the first symbol (the one delayed recall asks for)."""
+    store = ModelStore(ROOT / "models")
+    loaded = load_model(store, "x-short-term-memory-second_order-lag5-length1-n_symbols8-h32")
+    rng = random.Random(0)
+    firsts = set()
+    for _ in range(8):
+        sequence = loaded.task.sample(rng)
+        with torch.no_grad():
+            h = loaded.model.architecture.step_forward(loaded.model.rnn, sequence.x).h
+        firsts.add(tuple(round(v, 6) for v in h[0].tolist()))
+        assert not torch.allclose(h[1], h[0]) or sequence.x.shape[0] == 1  # later steps do move
+    assert len(firsts) == 1
