@@ -16,7 +16,7 @@
 import { api } from './api.js';
 import { el, setMath } from './lib/dom.js';
 import { formatInt, formatNumber } from './lib/format.js';
-import { ANALYSIS_SEED, ANALYSIS_SEQUENCES } from './statespace.js';
+import { ANALYSIS_SEED, ANALYSIS_SEQUENCES } from './automaton.js';
 import { picked, targetsOf, targetWords } from './unitpick.js';
 import { PanelFrame } from './views/widgets.js';
 
