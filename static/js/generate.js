@@ -134,7 +134,7 @@ export class GenerateView {
     const max = Math.max(...top.map((c) => c.p), 1e-9);
     const tail = prefix.length > 48 ? `…${prefix.slice(-48)}` : prefix;
     return el('div', { class: 'generate-completions', 'data-role': 'generate-completions' },
-      el('p', {}, 'After “', el('q', { text: tail }), '” the network expects:'),
+      el('p', {}, 'After ', el('q', { text: tail }), ' the network expects:'),
       el('table', {}, el('tbody', {}, ...top.map((c) => el('tr', { 'data-symbol': c.symbol, 'data-p': c.p },
         el('th', { text: c.symbol === ' ' ? '␣ (space)' : c.symbol }),
         el('td', { class: 'generate-bar' }, el('i', { style: `width:${(100 * c.p / max).toFixed(1)}%` })),
