@@ -177,7 +177,8 @@ def test_a_warm_up_trains_on_the_easier_task_and_is_recorded(store):
     description = RunDescription("f", RunRequest(steps=6, batch_size=2), spec, warmup_options={"distance": 0})
     run_training(store, description, "cpu")
     metadata = store.load_metadata("f")
-    assert metadata.warmup == Warmup({"distance": 0}, 6) and metadata.task.options == {"distance": 4}
+    fixed = {"max_distance": 0}  # the option's default: a single distance, no range
+    assert metadata.warmup == Warmup({"distance": 0, **fixed}, 6) and metadata.task.options == {"distance": 4, **fixed}
     run_training(store, RunDescription("f", RunRequest(steps=3, batch_size=2)), "cpu")
     assert store.load_metadata("f").warmup.steps == 6 and store.load_metadata("f").total_steps == 9
     copy = RunDescription("c", RunRequest(steps=2), ModelSpec("elman", "copy", 4), warmup_options={"n_symbols": 3})
