@@ -192,8 +192,8 @@ export class ClampView {
     const x = d3.scaleBand().domain(d3.range(T)).range([margin.left, width - margin.right]).padding(0.18);
     const y = d3.scaleLinear().domain([0, Math.max(1e-6, d3.max([...clamped, ...clean]))]).nice().range([CHART_H - margin.bottom, margin.top]);
     const svg = d3.select(this.chart).append('svg').attr('width', width).attr('height', CHART_H).attr('class', 'clamp-chart-svg');
-    svg.append('g').attr('class', 'axis').attr('transform', `translate(${margin.left},0)`).call(d3.axisLeft(y).ticks(4));
-    svg.append('g').attr('class', 'axis').attr('transform', `translate(0,${CHART_H - margin.bottom})`)
+    svg.append('g').attr('class', 'chart-axis').attr('transform', `translate(${margin.left},0)`).call(d3.axisLeft(y).ticks(4));
+    svg.append('g').attr('class', 'chart-axis').attr('transform', `translate(0,${CHART_H - margin.bottom})`)
       .call(d3.axisBottom(x).tickFormat((t) => trace.labels[t]).tickSizeOuter(0));
     const half = x.bandwidth() / 2;
     const bars = svg.append('g');

@@ -212,7 +212,11 @@ function stepOf(event) {
 /** A small bar chart of means: rows [label, mean, count]; a zero line for signed values. */
 function barChart(title, rows, signed, manyLabels = false) {
   const d3 = window.d3;
-  const { width, height, margin } = CHART;
+  // many long names (the embedded grammar's T/3, P/end ...) get a wider chart and slanted labels
+  const slanted = !manyLabels && rows.length > 8;
+  const margin = { ...CHART.margin, bottom: slanted ? 46 : CHART.margin.bottom };
+  const width = slanted ? Math.max(CHART.width, margin.left + margin.right + rows.length * 17) : CHART.width;
+  const height = CHART.height + margin.bottom - CHART.margin.bottom;
   const holder = el('figure', { class: 'unit-chart', 'data-chart': title });
   holder.append(el('figcaption', { text: title }));
   const lo = signed ? Math.min(-1, d3.min(rows, (r) => r[1])) : 0;
@@ -220,10 +224,11 @@ function barChart(title, rows, signed, manyLabels = false) {
   const x = d3.scaleBand().domain(rows.map((r) => r[0])).range([margin.left, width - margin.right]).padding(0.15);
   const y = d3.scaleLinear().domain([lo, hi]).range([height - margin.bottom, margin.top]);
   const svg = d3.select(holder).append('svg').attr('width', width).attr('height', height);
-  svg.append('g').attr('class', 'axis').attr('transform', `translate(${margin.left},0)`).call(d3.axisLeft(y).ticks(4));
+  svg.append('g').attr('class', 'chart-axis').attr('transform', `translate(${margin.left},0)`).call(d3.axisLeft(y).ticks(4));
   const every = manyLabels ? Math.ceil(rows.length / 12) : 1;
-  svg.append('g').attr('class', 'axis').attr('transform', `translate(0,${height - margin.bottom})`)
+  const xAxis = svg.append('g').attr('class', 'chart-axis').attr('transform', `translate(0,${height - margin.bottom})`)
     .call(d3.axisBottom(x).tickSizeOuter(0).tickValues(rows.map((r) => r[0]).filter((_, i) => i % every === 0)));
+  if (slanted) xAxis.selectAll('text').attr('text-anchor', 'end').attr('dx', '-0.5em').attr('dy', '0.1em').attr('transform', 'rotate(-55)');
   svg.append('line').attr('class', 'unit-zero').attr('x1', margin.left).attr('x2', width - margin.right).attr('y1', y(0)).attr('y2', y(0));
   svg.append('g').selectAll('rect').data(rows).join('rect')
     .attr('class', (r) => `unit-bar${r[1] < 0 ? ' negative' : ''}`)
