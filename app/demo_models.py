@@ -236,6 +236,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # one thread, as the server trains and as the shipped models were trained: the same recipe then
+    # gives the same weights on the CPU (more threads may sum in another order)
+    configure_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
     store = ModelStore(args.out, expected_shapes=expected_shapes)
     for recipe in RECIPES:
