@@ -184,7 +184,7 @@ export const CHAPTERS = [
       + 'word far back. The cursor sits on the step after \u201cfluent\u201d; the Outputs panel shows the language the LSTM '
       + 'names. Press \u25b6 to run BPTT back and watch how much of that error still reaches \u201cfrance\u201d. This net was '
       + 'trained on fillers of {fluent_by_distance.trained_from|int} to {fluent_by_distance.trained_to|int} words between the '
-      + 'country and the answer. Over {fluent_by_distance.sequences|int} new sentences at each filler length from '
+      + 'country and the answer. Over {fluent_by_distance.sequences|int} random sentences at each filler length from '
       + '{fluent_by_distance.shortest|int} to {fluent_by_distance.longest|int} words it names the right language at least '
       + '{fluent_by_distance.lowest.accuracy|pct} of the time at every length. Of {fluent_by_distance.typed_count|int} '
       + 'sentences written in other words than its training sentences, such as \u201ci was born in japan . i work in '
