@@ -211,9 +211,11 @@ function ensureWeights(views, force = false) {
 async function tracedWithClamps(name, input, interventions) {
   if (!interventions.length) return traceOf(name, input);
   const clamped = await traceOf(name, input, interventions, false);
+  clamps.error = null;
   if (!clamped.error) return clamped;
-  clamps.error = clamped.error;
-  return traceOf(name, input);
+  const clean = await traceOf(name, input);
+  if (!clean.error) clamps.error = clamped.error; // the input is fine: it was the clamps the server refused
+  return clean;
 }
 
 async function traceOf(name, input, interventions = null, loud = true) {

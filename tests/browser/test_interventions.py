@@ -107,3 +107,20 @@ def test_a_unit_clicked_in_the_hidden_state_is_offered_for_clamping(page, server
     assert page.input_value(f"{PANEL} [data-field=clamp-target]") == "h"
     assert page.input_value(f"{PANEL} [data-field=clamp-unit]") == "2"
     assert page.input_value(f"{PANEL} [data-field=clamp-step]") == "4"
+
+
+def test_clamps_a_new_input_cannot_take_are_refused_in_words(page, server_url, console_errors):
+    console_errors.allow("422")  # the refused clamped trace, said in the panel
+    open_page(page, server_url, f"?model={MODEL}&input={TEXT}&panels=interventions&t={len(TEXT)}")
+    page.wait_for_selector(f"{PANEL} [data-field=clamp-target] option", state="attached")
+    page.click(f"{PANEL} [data-action=clamp]")  # h_t, unit 1, the last step, 0
+    page.wait_for_function(f"document.querySelector('{PANEL} [data-role=clamp-summary]').dataset.delta !== ''")
+    shorter = "BTBTXSETE"
+    page.evaluate(
+        f"window.unrolled.state.set({{ input: {shorter!r} }})"
+    )  # as if typed: the clamp's step is past its end
+    page.wait_for_selector(f".network-body .net[data-steps='{len(shorter)}']")  # traced without the clamp
+    summary = page.locator(f"{PANEL} [data-role=clamp-summary].error")
+    summary.wait_for()
+    assert "refused" in summary.text_content() and "step" in summary.text_content()
+    assert page.locator(f"{PANEL} [data-role=clamp-list] li[data-clamp]").count() == 1  # kept, to remove or retype
