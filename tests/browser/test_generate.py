@@ -23,6 +23,7 @@ def generate(server_url: str, model: str, body: dict) -> dict:
 
 def shot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.add_style_tag(content=".topbar { position: static; }")  # the sticky header would cover the shot
     page.locator(PANEL).screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 

@@ -80,6 +80,7 @@ def test_shutting_the_forget_gate_breaks_the_long_range_prediction_on_the_page(p
     assert float(p_row.nth(1).text_content()) == pytest.approx(engine["y"][CLOSING][p_index], abs=6e-3)
     assert "changed" in rows.nth(p_index).get_attribute("class")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.add_style_tag(content=".topbar { position: static; }")  # the sticky header would cover the shot
     page.locator(".network-area").screenshot(path=str(SCREENSHOTS / "interventions-unrolled.png"))
     page.locator(PANEL).screenshot(path=str(SCREENSHOTS / "interventions-forget-shut.png"))
 

@@ -56,4 +56,5 @@ def test_the_chapter_states_what_the_panels_then_show(page, server_url):
     acceptance.wait_for()
     assert int(acceptance.get_attribute("data-accepted")) == figure["accepted"]
     assert int(acceptance.get_attribute("data-total")) == figure["samples"]
+    page.add_style_tag(content=".topbar { position: static; }")  # the sticky header would cover the shot
     page.locator(AUTOMATON).screenshot(path=str(SCREENSHOTS / "tour-what-did-it-learn-automaton.png"))

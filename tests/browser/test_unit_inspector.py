@@ -95,4 +95,5 @@ def test_the_unit_inspector_shows_the_engines_profile_and_finds_units(page, serv
     found.first.click()
     wait_for_unit(page, engine["select"]["units"][0]["unit"])
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.add_style_tag(content=".topbar { position: static; }")  # the sticky header would cover the shot
     page.locator(PANEL).screenshot(path=str(SCREENSHOTS / "unit-inspector.png"))
