@@ -18,9 +18,15 @@ from tests.api.conftest import TEST_HOSTS, create_model
 
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory):
-    # Small limits keep any training job the fuzzer starts short.
+    # Small limits keep any training job the fuzzer starts short. No seeded demo models: with them
+    # GET /api/lessons/figures measures every tour figure on first use (tests/api/test_lessons.py covers
+    # that), which on a loaded 2-core machine outlasts the fuzzer's 10 s read timeout.
     config = Settings.from_env(
-        models_dir=tmp_path_factory.mktemp("fuzz") / "models", max_train_steps=20, max_jobs=1, allowed_hosts=TEST_HOSTS
+        models_dir=tmp_path_factory.mktemp("fuzz") / "models",
+        seed_dir=None,
+        max_train_steps=20,
+        max_jobs=1,
+        allowed_hosts=TEST_HOSTS,
     )
     app = create_app(config)
     with TestClient(app) as client:  # runs the lifespan: store, device, jobs

@@ -1,6 +1,6 @@
 """The tour states figures the server measured (GET /api/lessons/figures): in Chromium each
 figure-bearing chapter shows them, written by the page's own formatter, with nothing left
-unfilled; screenshots of the shortcut, gates, recall, cost and fluent chapters."""
+unfilled; screenshots of the shortcut, memory, gates, recall, cost and fluent chapters."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ FIGURE_TIMEOUT_MS = 120_000  # the first request measures the figures (seconds e
 CHECKED = {
     2: ("tour-figures-shortcuts", "shortcuts", ("smallest", "shortcut", "steps", "median"), "int"),
     6: ("tour-figures-short-term-memory", "learning", ("elman_accuracy",), "pct"),
-    7: ("tour-figures-gates", "gradient_to_branch", ("ratio", "median"), "x"),
-    8: ("tour-figures-delayed-recall", "delayed_recall", ("elman_saturated",), "pct"),
-    9: ("tour-figures-cost", "cost", ("timing", "fused_onednn_off", "lstm", "ratio"), "x"),
-    11: ("tour-figures-fluent", "fluent_by_distance", ("works_to",), "int"),
+    7: ("tour-figures-memory-across-seeds", "memory", ("variants", "lstm", "fails_from"), "int"),
+    8: ("tour-figures-gates", "gradient_to_branch", ("ratio", "median"), "x"),
+    9: ("tour-figures-delayed-recall", "delayed_recall", ("elman_saturated",), "pct"),
+    10: ("tour-figures-cost", "cost", ("timing", "fused_onednn_off", "lstm", "ratio"), "x"),
+    12: ("tour-figures-fluent", "fluent_by_distance", ("works_to",), "int"),
 }
 
 
