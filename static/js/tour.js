@@ -203,8 +203,10 @@ export const CHAPTERS = [
       + 'allows next are exactly the legal ones {learned.agreement|pct} of the time, and {learned.purity|pct} of the h_t '
       + 'lie in the grammar state of their machine state. Let it write (Generate): of {learned.samples|int} strings it '
       + 'draws, the grammar accepts {learned.accepted|int} ({learned.acceptance|pct}). The Unit inspector shows what one '
-      + 'unit stands for; the Interventions panel tests it (in lstm-embedded-reber, shut every forget gate mid-string and '
-      + 'the closing T or P is lost).',
+      + 'unit stands for; the Interventions panel tests it: in lstm-embedded-reber, with every forget gate shut in the '
+      + 'middle of the inner string, the closing T or P is right on {forget_shut.shut_right|int} of '
+      + '{forget_shut.sequences|int} random strings, against {forget_shut.clean_right|int} unclamped, so the branch is '
+      + 'not kept in c alone.',
   },
 ];
 

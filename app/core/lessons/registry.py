@@ -140,6 +140,14 @@ def _specs() -> dict[str, FigureSpec]:
             "grammar, its agreement and purity on fresh strings, and the grammar's acceptance of strings it writes.",
             learned.what_it_learned,
         ),
+        FigureSpec(
+            "forget_shut",
+            ("lstm-embedded-reber",),
+            100,
+            "The Interventions panel's test: every forget gate of the LSTM shut at the middle of the inner "
+            "string, and how often the closing T or P is still right, clamped and unclamped.",
+            learned.forget_gates_shut,
+        ),
     )
     return {spec.name: spec for spec in specs}
 
