@@ -76,8 +76,9 @@ export const CHAPTERS = [
     model: 'elman-embedded-reber', input: LONG_RANGE.input, source: LONG_RANGE.source, mode: 'backward', step: END,
     panels: ['gradflow', 'gradnorm'],
     text: 'In an embedded Reber string the symbol after the inner E must repeat the second symbol, here the P at step 2. '
-      + 'Follow the error of that prediction (step 22, in purple) back through the Elman net: the arrows thin step by step, '
-      + 'because every step back multiplies the gradient by W_hh and tanh\u2032. Over {gradient_to_branch.sequences|int} random '
+      + 'Follow the error of that prediction (step 22, in purple) back through the Elman net: the arrows thin as they go '
+      + 'back, because every step back multiplies the gradient by W_hh and tanh\u2032, a factor below one on the whole though '
+      + 'not at every step. Over {gradient_to_branch.sequences|int} random '
       + 'strings with this gap of {gradient_to_branch.gap|int} steps, the share of the error that reaches the branch symbol has '
       + 'median {gradient_to_branch.elman_relative.median|num} (middle half {gradient_to_branch.elman_relative.q1|num} to '
       + '{gradient_to_branch.elman_relative.q3|num}), about {gradient_to_branch.elman_factor_per_step.median|num} per step. '
@@ -94,7 +95,9 @@ export const CHAPTERS = [
     text: 'One string shows a mechanism; a claim needs many runs. The short-term-memory experiment (the Experiments view) '
       + 'trained each net {memory.seeds|int} times per lag to recall one of {memory.n_symbols|int} symbols after '
       + '{memory.shortest_lag|int} to {memory.longest_lag|int} blanks, for at most {memory.max_steps|int} steps, a run counting '
-      + 'as a success once it recalls {memory.level|pct} of {memory.held_out|int} fresh sequences. The plain Elman net bears '
+      + 'as a success once it recalls {memory.level|pct} of {memory.held_out|int} newly drawn sequences (there are only '
+      + '{memory.n_symbols|int} different ones at a lag, so none is new to the net: this is a test of memory, not of '
+      + 'generalisation). The plain Elman net bears '
       + 'the textbook out at long lags: from a lag of {memory.variants.elman.fails_from|int} no run succeeded, where at a lag of '
       + '{memory.shortest_lag|int}, {memory.variants.elman.shortest.successes|int} of {memory.variants.elman.shortest.runs|int} '
       + 'runs did. The surprise is the LSTM as PyTorch starts it: no run succeeded from a lag of '
@@ -105,8 +108,8 @@ export const CHAPTERS = [
       + '{memory.longest_lag|int}; the GRU, as PyTorch starts it, in {memory.variants.gru.longest.successes|int} of '
       + '{memory.variants.gru.longest.runs|int} there. A plain net has its best case too: with ReLU units and W_hh started at '
       + 'the identity, the Elman net solved every lag ({memory.variants.elman_relu_identity.successes|int} of '
-      + '{memory.variants.elman_relu_identity.runs|int} runs). So gates make a long memory learnable, and how they start '
-      + 'decides whether it is learned. The second-order net failed even at the shortest lag '
+      + '{memory.variants.elman_relu_identity.runs|int} runs). So within this budget how a net starts decides whether it '
+      + 'learns a long memory, gated or not: forget gates started open, or a recurrence started at the identity. The second-order net failed even at the shortest lag '
       + '({memory.variants.second_order.shortest.successes|int} of {memory.variants.second_order.shortest.runs|int}), for '
       + 'a reason of its own: its input only multiplies the state, and the state starts at zero, so the first symbol, the '
       + 'one to recall, never enters it (Giles and colleagues start such nets from a state with one unit on). Above is an Elman net from the longest lag: follow its last recall\u2019s '
@@ -129,7 +132,8 @@ export const CHAPTERS = [
   {
     title: 'Remembering over a long gap',
     model: 'lstm-copy', mode: 'backward', step: END, panels: ['outputs', 'gradflow'], compare: ['elman-copy'],
-    text: 'The delayed-recall task: read {delayed_recall.length|int} of {delayed_recall.n_symbols|int} symbols, wait through '
+    text: 'The delayed-recall task: read {delayed_recall.length|int} symbols, each one of {delayed_recall.n_symbols|int} (repeats '
+      + 'allowed), wait through '
       + '{delayed_recall.lag|int} to {delayed_recall.max_lag|int} blanks (a new number each time), then say them back. Of '
       + 'the {delayed_recall.distinct_inputs|int} possible contents, the {delayed_recall.held_out_contents|int} that a hash of '
       + 'the symbols sets aside were never drawn in training, and every figure here is measured on them: sequences new to '
@@ -137,7 +141,7 @@ export const CHAPTERS = [
       + '{delayed_recall.steps_trained.lstm|int} steps, the Elman net for {delayed_recall.steps_trained.elman|int}, at lags '
       + 'where the Experiments view\u2019s vanishing-gradient experiment finds the plain net failing across seeds. On '
       + '{delayed_recall.sequences|int} held-out sequences the LSTM recalls {delayed_recall.lstm_accuracy|pct} of the '
-      + 'symbols, the Elman net below {delayed_recall.elman_accuracy|pct} (chance is {delayed_recall.chance|pct}). Outside '
+      + 'symbols, the Elman net {delayed_recall.elman_accuracy|pct}, about chance ({delayed_recall.chance|pct}). Outside '
       + 'the lags it trained on, at a lag of {delayed_recall.other_lag|int}, the LSTM recalls '
       + '{delayed_recall.lstm_accuracy_other_lag|pct}. The Elman net\u2019s training log reached at best '
       + '{delayed_recall.elman_best_logged.metric|pct} (step {delayed_recall.elman_best_logged.step|int}); '
@@ -151,7 +155,7 @@ export const CHAPTERS = [
     title: 'What the gates cost',
     model: 'lstm-embedded-reber', mode: 'forward', step: END, panels: ['hidden'], compare: ['elman-embedded-reber'],
     text: 'Gates are not free: an LSTM has four weight blocks (i, f, g, o) and a GRU three (r, z, n) where the Elman net '
-      + 'has one. At H = {cost.hidden|int} the LSTM\u2019s recurrent weights number {cost.lstm.core_weights|int} against '
+      + 'has one. At H = {cost.hidden|int} the LSTM\u2019s cell weights (W_xh and W_hh) number {cost.lstm.core_weights|int} against '
       + 'the Elman net\u2019s {cost.elman.core_weights|int}, {cost.core_ratio|x} as many; with biases and the read-out, '
       + 'the Elman net, a GRU and the LSTM of this size have {cost.families.elman.parameters|int}, '
       + '{cost.families.gru.parameters|int} and {cost.families.lstm.parameters|int} parameters. Counting every matrix a step '
@@ -186,10 +190,14 @@ export const CHAPTERS = [
       + 'trained on fillers of {fluent_by_distance.trained_from|int} to {fluent_by_distance.trained_to|int} words between the '
       + 'country and the answer. Over {fluent_by_distance.sequences|int} random sentences at each filler length from '
       + '{fluent_by_distance.shortest|int} to {fluent_by_distance.longest|int} words it names the right language at least '
-      + '{fluent_by_distance.lowest.accuracy|pct} of the time at every length. Of {fluent_by_distance.typed_count|int} '
-      + 'sentences written in other words than its training sentences, such as \u201ci was born in japan . i work in '
-      + 'toronto now . i speak fluent japanese\u201d, it names the language of {fluent_by_distance.typed_right|int}. Type '
-      + 'your own in the input box, with the task\u2019s words.',
+      + '{fluent_by_distance.lowest.accuracy|pct} of the time at every length. Sentences put together differently from '
+      + 'its training sentences, such as \u201ci was born in japan . i work in toronto now . i speak fluent\u201d, are '
+      + 'harder: of {fluent_by_distance.typed_count|int}, in {fluent_by_distance.typed_shapes|int} such shapes each with '
+      + 'every one of its {fluent_by_distance.typed_countries|int} countries, it names the language of '
+      + '{fluent_by_distance.typed_right|int} ({fluent_by_distance.typed_share|pct}); the best shapes every time, the '
+      + 'hardest in {fluent_by_distance.typed_worst.right|int} of {fluent_by_distance.typed_worst.count|int}. It learned '
+      + 'the shapes of its sentences as well as the language, so a sentence you type with the task\u2019s words may fool '
+      + 'it: try one in the input box.',
   },
   {
     title: 'What did it learn?',

@@ -211,7 +211,7 @@ def test_the_copy_pair_holds_its_claims(load):
     """The LSTM recalls held-out contents; the Elman net, trained alike, stays near chance."""
     got = recall.delayed_recall(load("lstm-copy"), load("elman-copy"), 64, SEED)
     assert got["lstm_accuracy"] >= 0.9
-    assert got["elman_accuracy"] < 2 * got["chance"]
+    assert abs(got["elman_accuracy"] - got["chance"]) < 0.05  # chapter 10: "about chance"
 
 
 def test_cost_counts_the_weights(load):
@@ -370,12 +370,20 @@ def test_fluent_by_distance_matches_one_sentence_at_a_time(load):
             named = words[int(model.model(x.unsqueeze(0))[0][0, -1].argmax())]
         assert named == typed["named"], typed["text"]
     assert got["typed_right"] == sum(t["named"] == t["language"] for t in got["typed"])
+    assert got["typed_count"] == got["typed_shapes"] * got["typed_countries"]
+    for index, row in enumerate(got["typed_by_shape"]):  # each shape once per country
+        rows = [t for t in got["typed"] if t["shape"] == index]
+        assert row["count"] == len(rows) == got["typed_countries"]
+        assert row["right"] == sum(t["named"] == t["language"] for t in rows)
+    assert sum(row["right"] for row in got["typed_by_shape"]) == got["typed_right"]
 
 
 def test_lstm_fluent_names_the_language_at_every_filler_length(load):
     got = recall.fluent_by_distance(load("lstm-fluent"), 20, SEED + 1)
     assert got["every_length"] and min(got["accuracy"]) >= 0.9, got["accuracy"]
-    assert got["typed_right"] == got["typed_count"], [t for t in got["typed"] if t["named"] != t["language"]]
+    # chapter 13's words: typed shapes it never saw fool it on some countries ("a sentence you type may fool it")
+    assert got["typed_worst"]["right"] < got["typed_worst"]["count"]
+    assert got["typed_best"]["right"] == got["typed_best"]["count"]
 
 
 def test_adding_by_length_matches_one_sequence_at_a_time(load):

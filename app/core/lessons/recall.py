@@ -19,23 +19,22 @@ from app.core.models import LoadedModel
 from app.core.tasks import make_task
 from app.core.tasks.base import collate
 from app.core.tasks.copy import LISTED_SPACE, is_held_out
+from app.core.tasks.fluent import CITIES, COUNTRIES
 
 REACH_SEQUENCES = 16  # a trace per sequence: a smaller sample suffices for a median
 # Sentences as a person might type them with the fluent task's words, none of them one of the
-# generator's openings: clauses in other combinations, other orders, a filler or none.
-TYPED_SENTENCES = (
-    ("i was born in japan . i work in toronto now . i speak fluent", "japanese"),
-    ("greece is where i grew up . i live in london now . i speak fluent", "greek"),
-    ("my family comes from poland . i like long walks . it rains often . i speak fluent", "polish"),
-    ("i moved to dublin , but i grew up in mexico . i speak fluent", "spanish"),
-    ("i was born in russia . the food is good . i speak fluent", "russian"),
-    ("i grew up in sweden , but i work in chicago now . life is good . i speak fluent", "swedish"),
-    ("i live in boston now . i grew up in brazil . i speak fluent", "portuguese"),
-    (
-        "i was born in turkey and i grew up there . my sister plays the piano . i read a lot . "
-        "we have a small garden . i speak fluent",
-        "turkish",
-    ),
+# generator's openings: clauses in other combinations and orders, a filler or none. Each shape is
+# tried with every country of the task (and a city by turn), so one lucky country cannot carry it.
+TYPED_SHAPES = (
+    "i was born in {country} . i work in {city} now . i speak fluent",
+    "{country} is where i grew up . i live in {city} now . i speak fluent",
+    "my family comes from {country} . i like long walks . it rains often . i speak fluent",
+    "i moved to {city} , but i grew up in {country} . i speak fluent",
+    "i was born in {country} . the food is good . i speak fluent",
+    "i live in {city} now . i grew up in {country} . i speak fluent",
+    "i was born in {country} . i speak fluent",
+    "my family comes from {country} . i speak fluent",
+    "i work in {city} now . i was born in {country} . i speak fluent",
 )
 
 
@@ -99,14 +98,38 @@ def delayed_recall(lstm: LoadedModel, elman: LoadedModel, count: int, seed: int,
 
 
 def typed_sentences(model: LoadedModel) -> list[dict]:
-    """The fluent model on TYPED_SENTENCES: the word it puts after 'fluent' against the language."""
+    """The fluent model on every TYPED_SHAPES sentence with every country: the word it puts after
+    'fluent' against the country's language."""
     results = []
-    for prefix, language in TYPED_SENTENCES:
-        sequence = model.task.encode(f"{prefix} {language}")
-        cue = len(sequence) - 2  # the step reading "fluent" predicts the last word
-        predicted = int(_logits(model, [sequence])[0, cue].argmax())
-        results.append({"text": prefix, "language": language, "named": model.task.symbols[predicted]})
+    for shape_index, shape in enumerate(TYPED_SHAPES):
+        for index, (country, language) in enumerate(COUNTRIES):
+            prefix = shape.format(country=country, city=CITIES[index % len(CITIES)])
+            sequence = model.task.encode(f"{prefix} {language}")
+            cue = len(sequence) - 2  # the step reading "fluent" predicts the last word
+            predicted = int(_logits(model, [sequence])[0, cue].argmax())
+            named = model.task.symbols[predicted]
+            results.append({"shape": shape_index, "text": prefix, "language": language, "named": named})
     return results
+
+
+def _typed_summary(typed: list[dict]) -> dict:
+    by_shape = []
+    for index, shape in enumerate(TYPED_SHAPES):
+        rows = [t for t in typed if t["shape"] == index]
+        right = sum(t["named"] == t["language"] for t in rows)
+        by_shape.append({"shape": shape, "right": right, "count": len(rows), "share": right / len(rows)})
+    right = sum(t["named"] == t["language"] for t in typed)
+    return {
+        "typed": typed,
+        "typed_right": right,
+        "typed_count": len(typed),
+        "typed_share": right / len(typed),
+        "typed_shapes": len(TYPED_SHAPES),
+        "typed_countries": len(COUNTRIES),
+        "typed_by_shape": by_shape,
+        "typed_best": max(by_shape, key=lambda row: row["share"]),
+        "typed_worst": min(by_shape, key=lambda row: row["share"]),
+    }
 
 
 def fluent_by_distance(model: LoadedModel, count: int, seed: int, distances=range(0, 31)) -> dict:
@@ -135,9 +158,7 @@ def fluent_by_distance(model: LoadedModel, count: int, seed: int, distances=rang
         "works_to": max(good) if good else None,
         "every_length": len(good) == len(distances),
         "lowest": {"accuracy": accuracy[lowest], "distance": distances[lowest]},
-        "typed": typed,
-        "typed_right": sum(t["named"] == t["language"] for t in typed),
-        "typed_count": len(typed),
+        **_typed_summary(typed),
     }
 
 
