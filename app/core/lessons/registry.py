@@ -47,7 +47,7 @@ def _specs() -> dict[str, FigureSpec]:
         FigureSpec(
             "gradient_to_branch",
             reber_pair,
-            40,
+            200,  # 40 gave medians that moved by 2x between samples (an independent re-check)
             "The inner-E prediction's error followed back to the branch symbol, over random strings "
             "with the chapters' gap: each net's share arriving, and the LSTM/Elman ratio.",
             figures.gradient_to_branch,
@@ -55,7 +55,7 @@ def _specs() -> dict[str, FigureSpec]:
         FigureSpec(
             "forget_gates",
             reber_pair[:1],
-            40,
+            200,  # 40 gave medians that moved by 2x between samples (an independent re-check)
             "How steadily the LSTM's forget gates hold the cell state across the inner string.",
             figures.forget_gates,
         ),
