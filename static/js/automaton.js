@@ -18,6 +18,7 @@ import { api } from './api.js';
 import { grammarGraph, grammarStateColor, litAt, walkGrammar } from './grammar.js';
 import { el, setMath } from './lib/dom.js';
 import { formatInt } from './lib/format.js';
+import { sharedState } from './lib/shared.js';
 import { GraphView } from './views/graph.js';
 import { PanelFrame } from './views/widgets.js';
 
@@ -29,19 +30,10 @@ const LARGE_GRAPH = 12; // states beyond which the two graphs are stacked instea
 const K_CHOICES = [null, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 16, 24, 32]; // null: the engine searches
 
 /** Shared by the analysis panels: {automaton, selected, listen(fn), set(patch)}. */
-export const links = {
+export const links = sharedState({
   automaton: null, // the automaton document of the model on screen, or null
   selected: null, // the automaton state clicked, or null
-  listeners: new Set(),
-  listen(fn) {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  },
-  set(patch) {
-    Object.assign(this, patch);
-    this.listeners.forEach((fn) => fn());
-  },
-};
+});
 
 /** Show `text` as a busy status with the seconds gone by (an automaton search can take a while on a
  * busy machine); returns the function that stops the clock. */

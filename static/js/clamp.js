@@ -21,6 +21,7 @@
 
 import { el, setMath } from './lib/dom.js';
 import { formatNumber } from './lib/format.js';
+import { sharedState } from './lib/shared.js';
 import { picked, targetsOf, targetWords } from './unitpick.js';
 import { PanelFrame } from './views/widgets.js';
 
@@ -30,25 +31,17 @@ const OUTPUT_CHANGED = 0.1; // an output whose |Δy| is at least this is ringed
 const CHART_H = 150;
 
 /** The clamps of the model on screen: {model, items: [{target, unit: j | 'all', step: t | null, value}], error}. */
-export const clamps = {
+export const clamps = sharedState({
   model: null,
   items: [],
   error: null, // the server's refusal of the last clamped trace
-  listeners: new Set(),
-  listen(fn) {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  },
-  set(patch) {
-    Object.assign(this, patch);
-    this.listeners.forEach((fn) => fn());
-  },
+}, {
   /** Another model is on screen: its units are not these (no retrace asked: the model change retraces). */
   forget(model) {
     if (model === this.model) return;
     Object.assign(this, { model, items: [], error: null });
   },
-};
+});
 
 /** The request's interventions for the clamps: "every unit" expanded over the H units. */
 export function interventionsOf(items, hidden) {
