@@ -61,25 +61,41 @@ class StatesIn(BaseModel):
 
 
 class Trajectory(BaseModel):
-    text: str = Field(examples=["BTSSXXTVVE"])
-    coords: list[list[float]] = Field(description="(T, components) the text's states, projected.")
-    symbol: list[str] = Field(description="(T) the symbol read at each step.")
+    text: str = Field(description="The input whose states these are, as it was sent.", examples=["BTSSXXTVVE"])
+    coords: list[list[float]] = Field(
+        description="(T, components) the text's states, projected onto the cloud's axes (not refitted).",
+        examples=[[[-1.42, 0.31], [0.87, -0.65], [0.12, 1.08]]],
+    )
+    symbol: list[str] = Field(description="(T) the symbol read at each step.", examples=[["B", "T", "S"]])
 
 
 class StatesOut(BaseModel):
-    model: str
-    sequences: int
-    points: int = Field(description="P, the steps of every sequence together.")
-    state: Literal["h", "c"]
-    components: int
-    explained_variance: list[float] = Field(description="Per component, the share of the variance it explains.")
-    coords: list[list[float]] = Field(description="(P, components) each point projected.")
-    symbol: list[str] = Field(description="(P) the symbol read at the point's step.")
-    step: list[int] = Field(description="(P) the step within its sequence, from 0.")
-    sequence: list[int] = Field(description="(P) the index of its sequence in `texts`.")
-    grammar_state: list[str] | None = Field(description="(P) the grammar state after the step; null without one.")
-    texts: list[str] = Field(description="The sampled sequences, as a person would type them.")
-    trajectory: Trajectory | None = Field(description="The `text`'s states in the same projection; null without.")
+    model: str = Field(description="The model analysed, as named in the path.", examples=["elman-reber"])
+    sequences: int = Field(description="How many sequences were sampled from the model's task.", examples=[200])
+    points: int = Field(description="P, the steps of every sequence together.", examples=[1834])
+    state: Literal["h", "c"] = Field(
+        description="Which state was projected: the hidden state h_t, or the LSTM's cell state c_t.", examples=["h"]
+    )
+    components: int = Field(description="How many PCA axes the points are projected onto: 2 or 3.", examples=[2])
+    explained_variance: list[float] = Field(
+        description="Per component, the share of the variance it explains.", examples=[[0.46, 0.21]]
+    )
+    coords: list[list[float]] = Field(
+        description="(P, components) each point projected.", examples=[[[-1.42, 0.31], [0.87, -0.65]]]
+    )
+    symbol: list[str] = Field(description="(P) the symbol read at the point's step.", examples=[["B", "T"]])
+    step: list[int] = Field(description="(P) the step within its sequence, from 0.", examples=[[0, 1]])
+    sequence: list[int] = Field(description="(P) the index of its sequence in `texts`.", examples=[[0, 0]])
+    grammar_state: list[str] | None = Field(
+        description="(P) the grammar state after the step; null without one.", examples=[["1", "2"], None]
+    )
+    texts: list[str] = Field(
+        description="The sampled sequences, as a person would type them.", examples=[["BTSSXXTVVE", "BPVVE"]]
+    )
+    trajectory: Trajectory | None = Field(
+        description="The `text`'s states in the same projection; null without.",
+        examples=[{"text": "BT", "coords": [[-1.42, 0.31], [0.87, -0.65]], "symbol": ["B", "T"]}, None],
+    )
 
 
 class AutomatonIn(BaseModel):
@@ -105,51 +121,107 @@ class AutomatonIn(BaseModel):
 
 
 class ExtractedState(BaseModel):
-    id: int
-    size: int = Field(description="Points of the collected states in it (the start: the sequences).")
-    next: list[str] = Field(description="The symbols it predicts may come next, in vocabulary order.")
-    grammar_state: str | None = Field(description="The grammar state most of its points are in; null without one.")
-    purity: float | None = Field(description="The share of its points in that grammar state; null without one.")
-    accepting: bool = Field(description="Most of its points end their sequence.")
-    clusters: list[int] = Field(description="The k-means clusters merged into it (none for the start).")
+    id: int = Field(
+        description="The state's number: 0 is the start (h_0), the others in the order a walk from it meets them.",
+        examples=[2],
+    )
+    size: int = Field(description="Points of the collected states in it (the start: the sequences).", examples=[312])
+    next: list[str] = Field(
+        description="The symbols it predicts may come next, in vocabulary order.", examples=[["S", "X"]]
+    )
+    grammar_state: str | None = Field(
+        description="The grammar state most of its points are in; null without one.", examples=["2", None]
+    )
+    purity: float | None = Field(
+        description="The share of its points in that grammar state; null without one.", examples=[1.0, None]
+    )
+    accepting: bool = Field(description="Most of its points end their sequence.", examples=[False])
+    clusters: list[int] = Field(description="The k-means clusters merged into it (none for the start).", examples=[[3]])
 
 
 class AutomatonTransition(BaseModel):
-    from_: int = Field(alias="from")
-    to: int
-    symbol: str
-    count: int = Field(description="Points that voted for it.")
+    from_: int = Field(alias="from", description="The state (an `id` of `states`) the symbol is read in.", examples=[1])
+    to: int = Field(description="The state the machine moves to on reading the symbol.", examples=[2])
+    symbol: str = Field(description="The symbol read.", examples=["T"])
+    count: int = Field(description="Points that voted for it.", examples=[188])
 
 
 class KTried(BaseModel):
-    k: int
-    states: int = Field(description="States after minimisation, the start included.")
+    k: int = Field(description="The number of k-means clusters tried.", examples=[8])
+    states: int = Field(description="States after minimisation, the start included.", examples=[7])
     agreement: float = Field(
         description="What the search judged by on the held-out sequences: agreement with the grammar, or "
-        "fidelity to the network for a task without one."
+        "fidelity to the network for a task without one.",
+        examples=[1.0],
     )
 
 
 class AutomatonOut(BaseModel):
-    model: str
-    k: int
-    k_search: list[KTried]
-    states: list[ExtractedState]
-    start: int
-    transitions: list[AutomatonTransition]
+    model: str = Field(description="The model analysed, as named in the path.", examples=["elman-reber"])
+    k: int = Field(
+        description="The k-means clusters the machine was read from: the body's k, or the one the search chose.",
+        examples=[8],
+    )
+    k_search: list[KTried] = Field(
+        description="Each k tried, smallest first, with its states and score; just the body's k when one was set.",
+        examples=[[{"k": 7, "states": 6, "agreement": 0.83}, {"k": 8, "states": 7, "agreement": 1.0}]],
+    )
+    states: list[ExtractedState] = Field(
+        description="The minimised machine's states, the start first.",
+        examples=[
+            [
+                {
+                    "id": 0,
+                    "size": 400,
+                    "next": ["B"],
+                    "grammar_state": None,
+                    "purity": None,
+                    "accepting": False,
+                    "clusters": [],
+                }
+            ]
+        ],
+    )
+    start: int = Field(
+        description="The id of the start state, where every string begins (h_0): always 0.", examples=[0]
+    )
+    transitions: list[AutomatonTransition] = Field(
+        description="The machine's moves: reading `symbol` in state `from` leads to state `to`.",
+        examples=[[{"from": 0, "to": 1, "symbol": "B", "count": 400}]],
+    )
     agreement: float | None = Field(
         description="The share of steps of fresh strings where its predicted next symbols equal the grammar's legal "
-        "ones; null without a grammar."
+        "ones; null without a grammar.",
+        examples=[1.0, None],
     )
-    purity: float | None = Field(description="The share of all points in their state's grammar state.")
+    purity: float | None = Field(
+        description="The share of all points in their state's grammar state; null without a grammar.",
+        examples=[0.98, None],
+    )
     fidelity: float = Field(
-        description="The share of held-out steps where its predicted next symbols equal the network's own."
+        description="The share of held-out steps where its predicted next symbols equal the network's own.",
+        examples=[1.0],
     )
-    held_out_steps: int = Field(description="The held-out steps agreement and fidelity count.")
-    grammar: GrammarOut | None = Field(description="The task's grammar as GET /tasks gives it; null without one.")
-    point_state: list[int] = Field(description="The state of each point, in /analysis/states' order (same body).")
+    held_out_steps: int = Field(description="The held-out steps agreement and fidelity count.", examples=[2741])
+    grammar: GrammarOut | None = Field(
+        description="The task's grammar as GET /tasks gives it; null without one.",
+        examples=[
+            {
+                "name": "the Reber grammar",
+                "start": "0",
+                "states": ["0", "1", "2"],
+                "end": ["end"],
+                "transitions": [{"from": "0", "to": "1", "symbol": "B"}],
+            },
+            None,
+        ],
+    )
+    point_state: list[int] = Field(
+        description="The state of each point, in /analysis/states' order (same body).", examples=[[1, 2, 3]]
+    )
     text_states: list[int] | None = Field(
-        description="The state of each step of `text` (its states' nearest cluster); null without a text."
+        description="The state of each step of `text` (its states' nearest cluster); null without a text.",
+        examples=[[1, 2, 4], None],
     )
 
 
@@ -169,43 +241,66 @@ class UnitsIn(BaseModel):
 
 
 class GroupMeanOut(BaseModel):
-    mean: float
-    count: int
+    mean: float = Field(description="The unit's mean value over the points of this group.", examples=[0.73])
+    count: int = Field(description="How many points the mean is over.", examples=[412])
 
 
 class SymbolMean(GroupMeanOut):
-    symbol: str
+    symbol: str = Field(description="The group: the points where this symbol was just read.", examples=["T"])
 
 
 class GrammarStateMean(GroupMeanOut):
-    grammar_state: str
+    grammar_state: str = Field(
+        description="The group: the points after which the grammar is in this state.", examples=["2"]
+    )
 
 
 class StepMean(GroupMeanOut):
-    step: int
+    step: int = Field(description="The group: the points at this step of their sequence, from 0.", examples=[3])
 
 
 class ContextOut(BaseModel):
-    sequence: int
-    step: int
-    value: float
-    context: str = Field(description="The symbols read up to the step, its own last ('…' before older ones).")
+    sequence: int = Field(description="The index of the sampled sequence the point is in.", examples=[17])
+    step: int = Field(description="The step within that sequence, from 0.", examples=[4])
+    value: float = Field(description="The unit's value at that step.", examples=[0.98])
+    context: str = Field(
+        description="The symbols read up to the step, its own last ('…' before older ones).", examples=["BTSSX"]
+    )
 
 
 class SimilarOut(BaseModel):
-    unit: int
-    correlation: float = Field(description="Pearson correlation with the unit over the collected states.")
+    unit: int = Field(description="Another unit of the same target, from 0.", examples=[7])
+    correlation: float = Field(
+        description="Pearson correlation with the unit over the collected states.", examples=[0.91]
+    )
 
 
 class UnitsOut(BaseModel):
-    model: str
-    unit: int
-    target: str
-    by_symbol: list[SymbolMean]
-    by_grammar_state: list[GrammarStateMean] | None
-    by_step: list[StepMean]
-    top_contexts: list[ContextOut]
-    similar: list[SimilarOut]
+    model: str = Field(description="The model analysed, as named in the path.", examples=["elman-reber"])
+    unit: int = Field(description="The unit profiled, from 0.", examples=[3])
+    target: str = Field(description="Which activations the unit is in: 'h', 'c' or 'gate:<name>'.", examples=["h"])
+    by_symbol: list[SymbolMean] = Field(
+        description="The unit's mean after each input symbol, symbols in alphabetical order.",
+        examples=[[{"symbol": "B", "mean": -0.12, "count": 200}, {"symbol": "T", "mean": 0.73, "count": 412}]],
+    )
+    by_grammar_state: list[GrammarStateMean] | None = Field(
+        description="The unit's mean in each grammar state (natural order); null for a task without a grammar.",
+        examples=[[{"grammar_state": "1", "mean": -0.12, "count": 200}], None],
+    )
+    by_step: list[StepMean] = Field(
+        description="The unit's mean at each step of the sequences, from 0.",
+        examples=[[{"step": 0, "mean": -0.12, "count": 200}, {"step": 1, "mean": 0.40, "count": 200}]],
+    )
+    top_contexts: list[ContextOut] = Field(
+        description="The steps where the unit is highest, highest first, each with the symbols that led there "
+        "(a context already listed is not listed again lower down).",
+        examples=[[{"sequence": 17, "step": 4, "value": 0.98, "context": "BTSSX"}]],
+    )
+    similar: list[SimilarOut] = Field(
+        description="The units whose values move most like this one's, most positively correlated first "
+        "(itself and constant units left out).",
+        examples=[[{"unit": 7, "correlation": 0.91}]],
+    )
 
 
 class SelectIn(BaseModel):
@@ -215,16 +310,32 @@ class SelectIn(BaseModel):
     start: int = Field(ge=0, description="The first marked step, from 0.", examples=[2])
     end: int = Field(ge=0, description="The last marked step (inclusive).", examples=[4])
     threshold: float = Field(0.5, ge=-1e6, le=1e6, description="On is above it, off below it.", examples=[0.5])
-    target: str = Field("h", pattern=TARGET_PATTERN, examples=["h"])
+    target: str = Field(
+        "h",
+        pattern=TARGET_PATTERN,
+        description="Which activations to search: 'h', 'c' (LSTM) or 'gate:<name>' (lstm i f g o, gru r z n).",
+        examples=["h"],
+    )
 
 
 class SelectedUnitOut(BaseModel):
-    unit: int
-    inside_min: float
-    outside_max: float | None = Field(description="Null when the range is the whole text.")
-    score: float = Field(description="inside_min - outside_max (inside_min - threshold with nothing outside).")
+    unit: int = Field(description="A unit on at every marked step and off at every other step, from 0.", examples=[5])
+    inside_min: float = Field(description="The unit's lowest value over the marked steps.", examples=[0.82])
+    outside_max: float | None = Field(
+        description="The unit's highest value over the other steps of the text; null when the range is the whole text.",
+        examples=[0.11, None],
+    )
+    score: float = Field(
+        description="inside_min - outside_max (inside_min - threshold with nothing outside): how cleanly the unit "
+        "separates the range from the rest.",
+        examples=[0.71],
+    )
 
 
 class SelectOut(BaseModel):
-    model: str
-    units: list[SelectedUnitOut]
+    model: str = Field(description="The model analysed, as named in the path.", examples=["elman-reber"])
+    units: list[SelectedUnitOut] = Field(
+        description="The units that pick out the marked range, best separated (highest score) first; "
+        "empty when none do.",
+        examples=[[{"unit": 5, "inside_min": 0.82, "outside_max": 0.11, "score": 0.71}]],
+    )
