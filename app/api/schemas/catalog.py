@@ -132,7 +132,9 @@ class TaskOut(BaseModel):
         ],
     )
     grammar: GrammarOut | None = Field(
-        None, description="The grammar generating the task's strings (reber, embedded_reber); null for other tasks."
+        None,
+        description="The grammar generating the task's strings (reber, embedded_reber); null for other tasks.",
+        examples=[None],
     )
 
 

@@ -45,6 +45,7 @@ class InterventionIn(BaseModel):
         description="The value forced there: finite, |value| <= 1e6.",
         ge=-MAX_INTERVENTION_VALUE,
         le=MAX_INTERVENTION_VALUE,
+        examples=[0.0],
     )
 
     def to_core(self) -> Intervention:
@@ -217,13 +218,19 @@ class TraceOut(TraceDocument):
     """The Trace document, plus which model and input produced it."""
 
     interventions: list[InterventionIn] | None = Field(
-        None, description="The interventions applied, as given; absent without any."
+        None,
+        description="The interventions applied, as given; absent without any.",
+        examples=[[{"step": 6, "target": "gate:f", "unit": 0, "value": 0.0}]],
     )
     clean: RunOutputs | None = Field(
-        None, description="With interventions: the same input through the unclamped network."
+        None,
+        description="With interventions: the same input through the unclamped network.",
+        examples=[{"outputs": [[0.9, 0.1]], "losses": [0.1, 0.0], "loss": 0.1}],
     )
     difference: RunOutputs | None = Field(
-        None, description="With interventions: the clamped run's outputs, losses and loss minus the clean run's."
+        None,
+        description="With interventions: the clamped run's outputs, losses and loss minus the clean run's.",
+        examples=[{"outputs": [[-0.8, 0.8]], "losses": [0.0, 13.0], "loss": 13.0}],
     )
 
     model: str = Field(description="The traced model's name.", examples=["reber-lstm"])
