@@ -123,14 +123,14 @@ RECIPES: dict[str, Recipe] = {
                 task="fluent",
                 task_options={"distance": (0, 4, 8, 16, 32)},
                 hidden_sizes=(32,),
-                seeds=(0, 1, 2, 3, 4),
+                seeds=(0, 1, 2),
             ),
-            # Measured too short (docs/experiments.md, "Not shipped"): at 1,500 steps every net of 45 runs
-            # stayed near chance even at distance 0, on the fluent task as issue 10 widened it (more openings).
-            # The demo lstm-fluent needed 2,000 steps without filler at H = 64 first; a budget that lets
-            # distance 0 be learnt has to be measured before this recipe's results can ship.
-            training=Training(steps=1500, learning_rate=3e-3),
-            criterion=Criterion(threshold=0.95, sequences=512, every=100, stop_early=False),
+            # 1,500 steps was measured too short (45 runs: every net near chance even at distance 0, on the
+            # fluent task as issue 10 widened it); a pilot at distance 0 gave after 5,000 steps Elman 0.98,
+            # GRU 0.94, LSTM 0.72 (docs/experiments.md), so 8,000 lets distance 0 be learnt and a fall with
+            # distance mean something. Final accuracy is the figure to read; success is >= 0.95 at the end.
+            training=Training(steps=8000, learning_rate=3e-3),
+            criterion=Criterion(threshold=0.95, sequences=512, every=500, stop_early=False),
             full_grid="--seeds 10 --option distance=0,4,8,16,32,48,60",
         ),
     )
