@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from starlette.requests import HTTPConnection
 
+from app.api.deps import per_app
 from app.core.analysis import StateCloud
 
 Value = TypeVar("Value")
@@ -58,14 +59,6 @@ def cloud_bytes(cloud: StateCloud) -> int:
     return sum(t.numel() * t.element_size() for t in tensors if t is not None)
 
 
-_guard = threading.Lock()
-
-
 def analysis_cache(connection: HTTPConnection) -> AnalysisCache:
     """One AnalysisCache per application, made on first use."""
-    state = connection.app.state
-    with _guard:
-        cache = getattr(state, "analysis_cache", None)
-        if cache is None:
-            cache = state.analysis_cache = AnalysisCache()
-        return cache
+    return per_app(connection, "analysis_cache", AnalysisCache)

@@ -57,17 +57,23 @@ def get_jobs(connection: HTTPConnection) -> JobRegistry:
     return connection.app.state.jobs
 
 
-# One cache per application; created on first use so the lifespan need not know of it.
-_cache_guard = threading.Lock()
+_per_app_guard = threading.Lock()
+
+
+def per_app(connection: HTTPConnection, attribute: str, make):
+    """The application's one `attribute` (a cache), made by make() on first use, so the lifespan
+    need not know of it; a lock keeps two first requests from making two."""
+    state = connection.app.state
+    with _per_app_guard:
+        value = getattr(state, attribute, None)
+        if value is None:
+            value = make()
+            setattr(state, attribute, value)
+        return value
 
 
 def get_model_cache(connection: HTTPConnection) -> ModelCache:
-    state = connection.app.state
-    with _cache_guard:
-        cache = getattr(state, "model_cache", None)
-        if cache is None:
-            cache = state.model_cache = ModelCache()
-        return cache
+    return per_app(connection, "model_cache", ModelCache)
 
 
 def get_visible_jobs(connection: HTTPConnection) -> JobScope:

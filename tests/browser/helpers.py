@@ -113,3 +113,12 @@ def record_page_figure(prefix: str, line: str) -> Path:
             lines += ["", "## Page", "", line]
     path.write_text("\n".join(lines).rstrip() + "\n")
     return path
+
+
+def post_analysis(server_url: str, route: str, body: dict, model: str = "elman-reber") -> dict:
+    """The API's own answer to an analysis request (the page is checked against it)."""
+    response = httpx.post(
+        f"{server_url}/api/models/{model}/analysis/{route}", json=body, headers={"Origin": server_url}, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    return response.json()

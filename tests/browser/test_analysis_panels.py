@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.browser.helpers import ROOT, copy_to_docs, open_page, update_docs
+from tests.browser.helpers import ROOT, copy_to_docs, open_page, post_analysis, update_docs
 
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 STATES = "section.panel[data-panel=statespace]"
@@ -23,19 +23,11 @@ def shot(page, selector: str, name: str) -> None:
     page.locator(selector).screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
-def post(server_url: str, route: str, body: dict) -> dict:
-    response = httpx.post(
-        f"{server_url}/api/models/elman-reber/analysis/{route}", json=body, headers={"Origin": server_url}, timeout=60
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 @pytest.fixture(scope="module")
 def engine(server_url):
     """The API's own answers for the panels' requests, to check the page against."""
-    states = post(server_url, "states", {**BODY, "components": 2, "state": "h", "text": PROBE})
-    automaton = post(server_url, "automaton", {**BODY, "k": None, "held_out": 300, "text": PROBE})
+    states = post_analysis(server_url, "states", {**BODY, "components": 2, "state": "h", "text": PROBE})
+    automaton = post_analysis(server_url, "automaton", {**BODY, "k": None, "held_out": 300, "text": PROBE})
     return {"states": states, "automaton": automaton}
 
 

@@ -6,10 +6,9 @@ on there and off elsewhere listed and one clicked. Screenshot: unit-inspector.pn
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from tests.browser.helpers import ROOT, open_page
+from tests.browser.helpers import ROOT, open_page, post_analysis
 
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 PANEL = "section.panel[data-panel=units]"
@@ -19,21 +18,13 @@ BODY = {"sequences": 200, "seed": 0, "target": "h", "top": 8}  # what the panel 
 RANGE = (1, 3)  # TSS: 0-based, inclusive
 
 
-def post(server_url: str, route: str, body: dict) -> dict:
-    response = httpx.post(
-        f"{server_url}/api/models/elman-reber/analysis/{route}", json=body, headers={"Origin": server_url}, timeout=60
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 @pytest.fixture(scope="module")
 def engine(server_url):
-    select = post(
+    select = post_analysis(
         server_url, "units/select", {"text": PROBE, "start": RANGE[0], "end": RANGE[1], "threshold": 0.5, "target": "h"}
     )
     assert select["units"], "the probe's steps 2-4 have a unit on there and off elsewhere"
-    return {"unit0": post(server_url, "units", {**BODY, "unit": 0}), "select": select}
+    return {"unit0": post_analysis(server_url, "units", {**BODY, "unit": 0}), "select": select}
 
 
 def wait_for_unit(page, unit: int) -> None:

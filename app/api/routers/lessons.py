@@ -8,14 +8,13 @@ computed once per set of weights and recomputed only when a model is retrained.
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Path
 from starlette.requests import HTTPConnection
 
 from app.api import experiment_results
-from app.api.deps import Cache, Store
+from app.api.deps import Cache, Store, per_app
 from app.api.schemas.common import error_responses
 from app.api.schemas.lessons import FigureOut, FiguresOut
 from app.core.experiments import ExperimentNotFound
@@ -24,17 +23,10 @@ from app.core.store import ModelNotFound, ModelStore
 
 router = APIRouter(tags=["lessons"])
 
-_guard = threading.Lock()
-
 
 def figure_cache(connection: HTTPConnection) -> FigureCache:
     """One FigureCache per application, made on first use."""
-    state = connection.app.state
-    with _guard:
-        cache = getattr(state, "figure_cache", None)
-        if cache is None:
-            cache = state.figure_cache = FigureCache()
-        return cache
+    return per_app(connection, "figure_cache", FigureCache)
 
 
 def stored_results(spec: FigureSpec, store: ModelStore) -> dict | None:
