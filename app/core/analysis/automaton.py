@@ -75,6 +75,10 @@ class Automaton:
         """The state after reading a symbol; None when the machine has no such move (it stops)."""
         return None if state is None else self._delta.get((state, symbol))
 
+    def moves(self) -> dict[tuple[int, str], int]:
+        """(state, symbol) -> next state, every move the machine has (read-only: shared)."""
+        return self._delta
+
     def run(self, symbols) -> list[int | None]:
         """The machine's state after each symbol, from the start; None once it has stopped."""
         state, path = START, []
@@ -127,15 +131,17 @@ def extract_k(cloud: StateCloud, k: int, seed: int = 0) -> Automaton:
     node_of_point = labels + 1
 
     outputs: list[tuple] = [("start",)]
-    final = _final_points(cloud)
     scored = cloud.scored if cloud.scored is not None else torch.ones(cloud.points, dtype=torch.bool)
-    sizes = torch.bincount(labels, minlength=k)
+    # every cluster's votes at once: per symbol, the share of its scored points that predict it
+    # (0/1 sums are exact in float32, so a share is the same number a per-cluster mean gives)
+    sizes = torch.bincount(labels, minlength=k).tolist()
+    voters = torch.bincount(labels[scored], minlength=k).unsqueeze(1)
+    predicting = torch.zeros(k, predicted.shape[1]).index_add_(0, labels[scored], predicted[scored].float())
+    shares = (predicting / voters.clamp_min(1)).tolist()
+    ending = torch.bincount(labels, weights=_final_points(cloud).float(), minlength=k).tolist()
     for cluster in range(k):
-        mine = labels == cluster
-        voters = mine & scored
-        votes = predicted[voters].float().mean(0) if voters.any() else torch.zeros(predicted.shape[1])
-        next_set = frozenset(s for s, v in zip(cloud.vocabulary, votes.tolist(), strict=True) if v > 0.5)
-        accepting = bool(sizes[cluster] > 0 and final[mine].float().mean() >= 0.5)
+        next_set = frozenset(s for s, v in zip(cloud.vocabulary, shares[cluster], strict=True) if v > 0.5)
+        accepting = sizes[cluster] > 0 and ending[cluster] / sizes[cluster] >= 0.5  # most of its points end a string
         outputs.append((next_set, accepting) if sizes[cluster] > 0 else ("empty",))
 
     # majority-vote transitions, node -> node on the symbol read at the second point

@@ -112,9 +112,13 @@ def agreement(automaton: Automaton, held_out: StateCloud, against: str) -> float
         reference = [frozenset(word for word, on in zip(words, row, strict=True) if on) for row in rows]
     scored = held_out.scored.tolist() if held_out.scored is not None else [True] * held_out.points
     nexts = [state.next for state in automaton.states]
+    moves = automaton.moves()  # the k search runs this loop for every k it tries: plain dict lookups
     state, right, counted = START, 0, 0
     for step, symbol, wanted, counts in zip(held_out.step.tolist(), held_out.symbol, reference, scored, strict=True):
-        state = automaton.move(START if step == 0 else state, symbol)
+        if step == 0:
+            state = START
+        if state is not None:
+            state = moves.get((state, symbol))  # None: the machine has no such move and stops
         if counts:
             counted += 1
             right += state is not None and nexts[state] == wanted

@@ -15,6 +15,8 @@ Schmidhuber 1997). The metric looks only at that one prediction.
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 from .base import Batch, TaskOption, masked_share
@@ -26,6 +28,7 @@ BRANCHES = ("T", "P")
 # ("close",) and ("end",). The branch rides along so the closing symbol is known.
 
 
+@functools.cache  # a state's moves never change: built once, not at every step of every sampled string
 def _embedded_transitions(state: tuple) -> dict[str, tuple]:
     phase = state[0]
     if phase == "start":
