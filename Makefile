@@ -60,9 +60,10 @@ format: $(STAMP)
 test: lint browser
 	$(PY) -m pytest -q --durations=12
 
-# Refresh docs/screenshot.png (the first screen at 1280x800) and the page's frame time in the docs.
+# Refresh docs/screenshot.png (the first screen at 1280x800), the page's frame time in the docs and
+# docs/experiments-*.png (the shipped experiments' plots as the Experiments view draws them).
 screenshot: $(STAMP) $(NODE_STAMP) browser
-	UNROLLED_UPDATE_DOCS=1 $(PY) -m pytest -q -s tests/browser -k "page_loads or keeps_60_fps"
+	UNROLLED_UPDATE_DOCS=1 $(PY) -m pytest -q -s tests/browser -k "page_loads or keeps_60_fps or docs_figures_of_the_shipped"
 
 bench: $(STAMP)
 	$(PY) -m bench all

@@ -1,8 +1,11 @@
 /**
- * experimentplots.js — the three plots of an experiment's results (GET /api/experiments/{name}):
+ * experimentplots.js — the four plots of an experiment's results (GET /api/experiments/{name}):
  *
  *   drawSuccess     success rate against the grid's varied option (the lag, the distance, else the
- *                   hidden size), a Wilson 95% interval band per variant (family and gate init)
+ *                   hidden size), a Wilson 95% interval band and bars per variant (family and gate
+ *                   init); many variants of several families: a small panel per family; one x
+ *                   value: a row per variant
+ *   drawSteps       steps to reach the criterion (median and quartiles of the runs that succeeded)
  *   drawGradients   ||dL_T/dh_t|| against T − t on a log axis: the median over seeds, the
  *                   quartiles as a band, at initialisation or after training
  *   drawCost        training steps per second and parameters against the hidden size
@@ -10,11 +13,13 @@
  * representative model (onOpen(model name)).
  */
 
-import { GRID, axes, colorOf, dashOf, figure, variantName } from './experimentfigure.js';
+import { GRID, HEIGHT, MARGIN, MUTED, axes, colorOf, dashOf, familyName, figure, variantName } from './experimentfigure.js';
 import { el } from './lib/dom.js';
 import { formatNumber } from './lib/format.js';
 
 const powerOfTen = (v) => Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9;
+// 50, 100, 200, 500, 1k, 2k: labels enough to read a log axis of steps without crowding it
+const oneTwoFive = (v) => [1, 2, 5].some((k) => powerOfTen(v / k));
 
 const X_LABELS = {
   lag: 'lag (time steps between the symbol and its recall)',
@@ -55,45 +60,210 @@ function xScale(values, width) {
   return d3.scaleLinear().domain([lo - pad, hi + pad]).range([0, width]);
 }
 
+const SUCCESS_NOTE = 'Bar: Wilson 95% interval over the seeds (shaded along the line where one or two variants share the axes). '
+  + 'Click a point to open its model.';
+const BANDS_UP_TO = 2; // more bands than this on one pair of axes stack into one dark slab: bars alone then
+const PANELS_FROM = 5; // more series than this, of several families: one small panel per family
+const PANEL = { columns: 3, height: 150, title: 28, ticks: 22, gap: 30 }; // a panel's plot height and the space around it
+const PANEL_ROW = PANEL.title + PANEL.height + PANEL.gap;
+
 export function drawSuccess(detail, { claim, onOpen }) {
-  const d3 = window.d3;
   const summaries = detail.summaries;
   const x = xDimension(summaries);
   const metric = detail.runs[0]?.metric_name ?? 'the metric';
   const threshold = detail.experiment.configuration?.criterion?.threshold;
+  const values = [...new Set(summaries.map(x.of))].sort((a, b) => a - b);
+  const series = seriesOf(summaries, x);
+  const families = [...new Set(series.map((s) => s.items[0].point.architecture))];
+  const layout = values.length === 1 ? 'rows' : usePanels(series, families) ? 'panels' : 'lines';
+  const frame = {
+    lines: {},
+    // one row per variant, its name at the left: a grid with a single x value has nothing to draw lines along
+    rows: { height: Math.max(HEIGHT, 120 + series.length * 34), margin: { ...MARGIN, left: 230, right: 130 } },
+    panels: panelsFrame(families),
+  }[layout];
+  const what = `A run succeeds when ${metric} ≥ ${threshold} on fresh sequences within its budget.`;
   const fig = figure({
     id: 'success',
-    title: `Success rate against ${x.name === 'hidden_size' ? 'hidden size' : x.name}`,
+    title: layout === 'rows' ? `Success rate per variant (${xName(x)} ${values[0] ?? ''})` : `Success rate against ${xName(x)}`,
     claim: claim ?? 'Whether each variant met the criterion within the step budget, over the seeds.',
-    note: `A run succeeds when ${metric} ≥ ${threshold} on fresh sequences within its budget. Band: Wilson 95% interval over the seeds. Click a point to open its model.`,
+    note: `${what} ${layout === 'panels' ? 'One panel per family; line style: gate initialisation. ' : ''}${SUCCESS_NOTE}`,
+    ...frame,
   });
   if (!summaries.length) return fig.node;
-  const values = [...new Set(summaries.map(x.of))].sort((a, b) => a - b);
-  const sx = xScale(values, fig.inner.width);
-  const sy = d3.scaleLinear().domain([0, 1]).range([fig.inner.height, 0]);
-  axes(fig, sx, sy, { xLabel: X_LABELS[x.name] ?? x.name, yLabel: 'success rate (share of seeds)', xTicks: values, xFormat: (v) => String(v), yFormat: '.0%' });
-  const series = seriesOf(summaries, x);
-  const offset = (i) => (i - (series.length - 1) / 2) * 5; // side by side at one x, not on top of each other
-  series.forEach((s, i) => {
-    const px = (d) => sx(x.of(d)) + offset(i);
-    const g = fig.plot.append('g').attr('class', 'series').attr('data-series', s.key);
-    g.append('path').datum(s.items).attr('fill', s.color).attr('fill-opacity', 0.07).attr('pointer-events', 'none')
-      .attr('d', d3.area().x(px).y0((d) => sy(d.success_interval[0])).y1((d) => sy(d.success_interval[1])));
-    g.append('path').datum(s.items).attr('fill', 'none').attr('stroke', s.color).attr('stroke-width', 2.2).attr('pointer-events', 'none')
-      .attr('stroke-dasharray', s.dash).attr('d', d3.line().x(px).y((d) => sy(d.success_rate)));
-    g.selectAll('circle').data(s.items).join('circle').attr('class', 'exp-point')
-      .attr('cx', px).attr('cy', (d) => sy(d.success_rate)).attr('r', 5).attr('fill', '#fff')
-      .attr('stroke', s.color).attr('stroke-width', 2).attr('cursor', (d) => (d.model ? 'pointer' : null))
-      .attr('data-model', (d) => d.model).on('click', (_, d) => onOpen(d.model))
-      .append('title').text((d) => `${s.label}, ${x.name} ${x.of(d)}: ${d.successes} of ${d.runs} runs succeeded `
-        + `(95% interval ${formatNumber(d.success_interval[0], 2)}–${formatNumber(d.success_interval[1], 2)}); `
-        + `median steps to success ${formatNumber(d.steps_to_success.median)}. Click to open its model.`);
-  });
-  fig.legend(series, 'architecture, gate init');
+  const draw = { lines: successLines, rows: successRows, panels: successPanels }[layout];
+  draw(fig, { series, families, values, x, onOpen });
+  if (layout !== 'rows') fig.legend(series, 'architecture, gate init');
   fig.setData(summaries.map((d) => ({
     variant: d.point.variant, [x.name]: x.of(d), hidden_size: d.point.hidden_size, runs: d.runs, successes: d.successes,
     success_rate: d.success_rate, interval_low: d.success_interval[0], interval_high: d.success_interval[1],
     steps_to_success_median: d.steps_to_success.median, final_metric_median: d.final_metric.median, model: d.model,
+  })));
+  return fig.node;
+}
+
+const xName = (x) => (x.name === 'hidden_size' ? 'hidden size' : x.name);
+
+/** The whole grid on one pair of axes: a line, a Wilson band and a bar per point for each series. */
+function successLines(fig, { series, values, x, onOpen }) {
+  const sx = xScale(values, fig.inner.width);
+  const sy = window.d3.scaleLinear().domain([0, 1]).range([fig.inner.height, 0]);
+  axes(fig, sx, sy, { xLabel: X_LABELS[x.name] ?? x.name, yLabel: 'success rate (share of seeds)', xTicks: values, xFormat: String, yFormat: '.0%' });
+  const band = series.length <= BANDS_UP_TO;
+  series.forEach((s, i) => successSeries(fig.plot, s, { sx, sy, x, onOpen, band, offset: (i - (series.length - 1) / 2) * 5 }));
+}
+
+/** Small multiples: a panel per family (its variants differ by line style), the same axes in each. */
+function successPanels(fig, { series, families, values, x, onOpen }) {
+  const sy = window.d3.scaleLinear().domain([0, 1]).range([PANEL.height, 0]);
+  familyPanels(fig, { series, families, values, x, sy, yFormat: '.0%', yTicks: 2, yLabel: 'success rate (share of seeds)' },
+    (g, s, sx, offset, shared) => successSeries(g, s, { sx, sy, x, onOpen, offset, band: shared <= BANDS_UP_TO }));
+}
+
+/** fig.inner as a grid of panels, one per family, PANEL.columns wide; drawSeries(g, series, sx, offset, series in
+ * the panel) fills them. */
+function familyPanels(fig, { series, families, values, x, sy, yFormat, yTicks, yLabel }, drawSeries) {
+  const columns = Math.min(PANEL.columns, families.length);
+  const width = (fig.inner.width - (columns - 1) * PANEL.gap) / columns;
+  const sx = xScale(values, width);
+  families.forEach((family, index) => {
+    const [column, row] = [index % columns, Math.floor(index / columns)];
+    const g = fig.plot.append('g').attr('class', 'exp-panel').attr('data-family', family)
+      .attr('transform', `translate(${column * (width + PANEL.gap)},${row * PANEL_ROW + PANEL.title})`);
+    g.append('text').attr('x', width / 2).attr('y', -13).attr('text-anchor', 'middle').attr('font-weight', 600).text(familyName(family));
+    axes({ plot: g, inner: { width, height: PANEL.height } }, sx, sy, {
+      xLabel: null, yLabel: null, xTicks: values, xFormat: String, yFormat, yTicks, yTickLabels: column === 0,
+    });
+    const own = series.filter((s) => s.items[0].point.architecture === family);
+    own.forEach((s, i) => drawSeries(g, s, sx, (i - (own.length - 1) / 2) * 7, own.length));
+  });
+  const height = fig.inner.height;
+  fig.plot.append('text').attr('x', fig.inner.width / 2).attr('y', height + 18).attr('text-anchor', 'middle').attr('font-weight', 600)
+    .text(X_LABELS[x.name] ?? x.name);
+  fig.plot.append('text').attr('transform', `translate(-58,${height / 2}) rotate(-90)`).attr('text-anchor', 'middle').attr('font-weight', 600)
+    .text(yLabel);
+}
+
+/** The frame of a small-multiples figure: its height for the families' rows, the x label in a narrow bottom margin. */
+function panelsFrame(families) {
+  const rows = Math.ceil(families.length / PANEL.columns);
+  return { height: MARGIN.top + rows * PANEL_ROW - PANEL.gap + PANEL.ticks + 30, margin: { ...MARGIN, bottom: 30 } };
+}
+
+const usePanels = (series, families) => series.length > PANELS_FROM && families.length > 1;
+
+/** One row per variant: the success rate as a point, its Wilson interval as a bar, the count beside it. */
+function successRows(fig, { series, onOpen }) {
+  const d3 = window.d3;
+  const sy = d3.scaleBand().domain(series.map((s) => s.key)).range([0, fig.inner.height]).padding(0.3);
+  const sx = d3.scaleLinear().domain([0, 1]).range([0, fig.inner.width]);
+  fig.plot.append('g').attr('class', 'grid').selectAll('line').data(sx.ticks(5)).join('line')
+    .attr('x1', sx).attr('x2', sx).attr('y1', 0).attr('y2', fig.inner.height).attr('stroke', GRID);
+  const bottom = fig.plot.append('g').attr('transform', `translate(0,${fig.inner.height})`).call(d3.axisBottom(sx).ticks(5, '.0%').tickSizeOuter(0));
+  bottom.attr('font-family', null).attr('font-size', 12).selectAll('path, line').attr('stroke', MUTED);
+  fig.plot.append('text').attr('x', fig.inner.width / 2).attr('y', fig.inner.height + 44).attr('text-anchor', 'middle').attr('font-weight', 600)
+    .text('success rate (share of seeds)');
+  for (const s of series) {
+    const d = s.items[0];
+    const y = sy(s.key) + sy.bandwidth() / 2;
+    const g = fig.plot.append('g').attr('class', 'series').attr('data-series', s.key);
+    g.append('text').attr('x', -54).attr('y', y).attr('dy', '0.35em').attr('text-anchor', 'end').text(s.label);
+    g.append('line').attr('x1', -46).attr('x2', -14).attr('y1', y).attr('y2', y).attr('stroke', s.color)
+      .attr('stroke-width', 2.5).attr('stroke-dasharray', s.dash); // the variant's line style, as in the other plots
+    intervalBar(g, s.color, { x1: sx(d.success_interval[0]), x2: sx(d.success_interval[1]), y1: y, y2: y });
+    g.append('text').attr('x', sx(1) + 14).attr('y', y).attr('dy', '0.35em').attr('fill', MUTED)
+      .text(`${d.successes} of ${d.runs} runs`);
+    successPoint(g, s, [d], { cx: (p) => sx(p.success_rate), cy: () => y, label: () => '', onOpen });
+  }
+}
+
+/** A series of the line layouts: its Wilson band (when band), its line, a bar at each point and the points. */
+function successSeries(parent, s, { sx, sy, x, onOpen, offset, band = true }) {
+  const d3 = window.d3;
+  const px = (d) => sx(x.of(d)) + offset; // side by side at one x, not on top of each other
+  const g = parent.append('g').attr('class', 'series').attr('data-series', s.key);
+  if (band) {
+    g.append('path').datum(s.items).attr('class', 'exp-band').attr('fill', s.color).attr('fill-opacity', 0.1).attr('pointer-events', 'none')
+      .attr('d', d3.area().x(px).y0((d) => sy(d.success_interval[0])).y1((d) => sy(d.success_interval[1])));
+  }
+  for (const d of s.items) intervalBar(g, s.color, { x1: px(d), x2: px(d), y1: sy(d.success_interval[0]), y2: sy(d.success_interval[1]) });
+  g.append('path').datum(s.items).attr('fill', 'none').attr('stroke', s.color).attr('stroke-width', 2.2).attr('pointer-events', 'none')
+    .attr('stroke-dasharray', s.dash).attr('d', d3.line().x(px).y((d) => sy(d.success_rate)));
+  successPoint(g, s, s.items, { cx: px, cy: (d) => sy(d.success_rate), label: (d) => `, ${x.name} ${x.of(d)}`, onOpen });
+}
+
+/** An interval drawn as a thin bar with short caps: visible where a band has no width (one x value) or none is drawn. */
+function intervalBar(g, color, { x1, x2, y1, y2 }) {
+  const bar = g.append('g').attr('class', 'exp-interval').attr('pointer-events', 'none').attr('stroke', color)
+    .attr('stroke-width', 1.5).attr('stroke-opacity', 0.6);
+  bar.append('line').attr('x1', x1).attr('x2', x2).attr('y1', y1).attr('y2', y2);
+  const cap = 3;
+  for (const [x, y] of [[x1, y1], [x2, y2]]) {
+    if (x1 === x2) bar.append('line').attr('x1', x - cap).attr('x2', x + cap).attr('y1', y).attr('y2', y);
+    else bar.append('line').attr('x1', x).attr('x2', x).attr('y1', y - cap).attr('y2', y + cap);
+  }
+}
+
+function successPoint(g, s, items, { cx, cy, label, onOpen }) {
+  g.selectAll('circle.exp-point').data(items).join('circle').attr('class', 'exp-point')
+    .attr('cx', cx).attr('cy', cy).attr('r', 5).attr('fill', '#fff')
+    .attr('stroke', s.color).attr('stroke-width', 2).attr('cursor', (d) => (d.model ? 'pointer' : null))
+    .attr('data-model', (d) => d.model).on('click', (_, d) => onOpen(d.model))
+    .append('title').text((d) => `${s.label}${label(d)}: ${d.successes} of ${d.runs} runs succeeded `
+      + `(95% interval ${formatNumber(d.success_interval[0], 2)}–${formatNumber(d.success_interval[1], 2)}); `
+      + `median steps to success ${formatNumber(d.steps_to_success.median)}. Click to open its model.`);
+}
+
+/** Steps to reach the criterion against the varied dimension: the median over the runs that succeeded, a bar from
+ * the first to the third quartile; none where no run succeeded. Null when fewer than two x values have one. */
+export function drawSteps(detail, { claim = null, onOpen }) {
+  const d3 = window.d3;
+  const x = xDimension(detail.summaries);
+  const summaries = detail.summaries.filter((s) => s.successes > 0 && s.steps_to_success?.median);
+  const values = [...new Set(summaries.map(x.of))].sort((a, b) => a - b);
+  if (values.length < 2) return null;
+  const series = seriesOf(summaries, x);
+  const families = [...new Set(series.map((s) => s.items[0].point.architecture))];
+  const panels = usePanels(series, families);
+  const every = detail.experiment.configuration?.criterion?.every;
+  const fig = figure({
+    id: 'steps',
+    title: `Steps to reach the criterion against ${xName(x)}`,
+    claim: claim ?? 'How long the runs that succeeded took: fewer steps, an easier problem for that variant.',
+    note: `Point: median over the runs that succeeded; bar: their quartiles${every ? ` (the criterion is checked every ${every} steps)` : ''}. `
+      + `A variant with no success at a ${xName(x)} has no point there. ${panels ? 'One panel per family. ' : ''}Click a point to open its model.`,
+    ...(panels ? panelsFrame(families) : {}),
+  });
+  const [lo, hi] = d3.extent(summaries.flatMap((s) => [s.steps_to_success.q1, s.steps_to_success.q3]));
+  const log = hi / lo >= 8; // a wide range (50 to 2,000 steps) reads on a log axis
+  const height = panels ? PANEL.height : fig.inner.height;
+  const sy = (log ? d3.scaleLog().domain([lo / 1.3, hi * 1.3]) : d3.scaleLinear().domain([0, hi * 1.1]).nice()).range([height, 0]);
+  const yLabel = `steps to success${log ? ' (log scale)' : ''}`;
+  const yFormat = log ? (v) => (oneTwoFive(v) ? d3.format('~s')(v) : '') : ',.0f';
+  const drawSeries = (parent, s, sx, offset) => {
+    const px = (d) => sx(x.of(d)) + offset;
+    const g = parent.append('g').attr('class', 'series').attr('data-series', s.key);
+    for (const d of s.items) intervalBar(g, s.color, { x1: px(d), x2: px(d), y1: sy(d.steps_to_success.q1), y2: sy(d.steps_to_success.q3) });
+    g.append('path').datum(s.items).attr('fill', 'none').attr('stroke', s.color).attr('stroke-width', 2.2).attr('pointer-events', 'none')
+      .attr('stroke-dasharray', s.dash).attr('d', d3.line().x(px).y((d) => sy(d.steps_to_success.median)));
+    g.selectAll('circle.exp-point').data(s.items).join('circle').attr('class', 'exp-point')
+      .attr('cx', px).attr('cy', (d) => sy(d.steps_to_success.median)).attr('r', 5).attr('fill', '#fff')
+      .attr('stroke', s.color).attr('stroke-width', 2).attr('cursor', (d) => (d.model ? 'pointer' : null))
+      .attr('data-model', (d) => d.model).on('click', (_, d) => onOpen(d.model))
+      .append('title').text((d) => `${s.label}, ${x.name} ${x.of(d)}: ${d.successes} of ${d.runs} runs succeeded, median `
+        + `${formatNumber(d.steps_to_success.median)} steps (quartiles ${formatNumber(d.steps_to_success.q1)}–${formatNumber(d.steps_to_success.q3)}). Click to open its model.`);
+  };
+  if (panels) {
+    familyPanels(fig, { series, families, values, x, sy, yFormat, yTicks: 3, yLabel }, drawSeries);
+  } else {
+    const sx = xScale(values, fig.inner.width);
+    axes(fig, sx, sy, { xLabel: X_LABELS[x.name] ?? x.name, yLabel, xTicks: values, xFormat: String, yFormat, yTicks: 5 });
+    series.forEach((s, i) => drawSeries(fig.plot, s, sx, (i - (series.length - 1) / 2) * 5));
+  }
+  fig.legend(series, 'architecture, gate init');
+  fig.setData(summaries.map((d) => ({
+    variant: d.point.variant, [x.name]: x.of(d), hidden_size: d.point.hidden_size, runs: d.runs, successes: d.successes,
+    steps_q1: d.steps_to_success.q1, steps_median: d.steps_to_success.median, steps_q3: d.steps_to_success.q3, model: d.model,
   })));
   return fig.node;
 }
@@ -167,7 +337,7 @@ export function drawCost(detail, { claim = null, onOpen }) {
     claim: claim ?? 'Plain RNNs have fewer parameters and take more training steps per second than LSTM and GRU at every hidden size.',
     note: `Left: training steps per second (median over seeds, bar: quartiles), measured on ${machine.host ?? 'the server'}${machine.workers ? ` with ${machine.workers} runs side by side` : ''}, one torch thread each. Right: parameters.`,
   });
-  const gap = 70;
+  const gap = 100; // room for the right panel's tick labels and its axis label, left of its axis
   const half = (fig.inner.width - gap) / 2;
   const series = seriesOf(summaries, { name: 'hidden_size', of: (s) => s.point.hidden_size });
   const panels = [
@@ -198,7 +368,7 @@ export function drawCost(detail, { claim = null, onOpen }) {
         .append('title').text((d) => `${s.label}, H = ${d.point.hidden_size}: ${formatNumber(panel.value(d))} ${panel.key === 'parameters' ? 'parameters' : 'steps/s'}. Click to open its model.`);
     });
   });
-  fig.plot.append('line').attr('x1', half + gap / 2).attr('x2', half + gap / 2).attr('y1', 0).attr('y2', fig.inner.height).attr('stroke', GRID);
+  fig.plot.append('line').attr('x1', half + 22).attr('x2', half + 22).attr('y1', 0).attr('y2', fig.inner.height).attr('stroke', GRID);
   fig.legend(series, 'architecture');
   fig.setData(summaries.map((d) => ({
     variant: d.point.variant, hidden_size: d.point.hidden_size, parameters: d.parameters,

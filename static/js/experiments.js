@@ -10,7 +10,7 @@
  */
 
 import { api, followJob } from './api.js';
-import { drawCost, drawGradients, drawSuccess } from './experimentplots.js';
+import { drawCost, drawGradients, drawSteps, drawSuccess } from './experimentplots.js';
 import { el, field } from './lib/dom.js';
 import { formatDuration, formatInt } from './lib/format.js';
 
@@ -253,11 +253,13 @@ export class ExperimentsView {
     const primary = primaryPlot(detail);
     const plots = {
       success: drawSuccess(detail, { claim: primary === 'success' ? claim : null, onOpen: open }),
+      steps: drawSteps(detail, { claim: primary === 'steps' ? claim : null, onOpen: open }), // null: too few successes to draw
       gradients: drawGradients(detail, { claim: primary === 'gradients' ? claim : null, onOpen: open }),
       cost: drawCost(detail, { claim: primary === 'cost' ? claim : null, onOpen: open }),
     };
     // the plot that tests the recipe's claim first, with the claim above it; the others after
-    this.plots.replaceChildren(plots[primary], ...Object.entries(plots).filter(([key]) => key !== primary).map(([, node]) => node));
+    const first = plots[primary] ? primary : 'success';
+    this.plots.replaceChildren(plots[first], ...Object.entries(plots).filter(([key, node]) => key !== first && node).map(([, node]) => node));
     this.root.dataset.drawn = Number(this.root.dataset.drawn ?? 0) + 1; // for tests: a redraw happened
   }
 
@@ -267,13 +269,14 @@ export class ExperimentsView {
   }
 }
 
-/** Which plot tests the recipe's claim: success against a varied option (or against the hidden size when runs
- * stop at the criterion), cost when hidden sizes vary for a fixed budget, the gradient when nothing varies. */
+/** Which plot tests the recipe's claim: success against a varied option, the steps to the criterion against the
+ * hidden size when runs stop at the criterion (shortcuts: "in fewer steps"), cost when hidden sizes vary for a
+ * fixed budget, the gradient when nothing varies. */
 function primaryPlot(detail) {
   const grid = detail.experiment.recipe?.grid ?? {};
   const optionVaries = Object.values(grid.task_options ?? {}).some((values) => values.length > 1);
   if (optionVaries) return 'success';
-  if ((grid.hidden_sizes ?? []).length > 1) return detail.experiment.configuration?.criterion?.stop_early ? 'success' : 'cost';
+  if ((grid.hidden_sizes ?? []).length > 1) return detail.experiment.configuration?.criterion?.stop_early ? 'steps' : 'cost';
   return 'gradients';
 }
 

@@ -14,9 +14,19 @@ import pytest
 from app.core.experiments import ExperimentRunner, LocalPool, Overrides
 from app.core.experiments.recipes import get_recipe
 from app.core.store import ModelStore
-from tests.browser.helpers import live_server
+from tests.browser.conftest import VIEWPORT
+from tests.browser.helpers import copy_to_docs, live_server, update_docs
 
 VIEW = "/?view=experiments"
+# The shipped results (models/experiments/) and the plots of each that docs/experiments.md shows.
+DOCS_FIGURES = {
+    "vanishing-gradient": ("gradients", "success"),
+    "short-term-memory": ("success", "steps", "gradients"),
+    "fluent-distance": ("success", "gradients"),
+    "cost": ("cost",),
+    "shortcuts": ("steps",),
+}
+DOCS_SCALE = 1.5  # docs/ PNGs at 1.5 device pixels per CSS pixel: sharp text, files of tens of kB
 MEMORY = Overrides(seeds=(0, 1), task_options={"lag": (5, 10)}, steps=40, architectures=("shortcut", "lstm"))
 COST = Overrides(seeds=(0,), steps=20, architectures=("elman", "lstm"), hidden_sizes=(8, 16))
 
@@ -145,3 +155,65 @@ def test_cancel_from_the_page_stops_the_experiment(page, experiments_url, consol
     assert page.locator("[data-role=exp-cancel]").is_hidden() and page.locator("[data-role=exp-run]").is_enabled()
     stored = {row["name"]: row for row in httpx.get(f"{experiments_url}/api/experiments").json()["stored"]}
     assert stored["vanishing-gradient"]["status"] == "cancelled" and stored["vanishing-gradient"]["runs_done"] < 40
+
+
+def test_many_variants_are_drawn_as_a_panel_per_family_with_every_interval(page, server_url):
+    """The shipped short-term-memory results (9 variants of 5 families at 5 lags): a panel per family, where the
+    variants differ by line style, and a Wilson bar at every point; hovering a legend entry fades the others."""
+    open_results(page, server_url, "short-term-memory")
+    success = page.locator("figure[data-plot=success]")
+    panels = success.locator("g.exp-panel")
+    assert panels.count() == 5
+    assert panels.locator("g.series").count() == 9 and success.locator("circle.exp-point").count() == 9 * 5
+    assert success.locator("g.exp-interval").count() == 9 * 5
+    lstm = success.locator("g.exp-panel[data-family=lstm]")
+    assert lstm.locator("g.series").count() == 3 and lstm.locator(".exp-band").count() == 0  # 3 bands: bars alone
+    assert success.locator("g.exp-panel[data-family=elman] .exp-band").count() == 2
+    success.locator(".legend-entry[data-series=gru]").hover()
+    opacities = success.evaluate("f => [...f.querySelectorAll('g.series')].map(g => g.getAttribute('opacity'))")
+    assert opacities.count(None) == 1 and opacities.count("0.12") == 9 - 1
+    steps = page.locator("figure[data-plot=steps]")
+    assert steps.locator("g.exp-panel").count() == 4  # the second-order net never succeeded: no panel
+    assert "checked every 50 steps" in steps.inner_text()
+
+
+def test_one_x_value_is_drawn_as_a_row_per_variant(page, server_url):
+    """vanishing-gradient varies nothing but the variant: a row each, the count and its Wilson bar beside it."""
+    open_results(page, server_url, "vanishing-gradient")
+    success = page.locator("figure[data-plot=success]")
+    assert "Success rate per variant (hidden size 32)" in success.inner_text()
+    assert success.locator("g.series").count() == 8 and success.locator("g.exp-interval").count() == 8
+    assert success.inner_text().count("of 5 runs") == 8
+
+
+def test_the_shortcuts_claim_is_drawn_as_steps_to_the_criterion(page, server_url):
+    open_results(page, server_url, "shortcuts")
+    first = page.locator("figure.exp-figure").first
+    assert first.get_attribute("data-plot") == "steps" and "fewer steps" in first.locator(".exp-claim").inner_text()
+    assert first.locator("g.series").count() == 2 and first.locator("circle.exp-point").count() == 2 * 3
+
+
+@pytest.mark.skipif(not update_docs(), reason="refreshes docs figures: UNROLLED_UPDATE_DOCS=1 (make screenshot)")
+@pytest.mark.parametrize("name", DOCS_FIGURES)
+def test_docs_figures_of_the_shipped_results(browser, server_url, name):
+    """docs/experiments-NAME-PLOT.png for docs/experiments.md: the plots of a shipped experiment as the Experiments
+    view draws them (server_url's store is a copy of models/, experiments included), without the export buttons;
+    every plot the view draws goes to test-artifacts/screenshots/."""
+    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=DOCS_SCALE)
+    try:
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        open_results(page, server_url, name)
+        page.add_style_tag(content=".exp-exports { display: none; }")
+        drawn = page.locator("figure.exp-figure")
+        plots = [figure.get_attribute("data-plot") for figure in drawn.all()]
+        assert set(DOCS_FIGURES[name]) <= set(plots), f"{name}: the view drew {plots}"
+        for figure, plot in zip(drawn.all(), plots, strict=True):
+            path = screenshots_dir() / f"experiments-{name}-{plot}.png"
+            figure.screenshot(path=str(path))
+            if plot in DOCS_FIGURES[name]:
+                copy_to_docs(path, path.name)
+        assert not errors, errors
+    finally:
+        context.close()
