@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from app.core.analysis.generate import generate as sample_from
+from app.core.architectures import ModelConfig, RecurrentModel
 from app.core.device import configure_threads
 from app.core.lessons import FIGURES, compute_figure, evidence, figures, learned, recall, timing
 from app.core.lessons.stats import learned_at, spread
@@ -244,6 +245,47 @@ def test_cost_counts_every_family_and_times_them_two_ways(measured):
             assert got["timing"][way][family]["ms"] > 0 and got["timing"][way][family]["ratio"] > 0
         assert got["timing"][way]["elman"]["ratio"] == 1.0
     assert got["rounds"] == timing.ROUNDS and got["batch"] == 32 and got["length"] == 24
+
+
+VIEW_NODES = ("SelectBackward0", "SplitBackward0", "PermuteBackward0", "TBackward0", "ViewBackward0")
+
+
+def graph_nodes(family: str, steps: int) -> int:
+    """Autograd nodes of the common loop's output over `steps` steps, views left out: one per
+    operation that computes, read from the graph rather than counted at the dispatcher."""
+    torch.manual_seed(0)
+    model = RecurrentModel(ModelConfig(family, 7, 7, 32))
+    h = timing.common_step_loop(family, model.rnn, torch.rand(2, steps, 7))
+    seen, stack = set(), [h.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        stack.extend(next_node for next_node, _ in node.next_functions)
+    return sum(type(node).__name__ not in (*VIEW_NODES, "AccumulateGrad") for node in seen)
+
+
+def test_cost_counts_the_operations_a_step_runs_and_times_a_larger_size(measured):
+    """The chapter's words: a step's operations, forward and backward; the GRU has fewer multiply-adds
+    "but" more operations than the LSTM (its reset gate), and is timed again at a larger size."""
+    got = measured["cost"]
+    for family in ("elman", "gru", "lstm"):
+        operations = got["families"][family]["operations"]
+        assert operations["forward"] == graph_nodes(family, 4) - graph_nodes(family, 3)
+        assert operations["backward"] > operations["forward"]  # every operation's backward, and more
+        assert operations["total"] == operations["forward"] + operations["backward"]
+    gru, lstm = got["families"]["gru"], got["families"]["lstm"]
+    ratio = got["gru_over_lstm"]
+    assert closeness(ratio["multiply_adds"], gru["multiply_adds"] / lstm["multiply_adds"])
+    assert ratio["multiply_adds"] < 1
+    assert closeness(ratio["operations"], gru["operations"]["total"] / lstm["operations"]["total"])
+    assert ratio["operations"] > 1
+    H, I, O = got["large"]["hidden"], 7, 7
+    assert H > got["hidden"]
+    large_ratio = (3 * H * (I + H) + H * O) / (4 * H * (I + H) + H * O)
+    assert closeness(got["large"]["gru_over_lstm"]["multiply_adds"], large_ratio)
+    assert ratio["time"] > 0 and got["large"]["gru_over_lstm"]["time"] > 0  # measured: only their form
 
 
 def experiment_records(name: str) -> tuple[dict, list[dict]]:

@@ -1,4 +1,4 @@
-"""What the gates cost: weights, multiply-adds per step and measured training time, two ways.
+"""What the gates cost: weights, multiply-adds and operations per step, and measured training time.
 
 The same training step (forward over a batch, the loss, backward) is timed for
 the Elman net, the GRU and the LSTM at one size:
@@ -14,12 +14,20 @@ the Elman net, the GRU and the LSTM at one size:
                      recurrent product and the family's elementwise gate arithmetic. Same
                      code path, so the times follow what the arithmetic costs.
 
+Why the common loop's times do not follow the multiply-adds at the chapter's size:
+each family's step is also counted in tensor operations, forward and backward
+(operations.py), and the GRU and the LSTM are timed again on the common loop at
+LARGE_HIDDEN, where the matrix products outweigh the per-operation overhead.
+
 Rounds interleave the families and ways (each round times every pair once, in a
 shuffled order), so a load change on a shared machine hits all of them alike; a
 figure is the median over rounds of each family's time divided by the Elman net's
-in the same round. Times depend on the machine, the load and the torch build: the
-figure says which threads and whether oneDNN was on. Nothing here is asserted on
-in tests beyond its shape; the ratios are what the page states.
+in the same round. Time is the timing thread's CPU time: training's one thread
+does all the work on it (oneDNN's kernels included), and on a shared machine wall
+time would also count the time other processes held the core. Times depend on the
+machine, the load and the torch build: the figure says which threads and whether
+oneDNN was on. Nothing here is asserted on in tests beyond its shape; the ratios
+are what the page states.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ import torch
 import torch.nn.functional as F
 
 from app.core.architectures import ModelConfig, RecurrentModel
-from app.core.lessons import figures
+from app.core.lessons import figures, operations
 from app.core.models import LoadedModel
 
 FAMILIES = ("elman", "gru", "lstm")
@@ -42,6 +50,9 @@ BATCH = 32
 LENGTH = 24  # the chapters' embedded Reber strings
 ROUNDS = 5
 STEPS_PER_TIMING = 4  # training steps per timed pair and round (after one untimed warm-up step)
+LARGE_HIDDEN = 256  # where the GRU and the LSTM are timed again: the products outweigh the overhead there
+LARGE_FAMILIES = ("gru", "lstm")
+LARGE_STEPS_PER_TIMING = 1  # a step takes tens of ms at this size: one per round, warmed up once, not per round
 
 
 def _gates(family: str, gi: torch.Tensor, gh: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None):
@@ -80,34 +91,51 @@ def multiply_adds(model: RecurrentModel) -> int:
     return sum(p.numel() for name, p in model.named_parameters() if "weight" in name)
 
 
-def _models(config: ModelConfig) -> dict[str, RecurrentModel]:
+def _models(config: ModelConfig, families: tuple[str, ...] = FAMILIES) -> dict[str, RecurrentModel]:
     torch.manual_seed(0)  # the weights do not change the time, only make the run repeatable
     return {
         family: RecurrentModel(ModelConfig(family, config.input_size, config.output_size, config.hidden_size, "tanh"))
-        for family in FAMILIES
+        for family in families
     }
 
 
-def _step_seconds(family: str, model: RecurrentModel, way: str, x: torch.Tensor, target: torch.Tensor) -> float:
-    """Seconds per training step (forward, loss, backward) of `model` run the given way."""
+def _loss(family: str, model: RecurrentModel, way: str, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """A training step's loss, gradients cleared for its backward: `model` over x run the given way."""
+    if way == "common":
+        h = common_step_loop(family, model.rnn, x)
+    else:
+        h, _ = model.rnn(x)
+    model.zero_grad(set_to_none=True)
+    return F.binary_cross_entropy_with_logits(model.readout(h), target)
 
-    def one_step():
-        if way == "common":
-            h = common_step_loop(family, model.rnn, x)
-        else:
-            h, _ = model.rnn(x)
-        loss = F.binary_cross_entropy_with_logits(model.readout(h), target)
-        model.zero_grad(set_to_none=True)
-        loss.backward()
 
+def _step_seconds(
+    family: str,
+    model: RecurrentModel,
+    way: str,
+    x: torch.Tensor,
+    target: torch.Tensor,
+    steps: int | None = None,
+    warm_up: bool = True,
+) -> float:
+    """CPU seconds per training step (forward, loss, backward) of `model` run the given way
+    (the mean of STEPS_PER_TIMING steps unless told), after an untimed step unless told not to."""
+    steps = STEPS_PER_TIMING if steps is None else steps
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*TF32.*")  # flags() also resets a TF32 option, and says so
         with torch.backends.mkldnn.flags(enabled=way != "fused_onednn_off"):
-            one_step()  # warm-up: first-call allocations and kernel choice stay out of the time
-            start = time.perf_counter()
-            for _ in range(STEPS_PER_TIMING):
-                one_step()
-            return (time.perf_counter() - start) / STEPS_PER_TIMING
+            if warm_up:  # first-call allocations and kernel choice stay out of the time
+                _loss(family, model, way, x, target).backward()
+            start = time.thread_time()
+            for _ in range(steps):
+                _loss(family, model, way, x, target).backward()
+            return (time.thread_time() - start) / steps
+
+
+def step_operations(family: str, model: RecurrentModel, x: torch.Tensor, target: torch.Tensor) -> dict[str, int]:
+    """Tensor operations one step of the common loop dispatches in a training step, forward and
+    backward (operations.per_step): the same at every size, so counted once at the figure's."""
+    return operations.per_step(lambda n: _loss(family, model, "common", x[:, :n], target[:, :n]))
 
 
 def measure(config: ModelConfig, rounds: int | None = None, seed: int = 0) -> dict:
@@ -124,22 +152,31 @@ def measure(config: ModelConfig, rounds: int | None = None, seed: int = 0) -> di
 
 def _measure(config: ModelConfig, rounds: int, seed: int) -> dict:
     models = _models(config)
+    large = _models(ModelConfig("lstm", config.input_size, config.output_size, LARGE_HIDDEN), LARGE_FAMILIES)
     generator = torch.Generator().manual_seed(seed)
     x = torch.rand(BATCH, LENGTH, config.input_size, generator=generator)
     target = (torch.rand(BATCH, LENGTH, config.output_size, generator=generator) > 0.5).float()
     times: dict[str, dict[str, list[float]]] = {way: {f: [] for f in FAMILIES} for way in WAYS}
-    order = [(way, family) for way in WAYS for family in FAMILIES]
+    large_times: dict[str, list[float]] = {f: [] for f in LARGE_FAMILIES}
+    order = [(way, family) for way in WAYS for family in FAMILIES] + [("large", f) for f in LARGE_FAMILIES]
+    for family, model in large.items():  # their warm-up, once: the common loop chooses no kernel per call
+        _loss(family, model, "common", x, target).backward()
     shuffler = random.Random(seed)
     for _ in range(rounds):
         shuffler.shuffle(order)
         for way, family in order:
-            times[way][family].append(_step_seconds(family, models[family], way, x, target))
+            if way == "large":
+                seconds = _step_seconds(family, large[family], "common", x, target, LARGE_STEPS_PER_TIMING, False)
+                large_times[family].append(seconds)
+            else:
+                times[way][family].append(_step_seconds(family, models[family], way, x, target))
     plain = multiply_adds(models["elman"])
     families = {
         family: {
             "parameters": model.parameter_count(),
             "multiply_adds": multiply_adds(model),
             "multiply_adds_ratio": multiply_adds(model) / plain,
+            "operations": step_operations(family, model, x, target),
         }
         for family, model in models.items()
     }
@@ -147,7 +184,7 @@ def _measure(config: ModelConfig, rounds: int, seed: int) -> dict:
         way: {
             family: {
                 "ms": median(times[way][family]) * 1000,
-                "ratio": median(a / b for a, b in zip(times[way][family], times[way]["elman"], strict=True)),
+                "ratio": _median_ratio(times[way][family], times[way]["elman"]),
             }
             for family in FAMILIES
         }
@@ -165,7 +202,27 @@ def _measure(config: ModelConfig, rounds: int, seed: int) -> dict:
         "timing": timing,
         # how much slower the common loop is than the fused kernel, per family: the kernels' own speed-up
         "common_over_fused": {f: timing["common"][f]["ms"] / timing["fused"][f]["ms"] for f in FAMILIES},
+        # the GRU against the LSTM on the common loop, at this size and at LARGE_HIDDEN: time (the median
+        # of the rounds' ratios) beside the multiply-adds and the operations per step
+        "gru_over_lstm": {
+            "time": _median_ratio(times["common"]["gru"], times["common"]["lstm"]),
+            "multiply_adds": families["gru"]["multiply_adds"] / families["lstm"]["multiply_adds"],
+            "operations": families["gru"]["operations"]["total"] / families["lstm"]["operations"]["total"],
+        },
+        "large": {
+            "hidden": LARGE_HIDDEN,
+            "ms": {f: median(large_times[f]) * 1000 for f in LARGE_FAMILIES},
+            "gru_over_lstm": {
+                "time": _median_ratio(large_times["gru"], large_times["lstm"]),
+                "multiply_adds": multiply_adds(large["gru"]) / multiply_adds(large["lstm"]),
+            },
+        },
     }
+
+
+def _median_ratio(times: list[float], others: list[float]) -> float:
+    """The median over rounds of one time over another timed in the same round."""
+    return median(a / b for a, b in zip(times, others, strict=True))
 
 
 def cost(lstm: LoadedModel, elman: LoadedModel, count: int, seed: int) -> dict:
