@@ -249,7 +249,9 @@ export class ExperimentsView {
   draw() {
     const detail = this.detail;
     const open = (model) => model && this.onOpenModel(model);
-    const claim = detail.experiment.recipe?.claim ?? null;
+    // the recipe's claim is what the runs test, not what they showed: said so, so a student reads the plot for the verdict
+    const recipeClaim = detail.experiment.recipe?.claim;
+    const claim = recipeClaim ? `Claim tested: ${recipeClaim}` : null;
     const primary = primaryPlot(detail);
     const plots = {
       success: drawSuccess(detail, { claim: primary === 'success' ? claim : null, onOpen: open }),
