@@ -139,7 +139,14 @@ RECIPES = (
     # Over fillers of 0 to 30 words from the start the LSTM stays at chance on the language word
     # (1,300 steps measured), and so it does through 2,000 warm-up steps on 0 to 4 words and 1,250
     # more on 0 to 30 (measured); with no filler at all in the warm-up it learns the country's
-    # language first, then carries it over the range.
+    # language first, then carries it over the range. On the eleven listed openings it learned
+    # their shapes too: 1.000 at every filler length, but 97 of 126 typed sentences in 9 other shapes
+    # (176 of 224 in 16), the hardest shape 3 of 14. Composed openings (301 clause shapes), the same
+    # steps: 1.000 at every length, 197 of 224 typed, but 1 of 14 where a filler sentence stood before
+    # the country's clause and 1 of 14 opening "well ," (369 s). With filler now and then in front of
+    # the opening or between its clauses (this recipe): 1.000 at every length, 280 of 280 typed in
+    # 20 shapes, 112 of 112 in the 8 the generator never writes (388 s, load 5-10; 100 sentences a
+    # length, fluent_by_distance at seed 0); at seed 1 the same figures (295 s, load 2-5).
     Recipe(
         "lstm-fluent",
         "lstm",
@@ -147,11 +154,11 @@ RECIPES = (
         64,
         7000,
         learning_rate=0.005,
-        task_options={"distance": 0, "max_distance": 30},
-        warmup_options={"distance": 0, "max_distance": 0},
+        task_options={"distance": 0, "max_distance": 30, "openings": "composed"},
+        warmup_options={"distance": 0, "max_distance": 0, "openings": "composed"},
         warmup_steps=2000,
-        note="An LSTM that remembers the country until it must say the language, over fillers of 0 to 30 words "
-        "(trained on sentences without filler first).",
+        note="An LSTM that remembers the country until it must say the language, over fillers of 0 to 30 words, "
+        "in sentences put together from clauses (trained first on sentences whose answer follows the opening at once).",
     ),
 )
 

@@ -195,16 +195,19 @@ export const CHAPTERS = [
       + 'word far back. The cursor sits on the step after \u201cfluent\u201d; the Outputs panel shows the language the LSTM '
       + 'names. Press \u25b6 to run BPTT back and watch how much of that error still reaches \u201cfrance\u201d. This net was '
       + 'trained on fillers of {fluent_by_distance.trained_from|int} to {fluent_by_distance.trained_to|int} words between the '
-      + 'country and the answer. Over {fluent_by_distance.sequences|int} random sentences at each filler length from '
-      + '{fluent_by_distance.shortest|int} to {fluent_by_distance.longest|int} words its accuracy on the language is '
-      + '{fluent_by_distance.lowest.accuracy|pct} at the length where it is lowest. Sentences put together differently from '
-      + 'its training sentences, such as \u201ci was born in japan . i work in toronto now . i speak fluent\u201d, are '
-      + 'harder: of {fluent_by_distance.typed_count|int}, in {fluent_by_distance.typed_shapes|int} such shapes each with '
-      + 'every one of its {fluent_by_distance.typed_countries|int} countries, it names the language of '
-      + '{fluent_by_distance.typed_right|int} ({fluent_by_distance.typed_share|pct}); the best shapes every time, the '
-      + 'hardest in {fluent_by_distance.typed_worst.right|int} of {fluent_by_distance.typed_worst.count|int}. It learned '
-      + 'the shapes of its sentences as well as the language, so a sentence you type with the task\u2019s words may fool '
-      + 'it: try one in the input box.',
+      + 'country and the answer, in sentences put together from clauses about the country and the city, in either order, '
+      + 'joined in different ways, now and then with filler in front or between: a net shown a few fixed sentences learns '
+      + 'their shapes as well as the language. Over {fluent_by_distance.sequences|int} random sentences at each filler '
+      + 'length from {fluent_by_distance.shortest|int} to {fluent_by_distance.longest|int} words its accuracy on the '
+      + 'language is {fluent_by_distance.lowest.accuracy|pct} at the length where it is lowest. Sentences a person types '
+      + 'with the task\u2019s words work too: of {fluent_by_distance.typed_count|int}, in '
+      + '{fluent_by_distance.typed_shapes|int} shapes each with every one of its {fluent_by_distance.typed_countries|int} '
+      + 'countries, it names the language of {fluent_by_distance.typed_right|int} ({fluent_by_distance.typed_share|pct}), '
+      + 'the hardest shape in {fluent_by_distance.typed_worst.right|int} of {fluent_by_distance.typed_worst.count|int}; of '
+      + 'the {fluent_by_distance.typed_new_count|int} in the {fluent_by_distance.typed_new_shapes|int} shapes its '
+      + 'generator never writes, such as \u201ci was born in japan before i moved to toronto . i speak fluent\u201d, '
+      + '{fluent_by_distance.typed_new_right|int} ({fluent_by_distance.typed_new_share|pct}). Try one of your own in the '
+      + 'input box.',
   },
   {
     title: 'What did it learn?',

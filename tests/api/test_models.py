@@ -60,7 +60,7 @@ def test_create_list_detail_delete(client, settings):
     assert detail["training_time_s"] == 0.0 and detail["last_training"] is None
     assert detail["created_at"] and detail["updated_at"]
     options = create_model(client, "f", architecture="gru", task="fluent", task_options={"distance": 3})
-    assert options["task"]["options"] == {"distance": 3, "max_distance": 0}
+    assert options["task"]["options"] == {"distance": 3, "max_distance": 0, "openings": "listed"}
     assert client.delete("/api/models/f").status_code == 204
 
     assert client.get("/api/models/reber-lstm").json() == detail

@@ -17,7 +17,7 @@ CHECKED = {
     8: ("tour-figures-gates", "gradient_to_branch", ("ratio", "median"), "x"),
     9: ("tour-figures-delayed-recall", "delayed_recall", ("elman_saturated",), "pct"),
     10: ("tour-figures-cost", "cost", ("timing", "fused_onednn_off", "lstm", "ratio"), "x"),
-    12: ("tour-figures-fluent", "fluent_by_distance", ("works_to",), "int"),
+    12: ("tour-figures-fluent", "fluent_by_distance", ("typed_new_right",), "int"),
 }
 
 

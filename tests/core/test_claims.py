@@ -31,6 +31,7 @@ from app.core.models import load_model
 from app.core.store import ModelStore
 from app.core.tasks import make_task
 from app.core.tasks.embedded_reber import is_embedded_reber
+from app.core.tasks.fluent import ANSWER_PREFIX, could_generate
 from app.core.tasks.reber import grammar_graph as reber_graph
 from app.core.tasks.reber import legal_sets
 
@@ -393,7 +394,7 @@ def test_fluent_by_distance_matches_one_sentence_at_a_time(load):
     count = 12
     got = recall.fluent_by_distance(model, count, SEED, distances=(0, 8, 20))
     for distance, accuracy in zip((0, 8, 20), got["accuracy"], strict=True):
-        task = make_task("fluent", {"distance": distance})
+        task = make_task("fluent", {"distance": distance, "openings": model.task.options["openings"]})
         rng = random.Random(SEED * 100 + distance)
         hits = 0
         for _ in range(count):
@@ -418,14 +419,21 @@ def test_fluent_by_distance_matches_one_sentence_at_a_time(load):
         assert row["count"] == len(rows) == got["typed_countries"]
         assert row["right"] == sum(t["named"] == t["language"] for t in rows)
     assert sum(row["right"] for row in got["typed_by_shape"]) == got["typed_right"]
+    new = [t for t in got["typed"] if not t["generated"]]  # sentences the model's generator never writes
+    assert (got["typed_new_count"], got["typed_new_right"]) == (len(new), sum(t["named"] == t["language"] for t in new))
+    openings = model.task.options["openings"]
+    assert all(t["generated"] == could_generate(t["text"].removesuffix(ANSWER_PREFIX), openings) for t in got["typed"])
+    assert got["typed_new_shapes"] == sum(not row["generated"] for row in got["typed_by_shape"])
 
 
 def test_lstm_fluent_names_the_language_at_every_filler_length(load):
     got = recall.fluent_by_distance(load("lstm-fluent"), 20, SEED + 1)
     assert got["every_length"] and min(got["accuracy"]) >= 0.9, got["accuracy"]
-    # chapter 13's words: typed shapes it never saw fool it on some countries ("a sentence you type may fool it")
-    assert got["typed_worst"]["right"] < got["typed_worst"]["count"]
-    assert got["typed_best"]["right"] == got["typed_best"]["count"]
+    # chapter 13's words: typed sentences work, those its generator never writes among them, and no
+    # shape is lost ("named in ... of ...; the hardest shape in ... of ...")
+    assert got["typed_share"] >= 0.9 and got["typed_new_share"] >= 0.9, got["typed_by_shape"]
+    assert got["typed_new_shapes"] >= 5
+    assert got["typed_worst"]["share"] > 0.5
 
 
 def test_adding_by_length_matches_one_sequence_at_a_time(load):

@@ -60,8 +60,9 @@ def test_every_shipped_model_loads_and_a_save_through_the_store_loses_nothing(tm
 def test_fields_are_typed():
     metadata = ModelStore(SHIPPED).load_metadata("lstm-fluent")
     assert metadata.config.architecture == "lstm"
-    assert metadata.task == TaskSpec("fluent", {"distance": 0, "max_distance": 30})
-    assert metadata.warmup.task_options == {"distance": 0, "max_distance": 0} and metadata.warmup.steps == 2000
+    assert metadata.task == TaskSpec("fluent", {"distance": 0, "max_distance": 30, "openings": "composed"})
+    warmup = {"distance": 0, "max_distance": 0, "openings": "composed"}
+    assert metadata.warmup.task_options == warmup and metadata.warmup.steps == 2000
     assert 0.0 <= metadata.saturation <= 1.0
     assert isinstance(metadata.speed, Speed) and isinstance(metadata.history[0], HistoryPoint)
     assert metadata.last_training.status == "done" and metadata.note and metadata.held_out_metric > 0.9

@@ -177,7 +177,7 @@ def test_a_warm_up_trains_on_the_easier_task_and_is_recorded(store):
     description = RunDescription("f", RunRequest(steps=6, batch_size=2), spec, warmup_options={"distance": 0})
     run_training(store, description, "cpu")
     metadata = store.load_metadata("f")
-    fixed = {"max_distance": 0}  # the option's default: a single distance, no range
+    fixed = {"max_distance": 0, "openings": "listed"}  # the defaults: a single distance, the listed openings
     assert metadata.warmup == Warmup({"distance": 0, **fixed}, 6) and metadata.task.options == {"distance": 4, **fixed}
     run_training(store, RunDescription("f", RunRequest(steps=3, batch_size=2)), "cpu")
     assert store.load_metadata("f").warmup.steps == 6 and store.load_metadata("f").total_steps == 9

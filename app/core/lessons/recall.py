@@ -19,12 +19,17 @@ from app.core.models import LoadedModel
 from app.core.tasks import make_task
 from app.core.tasks.base import collate
 from app.core.tasks.copy import LISTED_SPACE, is_held_out
-from app.core.tasks.fluent import CITIES, COUNTRIES
+from app.core.tasks.fluent import ANSWER_PREFIX, CITIES, COUNTRIES, could_generate
 
 REACH_SEQUENCES = 64  # a trace per sequence; 16 gave a median half of what 60 gave (an independent re-check)
-# Sentences as a person might type them with the fluent task's words, none of them one of the
-# generator's openings: clauses in other combinations and orders, a filler or none. Each shape is
-# tried with every country of the task (and a city by turn), so one lucky country cannot carry it.
+# Sentences as a person might type them with the fluent task's words: clauses in other
+# combinations and orders, a filler or none. Each shape is tried with every country of the task
+# (and a city by turn), so one lucky country cannot carry it. The first nine were written when the
+# task had only its eleven listed openings, none of which they are; the composed openings (the
+# `openings` option lstm-fluent now trains on) produce all nine, and the next three (a filler between
+# the clauses or in front) too. The last eight no setting of the generator produces: a join or a
+# clause it lacks, three clauses, the country named twice. fluent.could_generate tells the two
+# kinds apart for each model, so a figure about sentences new to it counts only those.
 TYPED_SHAPES = (
     "i was born in {country} . i work in {city} now . i speak fluent",
     "{country} is where i grew up . i live in {city} now . i speak fluent",
@@ -35,6 +40,17 @@ TYPED_SHAPES = (
     "i was born in {country} . i speak fluent",
     "my family comes from {country} . i speak fluent",
     "i work in {city} now . i was born in {country} . i speak fluent",
+    "i was born in {country} . the weather is mild . i live in {city} now . i speak fluent",
+    "i work in {city} now . it rains often . my family comes from {country} . i speak fluent",
+    "well , i grew up in {country} . i speak fluent",
+    "i was born in {country} before i moved to {city} . i speak fluent",
+    "i live in {city} , but i grew up in {country} . i speak fluent",
+    "i was born in {country} , but i moved to {city} and i work there now . i speak fluent",
+    "my family comes from {country} . i live in {city} now and i work there . i speak fluent",
+    "{city} is where i work now . {country} is where i grew up . i speak fluent",
+    "my family is from {country} and i grew up there . i speak fluent",
+    "i moved to {city} . i live in {city} now , but i was born in {country} . i speak fluent",
+    "i grew up in {country} . my family comes from {country} . i speak fluent",
 )
 
 
@@ -99,8 +115,10 @@ def delayed_recall(lstm: LoadedModel, elman: LoadedModel, count: int, seed: int,
 
 def typed_sentences(model: LoadedModel) -> list[dict]:
     """The fluent model on every TYPED_SHAPES sentence with every country: the word it puts after
-    'fluent' against the country's language."""
+    'fluent' against the country's language, and whether the model's generator could have written
+    the sentence (`generated`)."""
     results = []
+    openings = model.task.options["openings"]
     for shape_index, shape in enumerate(TYPED_SHAPES):
         for index, (country, language) in enumerate(COUNTRIES):
             prefix = shape.format(country=country, city=CITIES[index % len(CITIES)])
@@ -108,7 +126,10 @@ def typed_sentences(model: LoadedModel) -> list[dict]:
             cue = len(sequence) - 2  # the step reading "fluent" predicts the last word
             predicted = int(_logits(model, [sequence])[0, cue].argmax())
             named = model.task.symbols[predicted]
-            results.append({"shape": shape_index, "text": prefix, "language": language, "named": named})
+            generated = could_generate(prefix.removesuffix(ANSWER_PREFIX).strip(), openings)
+            results.append(
+                {"shape": shape_index, "text": prefix, "language": language, "named": named, "generated": generated}
+            )
     return results
 
 
@@ -117,9 +138,18 @@ def _typed_summary(typed: list[dict]) -> dict:
     for index, shape in enumerate(TYPED_SHAPES):
         rows = [t for t in typed if t["shape"] == index]
         right = sum(t["named"] == t["language"] for t in rows)
-        by_shape.append({"shape": shape, "right": right, "count": len(rows), "share": right / len(rows)})
+        generated = all(t["generated"] for t in rows)  # a shape's countries and cities are all the generator's
+        by_shape.append(
+            {"shape": shape, "right": right, "count": len(rows), "share": right / len(rows), "generated": generated}
+        )
     right = sum(t["named"] == t["language"] for t in typed)
+    new = [t for t in typed if not t["generated"]]  # sentences the model's generator never writes
+    new_right = sum(t["named"] == t["language"] for t in new)
     return {
+        "typed_new_right": new_right,
+        "typed_new_count": len(new),
+        "typed_new_share": new_right / len(new) if new else None,
+        "typed_new_shapes": sum(not row["generated"] for row in by_shape),
         "typed": typed,
         "typed_right": right,
         "typed_count": len(typed),

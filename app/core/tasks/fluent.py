@@ -14,11 +14,18 @@ but the metric looks only at the answer.
 With `max_distance` set, each sentence's filler length is drawn from
 distance..max_distance, so a model learns to carry the country over any gap in
 that range instead of over one typical distance.
+
+With `openings` "composed" the opening is put together from clauses (a clause
+about the country, most often one about the city, in either order, joined by
+". ", ", but " or " and ") instead of drawn from the eleven listed ones: a net
+trained on eleven shapes learns the shapes as well as the language, and a
+sentence a person types in other words fools it.
 """
 
 from __future__ import annotations
 
 import random
+import re
 
 import torch
 
@@ -60,6 +67,38 @@ OPENINGS = (
     "my family comes from {country} . i moved to {city} .",
     "i now live in {city} . i was born in {country} and i grew up there .",
 )
+# The composed openings' parts, in the listed openings' words only (the vocabulary, and so a trained
+# model's input size, must not depend on the option). A clause about the country, and in most
+# sentences one about the city, in either order, joined as a person joins two statements:
+# 7 + 7 x 7 x 2 orders x 3 joins = 301 shapes, against the 11 listed (which give all but one of them:
+# "i grew up in {country} before i moved to {city} .").
+COUNTRY_CLAUSES = (
+    "i was born in {country}",
+    "i grew up in {country}",
+    "{country} is where i grew up",
+    "{country} is where i was born",
+    "my family comes from {country}",
+    "my family is from {country}",
+    "i was born in {country} and i grew up there",
+)
+CITY_CLAUSES = (
+    "i live in {city} now",
+    "i now live in {city}",
+    "i work in {city} now",
+    "i work in {city}",
+    "i moved to {city}",
+    "{city} is where i live now",
+    "my job is in {city}",
+)
+JOINS = (" . ", " , but ", " and ")
+NO_CITY_SHARE = 0.25  # of composed openings that name only the country, as some typed sentences do
+# Now and then filler in front of the opening or between its two clauses (then joined by "."), so
+# the country is not always in the first words nor right before the first filler: trained without
+# them, the net named 1 of 14 typed sentences with a filler sentence before the country's clause
+# and 1 of 14 opening with "well ," (measured).
+LEAD_SHARE, LEAD_WORDS = 1 / 6, 6
+GAP_SHARE, GAP_WORDS = 1 / 3, 8
+OPENING_KINDS = ("listed", "composed")
 # Neutral sentences that carry no hint of the country; they set the distance.
 # Lengths run from 3 words up, so any gap of 3 or more can be filled closely.
 FILLERS = (
@@ -90,12 +129,43 @@ PROBE_SEED = 2024  # fixes the probe's filler, so probe() is the same on every c
 def _vocabulary() -> tuple[str, ...]:
     words = set(ANSWER_PREFIX.split()) | set(CITIES)
     words |= {word for pair in COUNTRIES for word in pair}
+    # the listed openings only: the composed ones reuse their words (tested), so the option leaves
+    # the vocabulary, and a trained model's input size, as they are
     for clause in OPENINGS + FILLERS + CONNECTORS:
         words |= {w for w in clause.split() if not w.startswith("{")}
     return tuple(sorted(words))  # sorted, so the order never depends on set iteration
 
 
 VOCABULARY = _vocabulary()
+
+
+def composed_opening(rng: random.Random) -> str:
+    """An opening put together from COUNTRY_CLAUSES, CITY_CLAUSES and JOINS, now and then with
+    filler sentences in front or between the two clauses; {country} and {city} still to fill in."""
+    words = filler(rng, rng.randint(1, LEAD_WORDS)) if rng.random() < LEAD_SHARE else []
+    country = rng.choice(COUNTRY_CLAUSES)
+    if rng.random() < NO_CITY_SHARE:
+        return " ".join(words + [country, "."])
+    city = rng.choice(CITY_CLAUSES)
+    first, second = (country, city) if rng.random() < 0.5 else (city, country)
+    if rng.random() < GAP_SHARE:
+        middle = ["."] + filler(rng, rng.randint(1, GAP_WORDS))
+    else:
+        middle = rng.choice(JOINS).split()
+    return " ".join(words + [first] + middle + [second, "."])
+
+
+def all_composed_clauses() -> list[str]:
+    """Every opening composed_opening gives without filler in it, in a fixed order (for tests)."""
+    alone = [f"{country} ." for country in COUNTRY_CLAUSES]
+    pairs = [
+        f"{first}{join}{second} ."
+        for country in COUNTRY_CLAUSES
+        for city in CITY_CLAUSES
+        for first, second in ((country, city), (city, country))
+        for join in JOINS
+    ]
+    return alone + pairs
 
 
 def filler(rng: random.Random, distance: int) -> list[str]:
@@ -116,15 +186,47 @@ def filler(rng: random.Random, distance: int) -> list[str]:
     return words
 
 
-def sentence(rng: random.Random, distance: int) -> list[str]:
+def sentence(rng: random.Random, distance: int, openings: str = "listed") -> list[str]:
     country, _ = rng.choice(COUNTRIES)
-    return make_sentence(country, rng.choice(CITIES), rng.choice(OPENINGS), filler(rng, distance))
+    city = rng.choice(CITIES)
+    # the listed draw stays the one earlier versions made, so their seeded sentences do not change
+    opening = rng.choice(OPENINGS) if openings == "listed" else composed_opening(rng)
+    return make_sentence(country, city, opening, filler(rng, distance))
 
 
 def make_sentence(country: str, city: str, opening: str, filler_words: list[str]) -> list[str]:
     language = dict(COUNTRIES)[country]
     words = opening.format(country=country, city=city).split() + filler_words
     return words + ANSWER_PREFIX.split() + [language]
+
+
+def could_generate(text: str, openings: str) -> bool:
+    """Whether sentence() could begin with `text` (a sentence up to "i speak fluent", excluded)
+    under that `openings` option. Generous (it ignores how long each filler may be and lets any
+    filler take a connector in front), so a text it calls new is new to the generator."""
+    pattern = _LISTED_PATTERN if openings == "listed" else _COMPOSED_PATTERN
+    return pattern.fullmatch(" ".join(text.split()) + " ") is not None
+
+
+def _words_pattern(template: str) -> str:
+    """A template as a regular expression over words, each followed by a space."""
+    places = {"{country}": "(?:" + "|".join(c for c, _ in COUNTRIES) + ")", "{city}": "(?:" + "|".join(CITIES) + ")"}
+    return "".join(places.get(word, re.escape(word)) + " " for word in template.split())
+
+
+def _any(templates) -> str:
+    return "(?:" + "|".join(_words_pattern(t) for t in templates) + ")"
+
+
+_FILL = f"{_any(CONNECTORS)}?{_any(FILLERS)}*"  # what filler() gives, of any length
+_LISTED_PATTERN = re.compile(_any(OPENINGS) + _FILL)
+_COUNTRY, _CITY = _any(f"{c} ." for c in COUNTRY_CLAUSES), _any(f"{k} ." for k in CITY_CLAUSES)
+_JOINED = [
+    f"{a}{join}{b} ." for c in COUNTRY_CLAUSES for k in CITY_CLAUSES for a, b in ((c, k), (k, c)) for join in JOINS
+]
+# the country's clause alone, two clauses joined, or two sentences with any filler between them
+_OPENING = f"(?:{_COUNTRY}|{_any(_JOINED)}|{_COUNTRY}{_FILL}{_CITY}|{_CITY}{_FILL}{_COUNTRY})"
+_COMPOSED_PATTERN = re.compile(_FILL + _OPENING + _FILL)
 
 
 class FluentTask(Task):
@@ -150,6 +252,16 @@ class FluentTask(Task):
             0,
             60,
         ),
+        TaskOption(
+            "openings",
+            "str",
+            "listed",
+            "How each sentence opens: listed (one of eleven fixed openings) or composed (a clause about the "
+            "country and most often one about the city, in either order and joined in three ways, now and then "
+            "with filler in front or between: 301 shapes before the filler).",
+            1,
+            16,
+        ),
     )
     symbols = VOCABULARY
 
@@ -157,11 +269,15 @@ class FluentTask(Task):
         distance, longest = self.options["distance"], self.options["max_distance"]
         if longest and longest < distance:
             raise TaskInputError(f"max_distance ({longest}) must be 0 or at least distance ({distance})")
+        openings = self.options["openings"]
+        if openings not in OPENING_KINDS:
+            raise TaskInputError(f"openings must be one of {', '.join(OPENING_KINDS)}, got {openings!r}")
 
     def sample(self, rng: random.Random) -> Sequence:
         distance, longest = self.options["distance"], self.options["max_distance"]
         # drawn only for a range, so fixed-distance sentences stay those of earlier versions
-        return self._sequence(sentence(rng, rng.randint(distance, longest) if longest else distance))
+        gap = rng.randint(distance, longest) if longest else distance
+        return self._sequence(sentence(rng, gap, self.options["openings"]))
 
     def encode(self, text: str) -> Sequence:
         words = parse_words(text, self.symbols, "'i speak fluent french'")
