@@ -122,12 +122,17 @@ def automaton_lines(document: dict) -> list[str]:
     lines = render(headers, rows, [True, True, False, False, True, False, False])
     searched = document["k_search"]
     lines += [""] + render(
-        ["k", "states", "holds (agreement)"],
-        [[str(t["k"]), str(t["states"]), number(t["agreement"], 3)] for t in searched],
-        [True, True, True],
+        ["k", "states", "agreement", "acceptance"],
+        [[str(t["k"]), str(t["states"]), number(t["agreement"], 3), number(t["acceptance"], 3)] for t in searched],
+        [True, True, True, True],
     )
     grammar = document["grammar"]
-    against = f"agreement with {grammar['name']} {number(document['agreement'], 3)}, " if grammar else ""
+    against = (
+        f"agreement with {grammar['name']} {number(document['agreement'], 3)}, "
+        f"acceptance {number(document['acceptance'], 3)}, "
+        if grammar
+        else ""
+    )
     lines += [
         "",
         f"k = {document['k']}: {len(document['states'])} states after minimisation; {against}"

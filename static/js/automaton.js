@@ -132,14 +132,16 @@ export class AutomatonView {
     if (d.agreement !== null && d.agreement !== undefined) {
       items.push(figure('agreement with the grammar:', d.agreement.toFixed(3), 'agreement'));
     }
+    if (d.acceptance !== null && d.acceptance !== undefined) items.push(figure('acceptance:', d.acceptance.toFixed(3), 'acceptance'));
     if (d.purity !== null && d.purity !== undefined) items.push(figure('purity:', d.purity.toFixed(3), 'purity'));
     if (d.fidelity !== null && d.fidelity !== undefined) items.push(figure('fidelity to the network:', d.fidelity.toFixed(3), 'fidelity'));
     if (d.held_out_steps) items.push(el('span', { text: `on ${formatInt(d.held_out_steps)} steps of ${HELD_OUT} fresh strings` }));
     this.figures.replaceChildren(...items);
     this.figures.title = 'agreement: share of steps of fresh strings where the machine\u2019s predicted next-symbol set equals the grammar\u2019s legal set; '
+      + 'acceptance: share of steps where the machine accepts exactly where the string ends; '
       + 'purity: share of steps whose grammar state is their machine state\u2019s majority one; fidelity: share where the machine predicts what the network does';
     this.search.textContent = d.k_search?.length
-      ? `k search: ${d.k_search.map((s) => `k ${s.k} → ${s.states} states, ${s.agreement === null ? '—' : s.agreement.toFixed(2)}`).join(' · ')}`
+      ? `k search: ${d.k_search.map((s) => `k ${s.k} → ${s.states} states, ${searchScore(s)}`).join(' · ')}`
       : '';
   }
 
@@ -196,4 +198,10 @@ export class AutomatonView {
 function stateTitle(s) {
   const mapped = s.grammar_state === null ? 'no grammar state' : `mostly grammar state ${s.grammar_state} (purity ${s.purity.toFixed(2)})`;
   return `q${s.id}: ${formatInt(s.size)} steps; predicts ${s.next.join(', ') || 'nothing'} next; ${mapped}`;
+}
+
+/** A k trial's scores as the search judged them: agreement, and acceptance where there is a grammar. */
+function searchScore({ agreement, acceptance }) {
+  const next = agreement === null ? '\u2014' : agreement.toFixed(2);
+  return acceptance === null || acceptance === undefined ? next : `${next} / accepts ${acceptance.toFixed(2)}`;
 }

@@ -186,7 +186,20 @@ def test_a_task_without_a_grammar_is_judged_by_fidelity(monkeypatch):
 def test_shipped_elman_reber_holds_with_at_most_8_states():
     loaded = load_model(ModelStore(ROOT / "models"), "elman-reber")
     extraction = analyse(loaded, 200, held_out=150, seed=0)
-    assert extraction.comparison.agreement >= 0.99
+    assert extraction.comparison.agreement >= 0.99 and extraction.comparison.acceptance >= 0.99
     assert len(extraction.automaton.states) <= 8
     inner = {name for name in extraction.comparison.mapping.values()}
     assert {"1", "2", "3", "4", "5", "6"} <= inner  # each inner grammar state has a state of its own
+
+
+def test_acceptance_keeps_the_state_after_the_end_apart():
+    """Agreement alone lets the state after the final E share a cluster with state 6 (nothing is scored
+    after the end): elman-reber at k = 8 has 7 states that hold on agreement. Acceptance catches it, and
+    the search goes on to the grammar's 8 states, one of them the end."""
+    loaded = load_model(ModelStore(ROOT / "models"), "elman-reber")
+    extraction = analyse(loaded, 200, held_out=150, seed=0)
+    at_8 = next(trial for trial in extraction.k_search if trial.k == 8)
+    assert at_8.agreement == 1.0 and at_8.acceptance < 0.99 and at_8.states == 7
+    assert extraction.automaton.k > 8 and len(extraction.automaton.states) == 8
+    assert "end" in extraction.comparison.mapping.values()
+    assert extraction.comparison.purity == 1.0

@@ -147,12 +147,17 @@ class AutomatonTransition(BaseModel):
 
 
 class KTried(BaseModel):
-    k: int = Field(description="The number of k-means clusters tried.", examples=[8])
-    states: int = Field(description="States after minimisation, the start included.", examples=[7])
+    k: int = Field(description="The number of k-means clusters tried.", examples=[9])
+    states: int = Field(description="States after minimisation, the start included.", examples=[8])
     agreement: float = Field(
-        description="What the search judged by on the held-out sequences: agreement with the grammar, or "
-        "fidelity to the network for a task without one.",
+        description="Next symbols on the held-out sequences: agreement with the grammar, or fidelity to the "
+        "network for a task without one.",
         examples=[1.0],
+    )
+    acceptance: float | None = Field(
+        description="The share of held-out steps where the machine accepts exactly where the string ends; null "
+        "without a grammar. A grammar task's k holds when agreement and acceptance both reach 0.99.",
+        examples=[1.0, None],
     )
 
 
@@ -160,11 +165,16 @@ class AutomatonOut(BaseModel):
     model: str = Field(description="The model analysed, as named in the path.", examples=["elman-reber"])
     k: int = Field(
         description="The k-means clusters the machine was read from: the body's k, or the one the search chose.",
-        examples=[8],
+        examples=[9],
     )
     k_search: list[KTried] = Field(
         description="Each k tried, smallest first, with its states and score; just the body's k when one was set.",
-        examples=[[{"k": 7, "states": 6, "agreement": 0.83}, {"k": 8, "states": 7, "agreement": 1.0}]],
+        examples=[
+            [
+                {"k": 8, "states": 7, "agreement": 1.0, "acceptance": 0.87},
+                {"k": 9, "states": 8, "agreement": 1.0, "acceptance": 1.0},
+            ]
+        ],
     )
     states: list[ExtractedState] = Field(
         description="The minimised machine's states, the start first.",
@@ -192,6 +202,11 @@ class AutomatonOut(BaseModel):
     agreement: float | None = Field(
         description="The share of steps of fresh strings where its predicted next symbols equal the grammar's legal "
         "ones; null without a grammar.",
+        examples=[1.0, None],
+    )
+    acceptance: float | None = Field(
+        description="The share of steps of fresh strings where it accepts exactly where the string ends (its "
+        "state after the final symbol told apart from the one before); null without a grammar.",
         examples=[1.0, None],
     )
     purity: float | None = Field(

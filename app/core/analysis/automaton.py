@@ -138,7 +138,7 @@ def extract_k(cloud: StateCloud, k: int, seed: int = 0) -> Automaton:
     voters = torch.bincount(labels[scored], minlength=k).unsqueeze(1)
     predicting = torch.zeros(k, predicted.shape[1]).index_add_(0, labels[scored], predicted[scored].float())
     shares = (predicting / voters.clamp_min(1)).tolist()
-    ending = torch.bincount(labels, weights=_final_points(cloud).float(), minlength=k).tolist()
+    ending = torch.bincount(labels, weights=final_points(cloud).float(), minlength=k).tolist()
     for cluster in range(k):
         next_set = frozenset(s for s, v in zip(cloud.vocabulary, shares[cluster], strict=True) if v > 0.5)
         accepting = sizes[cluster] > 0 and ending[cluster] / sizes[cluster] >= 0.5  # most of its points end a string
@@ -157,7 +157,7 @@ def extract_k(cloud: StateCloud, k: int, seed: int = 0) -> Automaton:
     return _assemble(cloud, clusters, outputs, best, blocks, node_of_point, nodes)
 
 
-def _final_points(cloud: StateCloud) -> torch.Tensor:
+def final_points(cloud: StateCloud) -> torch.Tensor:
     """(P,) bool: the last step of its sequence (points run sequence by sequence, step by step)."""
     last = torch.ones(cloud.points, dtype=torch.bool)
     last[:-1] = cloud.sequence[1:] != cloud.sequence[:-1]

@@ -6,8 +6,14 @@ at every step where the task's loss counts, its state's next-symbol set must equ
 the grammar's legal set (a machine that has no move for a symbol has stopped, and
 is wrong from there on). Steps after a string's final symbol, where nothing is
 legal and the loss does not count, are left out.
-fidelity: the same, against the network's own predicted sets at those steps.
-Tasks without a grammar have only fidelity; the k search uses it for them.
+acceptance: at every step of those sequences, the machine's state is accepting
+exactly when the string ends there. Agreement alone cannot tell the state after
+the final symbol from the one before it (nothing is scored after the end), so a
+machine that merges them would hold on agreement with one state too few
+(measured: elman-reber at k = 8, 7 states, where k = 9 gives the grammar's 8).
+fidelity: the same as agreement, against the network's own predicted sets.
+A grammar task's machine holds when agreement and acceptance both reach HOLDS;
+tasks without a grammar have only fidelity, and the k search uses it for them.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from app.core.analysis.automaton import (
     START,
     Automaton,
     extract_k,
+    final_points,
     predicted_sets,
 )
 from app.core.analysis.states import AnalysisInputError, StateCloud, check_sequences, collect_states
@@ -36,7 +43,13 @@ MAX_HELD_OUT = 2000
 class KTrial:
     k: int
     states: int  # after minimisation, the start included
-    agreement: float  # what the search judged by: grammar agreement, or fidelity without a grammar
+    agreement: float  # next sets on held-out steps: grammar agreement, or fidelity without a grammar
+    acceptance: float | None  # held-out steps where it accepts exactly at a string's end; None without a grammar
+
+    @property
+    def score(self) -> float:
+        """What the search judges by: the weaker of the two."""
+        return self.agreement if self.acceptance is None else min(self.agreement, self.acceptance)
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,7 @@ class Comparison:
     state_purity: dict[int, float]  # state id -> share of its points in that grammar state
     purity: float | None  # share of all points in their state's mapped grammar state
     agreement: float | None  # held-out steps where the machine's next set is the legal set
+    acceptance: float | None  # held-out steps where it accepts exactly where the string ends
     fidelity: float  # held-out steps where it is the network's predicted set
     steps: int  # held-out steps counted
 
@@ -76,27 +90,32 @@ def extract(cloud: StateCloud, held_out: StateCloud, k: int | None = None, seed:
     """(automaton, trials): for k None the smallest k of the search that holds, else the best one."""
     if k is not None:
         automaton = extract_k(cloud, k, seed)
-        return automaton, [KTrial(k, len(automaton.states), _judge(automaton, held_out))]
+        return automaton, [_judge(automaton, held_out)]
     trials, best = [], None
     search = K_SEARCH if held_out.legal_next is not None else K_SEARCH_WITHOUT_GRAMMAR
     for candidate in search:
         if candidate > cloud.points:
             break
         automaton = extract_k(cloud, candidate, seed)
-        score = _judge(automaton, held_out)
-        trials.append(KTrial(candidate, len(automaton.states), score))
-        if best is None or score > best[1]:
-            best = (automaton, score)
-        if score >= HOLDS:
+        trial = _judge(automaton, held_out)
+        trials.append(trial)
+        if best is None or trial.score > best[1]:
+            best = (automaton, trial.score)
+        if trial.score >= HOLDS:
             return automaton, trials
     if best is None:
         raise AnalysisInputError(f"{cloud.points} states are too few to cluster")
     return best[0], trials
 
 
-def _judge(automaton: Automaton, held_out: StateCloud) -> float:
-    legal = held_out.legal_next is not None
-    return agreement(automaton, held_out, "grammar" if legal else "network")
+def _judge(automaton: Automaton, held_out: StateCloud) -> KTrial:
+    grammar = held_out.legal_next is not None
+    return KTrial(
+        k=automaton.k,
+        states=len(automaton.states),
+        agreement=agreement(automaton, held_out, "grammar" if grammar else "network"),
+        acceptance=acceptance(automaton, held_out) if grammar else None,
+    )
 
 
 def agreement(automaton: Automaton, held_out: StateCloud, against: str) -> float:
@@ -125,6 +144,22 @@ def agreement(automaton: Automaton, held_out: StateCloud, against: str) -> float
     return right / counted if counted else 0.0
 
 
+def acceptance(automaton: Automaton, held_out: StateCloud) -> float:
+    """Share of the held-out cloud's steps where the machine's state is accepting exactly when the
+    string ends at that step (a stopped machine accepts nothing)."""
+    ends = final_points(held_out)
+    accepting = [state.accepting for state in automaton.states]
+    moves = automaton.moves()
+    state, right = START, 0
+    for step, symbol, end in zip(held_out.step.tolist(), held_out.symbol, ends.tolist(), strict=True):
+        if step == 0:
+            state = START
+        if state is not None:
+            state = moves.get((state, symbol))
+        right += (state is not None and accepting[state]) == end
+    return right / held_out.points if held_out.points else 0.0
+
+
 def compare(automaton: Automaton, cloud: StateCloud, held_out: StateCloud, loaded: LoadedModel) -> Comparison:
     """The machine beside the grammar: which grammar state each of its states stands for, how
     purely, and how often it predicts the legal set on the held-out sequences."""
@@ -132,7 +167,7 @@ def compare(automaton: Automaton, cloud: StateCloud, held_out: StateCloud, loade
     grammar = getattr(loaded.task, "grammar", None)
     counted = int(held_out.scored.sum()) if held_out.scored is not None else held_out.points
     if grammar is None or cloud.grammar_state is None:
-        return Comparison(None, {}, {}, None, None, fidelity, counted)
+        return Comparison(None, {}, {}, None, None, None, fidelity, counted)
     tallies: dict[int, Counter] = {state.id: Counter() for state in automaton.states}
     for state, name in zip(automaton.point_state.tolist(), cloud.grammar_state, strict=True):
         tallies[state][name] += 1
@@ -149,6 +184,7 @@ def compare(automaton: Automaton, cloud: StateCloud, held_out: StateCloud, loade
         state_purity={state.id: purity.get(state.id, 0.0) for state in automaton.states},
         purity=agreeing / cloud.points,
         agreement=agreement(automaton, held_out, "grammar"),
+        acceptance=acceptance(automaton, held_out),
         fidelity=fidelity,
         steps=counted,
     )

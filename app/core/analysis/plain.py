@@ -47,7 +47,9 @@ def automaton_document(
     order = {symbol: i for i, symbol in enumerate(automaton.vocabulary)}
     return {
         "k": automaton.k,
-        "k_search": [{"k": t.k, "states": t.states, "agreement": t.agreement} for t in trials],
+        "k_search": [
+            {"k": t.k, "states": t.states, "agreement": t.agreement, "acceptance": t.acceptance} for t in trials
+        ],
         "states": [
             {
                 "id": state.id,
@@ -65,6 +67,7 @@ def automaton_document(
             {"from": t.source, "to": t.target, "symbol": t.symbol, "count": t.count} for t in automaton.transitions
         ],
         "agreement": comparison.agreement,
+        "acceptance": comparison.acceptance,
         "purity": comparison.purity,
         "fidelity": comparison.fidelity,
         "held_out_steps": comparison.steps,
