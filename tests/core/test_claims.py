@@ -528,6 +528,7 @@ def measured(load):
     stored = {  # the experiments the figures read
         "shortcuts": {"document": document, "records": records},
         "short-term-memory": dict(zip(("document", "records"), experiment_records("short-term-memory"), strict=True)),
+        "vanishing-gradient": dict(zip(("document", "records"), experiment_records("vanishing-gradient"), strict=True)),
     }
     return {
         name: compute_figure(

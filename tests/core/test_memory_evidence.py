@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 from pathlib import Path
 
 import pytest
 import torch
 
-from app.core.lessons.memory import memory_evidence, variant_key
+from app.core.lessons.memory import at_trained_lags, memory_evidence, variant_key
 from app.core.models import load_model
 from app.core.store import ModelStore
 
@@ -58,6 +59,9 @@ def test_counts_match_the_run_files(shipped):
         low, high = wilson(sum(outcomes), len(outcomes))
         assert math.isclose(point["interval_low"], max(0.0, low), abs_tol=1e-9)
         assert math.isclose(point["interval_high"], min(1.0, high), abs_tol=1e-9)
+        # exact at the ends, so the page does not print the formula's rounding dust (5.6e-17 as a percentage)
+        assert point["interval_low"] == 0.0 or sum(outcomes) > 0
+        assert point["interval_high"] == 1.0 or sum(outcomes) < len(outcomes)
 
 
 def test_the_lags_that_bound_each_memory(shipped):
@@ -79,8 +83,12 @@ def test_the_lags_that_bound_each_memory(shipped):
 def test_the_chapter_wording_holds_on_the_shipped_results(shipped):
     v = shipped[0]["variants"]
     elman, lstm = v["elman"], v["lstm"]
-    # "from a lag of X no run succeeded, where at the shortest lag k of n did"
-    assert elman["fails_from"] is not None and elman["shortest"]["successes"] > 0
+    # "leans the textbook's way: at the shortest lag k of n runs succeeded, and from a lag of X none did"
+    assert elman["fails_from"] is not None and elman["shortest"]["successes"] > elman["longest"]["successes"] == 0
+    # "[n] seeds per lag cannot show that its memory gives out: the Wilson intervals at the shortest lag and at
+    # the longest overlap, so one rate could underlie both"
+    assert elman["shortest"]["interval_low"] < elman["longest"]["interval_high"]
+    assert elman["shortest"]["runs"] == elman["longest"]["runs"] == shipped[0]["seeds"]
     # "no run succeeded from a lag of Y, a shorter lag than the Elman net's"
     assert lstm["fails_from"] is not None and lstm["fails_from"] < elman["fails_from"]
     assert v["lstm_forget_bias_1"]["fails_from"] is not None
@@ -119,3 +127,56 @@ def test_a_second_order_net_started_at_zero_cannot_see_its_first_symbol():
         firsts.add(tuple(round(v, 6) for v in h[0].tolist()))
         assert not torch.allclose(h[1], h[0]) or sequence.x.shape[0] == 1  # later steps do move
     assert len(firsts) == 1
+
+
+def test_the_chapter_states_the_intervals_and_a_command_that_runs():
+    """The chapter reads the Elman net's intervals from the figure, and the command it gives for more seeds is
+    one the CLI accepts (N stands for a number)."""
+    from app.__main__ import build_parser
+    from tests.core.test_claims import chapter_texts
+
+    (chapter,) = [text for text in chapter_texts() if "short-term-memory --seeds" in text]
+    for side in ("shortest", "longest"):
+        for end in ("interval_low", "interval_high"):
+            assert f"{{memory.variants.elman.{side}.{end}|pct}}" in chapter
+    command = re.search(r"\u201cpython -m app (experiment run [^\u201d]*)\u201d", chapter).group(1)
+    extra = re.search(r"\u201c(--architectures [^\u201d]*)\u201d", chapter).group(1)
+    args = build_parser().parse_args(f"{command} {extra}".replace(" N", " 5").split())
+    assert args.name == "short-term-memory" and args.seeds == "5" and args.architectures == "elman"
+
+
+@pytest.mark.parametrize("experiment", ["short-term-memory", "vanishing-gradient"])
+def test_the_recall_chapters_counts_are_the_plain_nets_runs_at_its_lags(experiment):
+    """at_trained_lags for elman-copy (a tanh Elman net as PyTorch starts it, trained from lag 40) against the
+    run files counted here: the runs of elman, tanh (or unnamed, the default) and no init, by lag."""
+    folder = ROOT / "models" / "experiments" / experiment
+    document = json.loads((folder / "experiment.json").read_text())
+    records = [json.loads(path.read_text()) for path in sorted((folder / "runs").glob("*.json"))]
+    elman_copy = load_model(ModelStore(ROOT / "models"), "elman-copy")
+    figure = at_trained_lags({"document": document, "records": records}, elman_copy)
+    outcomes: dict[int, list[bool]] = {}
+    for record in records:
+        point = record["point"]
+        if point["architecture"] == "elman" and point["activation"] in (None, "tanh") and point["init"] is None:
+            outcomes.setdefault(point["task_options"]["lag"], []).append(bool(record["success"]))
+    lags = sorted(lag for lag in outcomes if lag >= elman_copy.task.options["lag"])
+    assert (figure["first"]["lag"], figure["first"]["successes"], figure["first"]["runs"]) == (
+        lags[0],
+        sum(outcomes[lags[0]]),
+        len(outcomes[lags[0]]),
+    )
+    if len(lags) > 1:
+        assert (figure["next"]["lag"], figure["next"]["successes"]) == (lags[1], sum(outcomes[lags[1]]))
+    else:
+        assert figure["next"] is None
+    assert figure["length"] == 1 and figure["max_steps"] == document["configuration"]["training"]["steps"]
+
+
+def test_a_model_with_no_variant_built_like_it_is_an_error():
+    """lstm-copy started with chrono:60; the short-term-memory experiment's LSTMs start with chrono:100 or
+    PyTorch's default, so none is its cell started its way."""
+    document, records = _records()
+    with pytest.raises(ValueError, match="0 variants built like lstm-copy"):
+        at_trained_lags(
+            {"document": document, "records": records}, load_model(ModelStore(ROOT / "models"), "lstm-copy")
+        )

@@ -9,13 +9,20 @@ needs: the longest lag every run of it solved, and the lag from which no run
 solved it (at that lag and every longer one). Both are read off the records,
 so a chapter built on them stays true when the experiment is rerun with more
 seeds or lags; tests/core/test_claims.py checks the chapter's wording against them.
+
+at_trained_lags() reads the same kind of records (the short-term-memory or the
+vanishing-gradient experiment) for a stored model: how the experiment's runs of
+the same cell fared at the lags that model trained on, so a chapter about the
+model can give both experiments' counts instead of citing one.
 """
 
 from __future__ import annotations
 
 import re
 
+from app.core.architectures import ModelConfig
 from app.core.experiments.aggregate import summarise
+from app.core.models import LoadedModel, as_init
 
 
 def variant_key(label: str) -> str:
@@ -26,6 +33,10 @@ def variant_key(label: str) -> str:
 def _at_lag(records: list[dict]) -> dict:
     summary = summarise(records)
     low, high = summary["success_interval"]
+    # The bounds are exactly 0 with no success and 1 with no failure; the formula leaves rounding dust
+    # (5.6e-17), which the page would print as 5.6x10^-15 %.
+    low = 0.0 if summary["successes"] == 0 else low
+    high = 1.0 if summary["successes"] == summary["runs"] else high
     return {
         "runs": summary["runs"],
         "successes": summary["successes"],
@@ -96,4 +107,47 @@ def memory_evidence(document: dict, records: list[dict]) -> dict:
         "held_out": criterion["sequences"],
         "confidence": 0.95,  # the Wilson intervals' level (aggregate.Z_95)
         "variants": variants,
+    }
+
+
+def _built_like(point: dict, model: LoadedModel) -> bool:
+    """Whether a grid point's variant is the model's cell started the model's way: the same family,
+    activation (a point's None is the config's default) and gate initialisation."""
+    config = model.metadata.config
+    activation = point.get("activation") or ModelConfig.activation  # the dataclass default, "tanh"
+    return (
+        point["architecture"] == config.architecture
+        and activation == config.activation
+        and as_init(point.get("init")) == model.metadata.init
+    )
+
+
+def at_trained_lags(results: dict, model: LoadedModel, count: int = 0, seed: int = 0) -> dict:
+    """The experiment's runs of `model`'s cell at the first tested lag from the model's shortest
+    trained lag on (`first`) and at the next tested lag (`next`, None when there is none): how often
+    that cell learned gaps like the model's, within the experiment's budget and content length.
+    count and seed are unused (the figure registry's signature): the records are the whole sample."""
+    document, records = results["document"], results["records"]
+    labels = {r["point"]["variant"] for r in records if _built_like(r["point"], model)}
+    if len(labels) != 1:
+        raise ValueError(f"the experiment has {len(labels)} variants built like {model.name}, not one")
+    label = labels.pop()
+    evidence = memory_evidence(document, records)
+    variant = evidence["variants"][variant_key(label)]
+    tested = [lag for lag in evidence["lags"] if lag >= model.task.options["lag"]]
+    if not tested:
+        raise ValueError(f"the experiment tested no lag as long as {model.name}'s shortest")
+    lengths = {r["point"]["task_options"].get("length") for r in records}
+
+    def point(lag: int) -> dict:
+        return {"lag": lag, **variant["by_lag"][f"lag{lag}"]}
+
+    return {
+        "variant": label,
+        "length": lengths.pop() if len(lengths) == 1 else None,  # the recalled content's length
+        "max_steps": evidence["max_steps"],
+        "seeds": evidence["seeds"],
+        "confidence": evidence["confidence"],
+        "first": point(tested[0]),
+        "next": point(tested[1]) if len(tested) > 1 else None,
     }

@@ -93,6 +93,26 @@ def _specs() -> dict[str, FigureSpec]:
             lambda results, count, seed: memory.memory_evidence(results["document"], results["records"]),
             experiment="short-term-memory",
         ),
+        # The recall chapter's plain net against both experiments that train plain nets on recall, so the
+        # chapter gives both counts at its lags rather than the one that suits it (an independent re-check).
+        FigureSpec(
+            "memory_at_copy_lags",
+            ("elman-copy",),
+            0,
+            "The short-term-memory experiment's runs of elman-copy's cell (tanh, as PyTorch starts it) at the "
+            "first tested lag from elman-copy's shortest and at the next: successes, runs, Wilson interval.",
+            memory.at_trained_lags,
+            experiment="short-term-memory",
+        ),
+        FigureSpec(
+            "vanishing_at_copy_lags",
+            ("elman-copy",),
+            0,
+            "The vanishing-gradient experiment's runs of elman-copy's cell at the first tested lag from "
+            "elman-copy's shortest: successes, runs, Wilson interval.",
+            memory.at_trained_lags,
+            experiment="vanishing-gradient",
+        ),
         FigureSpec(
             "shortcuts",
             (),
