@@ -157,6 +157,15 @@ def test_a_bad_symbol_is_422_naming_it_and_its_position(client, make_model):
     assert "'Q'" in detail and "position 4" in detail
 
 
+def test_a_copy_content_of_another_length_than_trained_is_422_naming_the_length(client, make_model):
+    make_model("recall", task="copy", task_options={"n_symbols": 8, "length": 4, "lag": 5})
+    response = client.post("/api/models/recall/trace", json={"input": "abcde"})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert "exactly 4 symbols" in detail and "you typed 5" in detail
+    assert client.post("/api/models/recall/trace", json={"input": "abcd"}).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("body", "named"),
     [
