@@ -291,7 +291,9 @@ export function drawGradients(detail, { claim = null, onOpen }, choice = {}) {
   const shown = withCurves.filter((s) => s[phase] && (atSelect === null || x.of(s) === at));
   if (!shown.length) return fig.node;
   const longest = d3.max(shown, (s) => s[phase].median.length);
-  const positive = shown.flatMap((s) => [...s[phase].q1, ...s[phase].q3, ...s[phase].median]).filter((v) => v > 0);
+  // the axis follows the medians (the lines); a quartile band beyond them is cut at the edge. One run whose
+  // gradient explodes (a ReLU net at lag 160 reached 1.9e18) would otherwise take the axis and flatten every line.
+  const positive = shown.flatMap((s) => s[phase].median).filter((v) => v > 0);
   const sx = d3.scaleLinear().domain([0, Math.max(1, longest - 1)]).range([0, fig.inner.width]);
   const [lo, hi] = d3.extent(positive);
   const sy = d3.scaleLog().domain([Math.max(lo, hi * 1e-12) / 1.5, hi * 1.5]).range([fig.inner.height, 0]).clamp(true);

@@ -90,8 +90,8 @@ export const CHAPTERS = [
   },
   {
     title: 'Short-term memory, measured across seeds',
-    model: 'x-short-term-memory-elman-lag80-length1-n_symbols8-h32', mode: 'backward', step: END,
-    panels: ['outputs', 'gradflow'], compare: ['x-short-term-memory-lstm-chrono_100-lag80-length1-n_symbols8-h32'],
+    model: 'x-short-term-memory-elman-lag160-length1-n_symbols8-h32', mode: 'backward', step: END,
+    panels: ['outputs', 'gradflow'], compare: ['x-short-term-memory-lstm-chrono_100-lag160-length1-n_sy-56671541'],
     text: 'One string shows a mechanism; a claim needs many runs. The short-term-memory experiment (the Experiments view) '
       + 'trained each net {memory.seeds|int} times per lag to recall one of {memory.n_symbols|int} symbols after '
       + '{memory.shortest_lag|int} to {memory.longest_lag|int} blanks, for at most {memory.max_steps|int} steps, a run counting '
@@ -104,17 +104,19 @@ export const CHAPTERS = [
       + '{memory.variants.elman.shortest.interval_low|pct} to {memory.variants.elman.shortest.interval_high|pct} at the '
       + 'shortest lag and {memory.variants.elman.longest.interval_low|pct} to {memory.variants.elman.longest.interval_high|pct} '
       + 'at the longest, overlap, so one rate could underlie both. More seeds narrow them: \u201cpython -m app experiment run '
-      + 'short-term-memory --seeds N\u201d (with \u201c--architectures elman\u201d for the Elman nets alone) trains only the '
-      + 'seeds not yet stored, and this chapter then reads the new counts. The surprise is the LSTM as PyTorch starts it: no run succeeded from a lag of '
+      + 'short-term-memory --seeds N\u201d trains only the seeds not yet stored, and this chapter then reads the new '
+      + 'counts. The surprise is the LSTM as PyTorch starts it: no run succeeded from a lag of '
       + '{memory.variants.lstm.fails_from|int}, a shorter lag than the Elman net\u2019s, nor from '
       + '{memory.variants.lstm_forget_bias_1.fails_from|int} with its forget gates biased open by one. Started with chrono '
       + 'initialisation, whose forget gates begin by holding c for long spans, it succeeded at every lag, '
       + '{memory.variants.lstm_chrono_100.longest.successes|int} of {memory.variants.lstm_chrono_100.longest.runs|int} runs at '
-      + '{memory.longest_lag|int}; the GRU, as PyTorch starts it, in {memory.variants.gru.longest.successes|int} of '
-      + '{memory.variants.gru.longest.runs|int} there. A plain net has its best case too: with ReLU units and W_hh started at '
-      + 'the identity, the Elman net solved every lag ({memory.variants.elman_relu_identity.successes|int} of '
-      + '{memory.variants.elman_relu_identity.runs|int} runs). So within this budget how a net starts decides whether it '
-      + 'learns a long memory, gated or not: forget gates started open, or a recurrence started at the identity. The second-order net failed even at the shortest lag '
+      + '{memory.longest_lag|int}, and so did the GRU started the same way; the GRU as PyTorch starts it solved every run up '
+      + 'to a lag of {memory.variants.gru.solved_to|int} and none at {memory.variants.gru.fails_from|int}. A plain net has '
+      + 'its best case too: with ReLU units and W_hh started at the identity, the Elman net solved every run up to a lag of '
+      + '{memory.variants.elman_relu_identity.solved_to|int}, and {memory.variants.elman_relu_identity.longest.successes|int} '
+      + 'of {memory.variants.elman_relu_identity.longest.runs|int} at {memory.longest_lag|int}, where its memory too gives '
+      + 'out. So within this budget how a net starts decides how long a memory it learns, gated or not: forget gates '
+      + 'started open, or a recurrence started at the identity. The second-order net failed even at the shortest lag '
       + '({memory.variants.second_order.shortest.successes|int} of {memory.variants.second_order.shortest.runs|int}), for '
       + 'a reason of its own: its input only multiplies the state, and the state starts at zero, so the first symbol, the '
       + 'one to recall, never enters it (Giles and colleagues start such nets from a state with one unit on). Above is an Elman net from the longest lag: follow its last recall\u2019s '

@@ -158,14 +158,14 @@ def test_cancel_from_the_page_stops_the_experiment(page, experiments_url, consol
 
 
 def test_many_variants_are_drawn_as_a_panel_per_family_with_every_interval(page, server_url):
-    """The shipped short-term-memory results (9 variants of 5 families at 5 lags): a panel per family, where the
+    """The shipped short-term-memory results (9 variants of 5 families at 6 lags): a panel per family, where the
     variants differ by line style, and a Wilson bar at every point; hovering a legend entry fades the others."""
     open_results(page, server_url, "short-term-memory")
     success = page.locator("figure[data-plot=success]")
     panels = success.locator("g.exp-panel")
     assert panels.count() == 5
-    assert panels.locator("g.series").count() == 9 and success.locator("circle.exp-point").count() == 9 * 5
-    assert success.locator("g.exp-interval").count() == 9 * 5
+    assert panels.locator("g.series").count() == 9 and success.locator("circle.exp-point").count() == 9 * 6
+    assert success.locator("g.exp-interval").count() == 9 * 6
     lstm = success.locator("g.exp-panel[data-family=lstm]")
     assert lstm.locator("g.series").count() == 3 and lstm.locator(".exp-band").count() == 0  # 3 bands: bars alone
     assert success.locator("g.exp-panel[data-family=elman] .exp-band").count() == 2
