@@ -150,9 +150,25 @@ RECIPES = (
     # (176 of 224 in 16), the hardest shape 3 of 14. Composed openings (301 clause shapes), the same
     # steps: 1.000 at every length, 197 of 224 typed, but 1 of 14 where a filler sentence stood before
     # the country's clause and 1 of 14 opening "well ," (369 s). With filler now and then in front of
-    # the opening or between its clauses (this recipe): 1.000 at every length, 280 of 280 typed in
+    # the opening or between its clauses (the model before): 1.000 at every length, 280 of 280 typed in
     # 20 shapes, 112 of 112 in the 8 the generator never writes (388 s, load 5-10; 100 sentences a
-    # length, fluent_by_distance at seed 0); at seed 1 the same figures (295 s, load 2-5).
+    # length, fluent_by_distance at seed 0); at seed 1 the same figures (295 s, load 2-5). An
+    # independent audit with its own sentences then found it weaker: 378 of 406 in 29 shapes, 3 of 14
+    # on "i grew up in a small city in {country} . i speak fluent", and random sentences in its own
+    # composition 0.77 on average over fillers of 0-30 words (0.67 at 30, 0.35 at 60); in its clauses
+    # and filler sentences 0.27 at 60. So the composed openings gained clause wordings (the country's
+    # city, the family, the move naming both), two joins, and filler sentences put together from parts
+    # half the time (this recipe, 337 s at load 2.5-3): 1.000 at every length 0-30 and at 40, 50, 60;
+    # the 39 typed shapes (recall.TYPED_SHAPES, with the audit's hardest and 14 written after it) 501
+    # of 546, 263 of 308 in the 22 shapes the generator never writes, the worst 2 of 14 ("my family
+    # comes from {country} , but i was born in {city} .", the city where the country stands; the model
+    # before named 14).
+    # The model before: 487 of 546, and 319 of 378 in the 27 shapes its generator never wrote. The
+    # audit's scripts on this model: 371 of 406 (its 29 shapes: the 3 hardest now 14 of 14, but 2 of
+    # 14 on two of its shapes the model before named 14: the city above, and "still , i grew up in
+    # {country} and i speak fluent"); its random sentences 0.97 on average over 0-30 (lowest 0.93), 0.95
+    # at 60; in its own clauses and fillers 0.905-0.965 at every length, several of which the generator
+    # now writes, so that figure is no longer fully held out.
     Recipe(
         "lstm-fluent",
         "lstm",

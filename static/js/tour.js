@@ -216,14 +216,18 @@ export const CHAPTERS = [
       + 'their shapes as well as the language. Over {fluent_by_distance.sequences|int} random sentences at each filler '
       + 'length from {fluent_by_distance.shortest|int} to {fluent_by_distance.longest|int} words its accuracy on the '
       + 'language is {fluent_by_distance.lowest.accuracy|pct} at the length where it is lowest. Sentences a person types '
-      + 'with the task\u2019s words work too: of {fluent_by_distance.typed_count|int}, in '
-      + '{fluent_by_distance.typed_shapes|int} shapes each with every one of its {fluent_by_distance.typed_countries|int} '
-      + 'countries, it names the language of {fluent_by_distance.typed_right|int} ({fluent_by_distance.typed_share|pct}), '
-      + 'the hardest shape in {fluent_by_distance.typed_worst.right|int} of {fluent_by_distance.typed_worst.count|int}; of '
-      + 'the {fluent_by_distance.typed_new_count|int} in the {fluent_by_distance.typed_new_shapes|int} shapes its '
-      + 'generator never writes, such as \u201ci was born in japan before i moved to toronto . i speak fluent\u201d, '
-      + '{fluent_by_distance.typed_new_right|int} ({fluent_by_distance.typed_new_share|pct}). Try one of your own in the '
-      + 'input box.',
+      + 'with the task\u2019s words are harder. Of {fluent_by_distance.typed_new_count|int} in '
+      + '{fluent_by_distance.typed_new_shapes|int} shapes its generator never writes (other wordings, filler sentences it '
+      + 'never saw, a comma where it always read a full stop), each with every one of its '
+      + '{fluent_by_distance.typed_countries|int} countries, it names the language of '
+      + '{fluent_by_distance.typed_new_right|int} ({fluent_by_distance.typed_new_share|pct}); it misses some in '
+      + '{fluent_by_distance.typed_new_missed_shapes|int} of those shapes, and the worst fools it: it is right in only '
+      + '{fluent_by_distance.typed_new_worst.right|int} of {fluent_by_distance.typed_new_worst.count|int} sentences like '
+      + '\u201c{fluent_by_distance.typed_new_worst.example}\u201d, where it answers '
+      + '\u201c{fluent_by_distance.typed_new_worst.example_named}\u201d. With the shapes its generator writes among them, '
+      + '{fluent_by_distance.typed_right|int} of {fluent_by_distance.typed_count|int} '
+      + '({fluent_by_distance.typed_share|pct}). A wording unlike its training can still fool it: try one of your own in '
+      + 'the input box.',
   },
   {
     title: 'What did it learn?',

@@ -429,11 +429,19 @@ def test_fluent_by_distance_matches_one_sentence_at_a_time(load):
 def test_lstm_fluent_names_the_language_at_every_filler_length(load):
     got = recall.fluent_by_distance(load("lstm-fluent"), 20, SEED + 1)
     assert got["every_length"] and min(got["accuracy"]) >= 0.9, got["accuracy"]
-    # chapter 13's words: typed sentences work, those its generator never writes among them, and no
-    # shape is lost ("named in ... of ...; the hardest shape in ... of ...")
-    assert got["typed_share"] >= 0.9 and got["typed_new_share"] >= 0.9, got["typed_by_shape"]
-    assert got["typed_new_shapes"] >= 5
-    assert got["typed_worst"]["share"] > 0.5
+    # chapter 13's words: typed sentences in shapes its generator never writes "are harder" than its
+    # worst filler length, it "misses some in ... of those shapes", "the worst fools it" (wrong in
+    # most of them) on a sentence "where it answers" another language
+    new = [row for row in got["typed_by_shape"] if not row["generated"]]
+    assert got["typed_new_shapes"] == len(new) >= 5
+    assert got["typed_new_share"] < got["lowest"]["accuracy"], (got["typed_new_share"], got["lowest"])
+    assert got["typed_new_missed_shapes"] == sum(row["right"] < row["count"] for row in new) >= 1
+    worst = got["typed_new_worst"]
+    assert worst["share"] < 0.5 and worst["share"] == min(row["share"] for row in new)
+    example = next(t for t in got["typed"] if t["text"] == worst["example"])
+    assert example["named"] == worst["example_named"] != example["language"]
+    # "other wordings, filler sentences it never saw, a comma where it always read a full stop"
+    assert any(row["shape"].endswith(" , i speak fluent") for row in new)
 
 
 def test_adding_by_length_matches_one_sequence_at_a_time(load):
@@ -551,8 +559,11 @@ def test_every_placeholder_names_a_measured_number(measured):
             for key in path[1:].split("."):
                 assert isinstance(value, dict) and key in value, f"{name}{path}"
                 value = value[key]
-            assert isinstance(value, (int, float)) and math.isfinite(value), f"{name}{path} = {value!r}"
-            assert form in ("", "pct", "x", "int", "num"), form
+            if isinstance(value, str):  # a measured sentence (the fluent chapter's worst): words, written as is
+                assert form == "" and not re.search(r"\d", value), f"{name}{path} = {value!r}"
+            else:
+                assert isinstance(value, (int, float)) and math.isfinite(value), f"{name}{path} = {value!r}"
+                assert form in ("", "pct", "x", "int", "num"), form
             used += 1
     assert used > 20
 

@@ -13,19 +13,24 @@ from app.core.lessons.recall import TYPED_SHAPES
 from app.core.tasks import TaskInputError, make_task
 from app.core.tasks.fluent import (
     ANSWER_PREFIX,
+    BOTH_CLAUSES,
     CITIES,
     CITY_CLAUSES,
     COUNTRIES,
     COUNTRY_CLAUSES,
+    FILLERS,
+    JOINS,
+    OPENINGS,
     VOCABULARY,
     all_composed_clauses,
+    composed_filler_sentence,
     composed_opening,
     could_generate,
 )
 
 SHIPPED = Path(__file__).resolve().parents[2] / "models"
 COMPOSED = {"distance": 0, "max_distance": 30, "openings": "composed"}
-CLAUSES = COUNTRY_CLAUSES + CITY_CLAUSES
+CLAUSES = COUNTRY_CLAUSES + CITY_CLAUSES + BOTH_CLAUSES
 
 
 def test_the_default_openings_give_the_sentences_earlier_versions_gave():
@@ -48,16 +53,22 @@ def test_the_default_openings_give_the_sentences_earlier_versions_gave():
 def test_composed_openings_vary_in_clauses_order_join_and_filler():
     rng = random.Random(0)
     drawn = [composed_opening(rng) for _ in range(10_000)]
-    plain = [o for o in drawn if o in set(all_composed_clauses())]  # no filler in front or between
-    assert set(plain) == set(all_composed_clauses())  # every one of the 301 clause shapes turns up
-    assert len(set(drawn)) > 2000  # and many more with filler
+    shapes = set(all_composed_clauses())
+    plain = [o for o in drawn if o in shapes]  # no filler in front or between
+    assert len(set(plain)) > 0.8 * len(shapes)  # most of the 1,417 clause shapes turn up
+    for part in CLAUSES + JOINS:  # and every clause and every join
+        assert any(part in o for o in plain), part
+    assert len(set(drawn)) > len(set(plain)) + 2000  # and many more with filler
     alone = sum("{city}" not in o for o in drawn) / len(drawn)
     assert 0.22 < alone < 0.28  # NO_CITY_SHARE, 0.25
     paired = [o for o in drawn if "{city}" in o]
-    city_first = sum(o.index("{city}") < o.index("{country}") for o in paired) / len(paired)
+    both = [o for o in paired if o.startswith(BOTH_CLAUSES) or any(f" {c} ." in o for c in BOTH_CLAUSES)]
+    assert 0.08 < len(both) / len(paired) < 0.12  # BOTH_SHARE, 0.1
+    two = [o for o in paired if o not in both]
+    city_first = sum(o.index("{city}") < o.index("{country}") for o in two) / len(two)
     assert 0.47 < city_first < 0.53
-    but = sum(" , but " in o for o in paired) / len(paired)
-    assert 0.19 < but < 0.25  # one join in three when no filler stands between (two in three)
+    but = sum(" , but " in o for o in two) / len(two)
+    assert 0.11 < but < 0.16  # one join in five when no filler stands between (two in three)
     lead = sum(not o.startswith(CLAUSES) for o in drawn) / len(drawn)
     assert 0.14 < lead < 0.19  # LEAD_SHARE, 1/6
     for opening in drawn[:500]:
@@ -85,6 +96,20 @@ def test_composed_sentences_come_from_the_seed_alone():
     assert len({" ".join(words) for words in first}) == 30
 
 
+def test_composed_filler_sentences_are_put_together_from_parts():
+    rng = random.Random(5)
+    made = [" ".join(composed_filler_sentence(rng)) for _ in range(2000)]
+    assert len(set(made)) > 300 and all(m.endswith(" .") for m in made)
+    assert {w for m in made for w in m.split()} <= set(VOCABULARY)
+    task = make_task("fluent", {**COMPOSED, "distance": 30})
+    listed = make_task("fluent", {"distance": 30, "max_distance": 30})
+    # composed sentences carry such fillers, listed ones only the sixteen fixed ones
+    pieces = [set(f"{p} ." for p in " ".join(task.sample(rng).labels).split(" . ")) for _ in range(100)]
+    assert sum(bool(p & set(made) - set(FILLERS)) for p in pieces) > 50
+    odd = next(m for m in made if m not in FILLERS)
+    assert not any(could_generate(" ".join(listed.sample(rng).labels[:-4]) + f" {odd}", "listed") for _ in range(20))
+
+
 def test_composed_fillers_keep_the_distance_range():
     """The filler after the opening is as long as `distance` asks (drawn again from a twin seed)."""
     task = make_task("fluent", COMPOSED)
@@ -102,7 +127,9 @@ def test_composed_fillers_keep_the_distance_range():
 
 def test_the_vocabulary_is_the_same_with_either_openings():
     """The composed clauses reuse the listed openings' words, so a model's input size does not change."""
-    composed_words = {w for o in all_composed_clauses() for w in o.split() if not w.startswith("{")}
+    rng = random.Random(1)
+    made = [w for _ in range(500) for w in composed_filler_sentence(rng)]
+    composed_words = {w for o in all_composed_clauses() + made for w in o.split() if not w.startswith("{")}
     assert composed_words <= set(VOCABULARY)
     assert make_task("fluent", COMPOSED).symbols == make_task("fluent").symbols == VOCABULARY
     shipped = json.loads((SHIPPED / "lstm-fluent.json").read_text())
@@ -116,16 +143,19 @@ def test_a_bad_openings_value_is_refused_by_name(value, expected):
 
 
 def test_could_generate_knows_each_settings_openings():
-    listed_only = "i grew up in france before i moved to boston ."  # the one listed opening not composed
-    assert could_generate(f"{listed_only} it rains often .", "listed")
-    assert not could_generate(listed_only, "composed")
+    # the composed openings give every listed one, not the other way round
+    assert all(could_generate(o.format(country="spain", city="dublin"), "composed") for o in OPENINGS)
+    assert could_generate("i moved to boston from france . the city is quiet .", "composed")
+    assert not could_generate("i moved to boston from france .", "listed")
+    assert not could_generate("i grew up in france . the city is quiet .", "listed")
+    assert not could_generate("i grew up in france . the river is quiet .", "composed")
     assert could_generate("i work in boston now , but france is where i was born . anyway , time flies .", "composed")
     assert not could_generate("i work in boston now , but france is where i was born .", "listed")
     assert could_generate("well , time flies . i moved to boston . life is good . i grew up in france .", "composed")
     assert not could_generate("i moved to boston , but life is good . i grew up in france .", "composed")
     assert not could_generate("i grew up in france . i was born in france .", "composed")  # one country clause
     assert not could_generate("i grew up in atlantis .", "composed")
-    # the last eight typed shapes: none is one the generator writes, the first twelve are
+    # the last twenty-two typed shapes: none is one the generator writes, the first seventeen are
     typed = [shape.format(country="spain", city="dublin").removesuffix(ANSWER_PREFIX) for shape in TYPED_SHAPES]
-    assert [could_generate(text, "composed") for text in typed] == [True] * 12 + [False] * 8
+    assert [could_generate(text, "composed") for text in typed] == [True] * 17 + [False] * 22
     assert not any(could_generate(text, "listed") for text in typed)

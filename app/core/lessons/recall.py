@@ -26,10 +26,16 @@ REACH_SEQUENCES = 64  # a trace per sequence; 16 gave a median half of what 60 g
 # combinations and orders, a filler or none. Each shape is tried with every country of the task
 # (and a city by turn), so one lucky country cannot carry it. The first nine were written when the
 # task had only its eleven listed openings, none of which they are; the composed openings (the
-# `openings` option lstm-fluent now trains on) produce all nine, and the next three (a filler between
-# the clauses or in front) too. The last eight no setting of the generator produces: a join or a
-# clause it lacks, three clauses, the country named twice. fluent.could_generate tells the two
-# kinds apart for each model, so a figure about sentences new to it counts only those.
+# `openings` option lstm-fluent trains on) produce all nine, and the next three (a filler between
+# the clauses or in front) too. The next five are an independent auditor's hardest (3 to 8 of 14 on
+# the model trained before the composed openings took their wordings and composed fillers): the
+# generator now writes them. The last twenty-two no setting of the generator produces: a join,
+# clause or filler sentence it lacks, three clauses, the country named twice, the city where the
+# country stands, the answer joined without a full stop; the last fourteen were written after that
+# audit, in its wordings and fillers unlike the generator's (the last three are its shapes the model
+# trained on these openings gets wrong most: kept, so the figure is not chosen to flatter it).
+# fluent.could_generate tells the two kinds apart for each model, so a figure about sentences new to
+# it counts only those.
 TYPED_SHAPES = (
     "i was born in {country} . i work in {city} now . i speak fluent",
     "{country} is where i grew up . i live in {city} now . i speak fluent",
@@ -43,6 +49,11 @@ TYPED_SHAPES = (
     "i was born in {country} . the weather is mild . i live in {city} now . i speak fluent",
     "i work in {city} now . it rains often . my family comes from {country} . i speak fluent",
     "well , i grew up in {country} . i speak fluent",
+    "i grew up in a small city in {country} . i speak fluent",
+    "i moved to {city} from {country} . i speak fluent",
+    "{country} is where my family comes from . i speak fluent",
+    "i was born in a big city in {country} . i live in {city} now . i speak fluent",
+    "i was born in {country} . the city is quiet . i speak fluent",
     "i was born in {country} before i moved to {city} . i speak fluent",
     "i live in {city} , but i grew up in {country} . i speak fluent",
     "i was born in {country} , but i moved to {city} and i work there now . i speak fluent",
@@ -51,6 +62,20 @@ TYPED_SHAPES = (
     "my family is from {country} and i grew up there . i speak fluent",
     "i moved to {city} . i live in {city} now , but i was born in {country} . i speak fluent",
     "i grew up in {country} . my family comes from {country} . i speak fluent",
+    "my sister and i grew up in {country} . now we live in {city} . i speak fluent",
+    "i work in a big office in {city} . i grew up in {country} . i speak fluent",
+    "i was born in {country} and i moved to {city} for work . i speak fluent",
+    "i now live in {city} and i like it , but i grew up in {country} . i speak fluent",
+    "i grew up in {country} and my family is there . i speak fluent",
+    "i live in {city} , but my family comes from {country} . i speak fluent",
+    "i grew up in a small city near the river in {country} . i speak fluent",
+    "i was born in {country} . the river is quiet at night . i speak fluent",
+    "i grew up in {country} . my friends cook for me . i have a sister . i speak fluent",
+    "my family comes from {country} . i like my job . my job keeps me busy . i speak fluent",
+    "i was born in {country} . we walk to the river on weekends . the office is near the river . i speak fluent",
+    "my family comes from {country} , but i was born in {city} . i speak fluent",
+    "still , i grew up in {country} and i speak fluent",
+    "i grew up in {country} , i speak fluent",
 )
 
 
@@ -145,11 +170,14 @@ def _typed_summary(typed: list[dict]) -> dict:
     right = sum(t["named"] == t["language"] for t in typed)
     new = [t for t in typed if not t["generated"]]  # sentences the model's generator never writes
     new_right = sum(t["named"] == t["language"] for t in new)
+    new_shapes = [row for row in by_shape if not row["generated"]]
     return {
         "typed_new_right": new_right,
         "typed_new_count": len(new),
         "typed_new_share": new_right / len(new) if new else None,
-        "typed_new_shapes": sum(not row["generated"] for row in by_shape),
+        "typed_new_shapes": len(new_shapes),
+        "typed_new_missed_shapes": sum(row["right"] < row["count"] for row in new_shapes),
+        "typed_new_worst": _worst_with_example(new_shapes, typed),
         "typed": typed,
         "typed_right": right,
         "typed_count": len(typed),
@@ -160,6 +188,17 @@ def _typed_summary(typed: list[dict]) -> dict:
         "typed_best": max(by_shape, key=lambda row: row["share"]),
         "typed_worst": min(by_shape, key=lambda row: row["share"]),
     }
+
+
+def _worst_with_example(rows: list[dict], typed: list[dict]) -> dict | None:
+    """The shape named right least often, with one of its sentences the model gets wrong (or its
+    first, when it gets none wrong) as it reads: the shape filled in, up to "fluent"."""
+    if not rows:
+        return None
+    worst = min(rows, key=lambda row: row["share"])
+    sentences = [t for t in typed if t["shape"] == TYPED_SHAPES.index(worst["shape"])]
+    example = next((t for t in sentences if t["named"] != t["language"]), sentences[0])
+    return {**worst, "example": example["text"], "example_named": example["named"]}
 
 
 def fluent_by_distance(model: LoadedModel, count: int, seed: int, distances=range(0, 31)) -> dict:

@@ -16,10 +16,11 @@ distance..max_distance, so a model learns to carry the country over any gap in
 that range instead of over one typical distance.
 
 With `openings` "composed" the opening is put together from clauses (a clause
-about the country, most often one about the city, in either order, joined by
-". ", ", but " or " and ") instead of drawn from the eleven listed ones: a net
-trained on eleven shapes learns the shapes as well as the language, and a
-sentence a person types in other words fools it.
+about the country, most often one about the city, in either order, joined in
+five ways, or one clause naming both) instead of drawn from the eleven listed
+ones, and half the filler sentences from parts: a net trained on eleven shapes
+learns the shapes as well as the language, and a sentence a person types in
+other words fools it.
 """
 
 from __future__ import annotations
@@ -69,9 +70,10 @@ OPENINGS = (
 )
 # The composed openings' parts, in the listed openings' words only (the vocabulary, and so a trained
 # model's input size, must not depend on the option). A clause about the country, and in most
-# sentences one about the city, in either order, joined as a person joins two statements:
-# 7 + 7 x 7 x 2 orders x 3 joins = 301 shapes, against the 11 listed (which give all but one of them:
-# "i grew up in {country} before i moved to {city} .").
+# sentences one about the city, in either order, joined as a person joins two statements, or one
+# clause naming both. Trained on 7 country and 7 city clauses joined three ways, the net named 3 of 14
+# "i grew up in a small city in {country} ." and 5 of 14 "i moved to {city} from {country} ." (an
+# independent audit): hence the country's place, the family and the move in more words.
 COUNTRY_CLAUSES = (
     "i was born in {country}",
     "i grew up in {country}",
@@ -80,6 +82,13 @@ COUNTRY_CLAUSES = (
     "my family comes from {country}",
     "my family is from {country}",
     "i was born in {country} and i grew up there",
+    "{country} is where my family comes from",
+    "{country} is where my family is from",
+    "i grew up in a small city in {country}",
+    "i grew up in a big city in {country}",
+    "i was born in a small city in {country}",
+    "i was born in a big city in {country}",
+    "we grew up in {country}",
 )
 CITY_CLAUSES = (
     "i live in {city} now",
@@ -89,15 +98,46 @@ CITY_CLAUSES = (
     "i moved to {city}",
     "{city} is where i live now",
     "my job is in {city}",
+    "now i live in {city}",
+    "we live in {city} now",
+    "i live and work in {city}",
 )
-JOINS = (" . ", " , but ", " and ")
+BOTH_CLAUSES = (  # one clause naming both
+    "i moved to {city} from {country}",
+    "i moved from {country} to {city}",
+    "i grew up in {country} before i moved to {city}",
+)
+JOINS = (" . ", " , but ", " and ", " , and ", " but ")
 NO_CITY_SHARE = 0.25  # of composed openings that name only the country, as some typed sentences do
+BOTH_SHARE = 0.1  # of those naming the city too, in one clause
 # Now and then filler in front of the opening or between its two clauses (then joined by "."), so
 # the country is not always in the first words nor right before the first filler: trained without
 # them, the net named 1 of 14 typed sentences with a filler sentence before the country's clause
 # and 1 of 14 opening with "well ," (measured).
 LEAD_SHARE, LEAD_WORDS = 1 / 6, 6
 GAP_SHARE, GAP_WORDS = 1 / 3, 8
+# Composed sentences also put filler sentences together from parts, half the time, so a filler in
+# words the net never saw in that order is less foreign: trained on the sixteen FILLERS alone it
+# named 6 of 14 "i was born in {country} . the city is quiet . i speak fluent" (an independent audit).
+# "{thing} is {quality}" or "{who} {does}", either with a time or none.
+FILLER_THINGS = ("life", "work", "the food", "the weather", "the city", "my job", "the office", "the garden", "it")
+FILLER_QUALITIES = ("good", "quiet", "mild", "cold", "busy", "small", "big")
+FILLER_WHO = ("i", "we", "my friends")
+FILLER_DOINGS = (
+    "like long walks",
+    "read a lot",
+    "walk a lot",
+    "cook for friends",
+    "like the food",
+    "like the city",
+    "walk to work",
+    "have a small garden",
+    "read",
+    "cook",
+    "work",
+)
+FILLER_TIMES = ("in winter", "at night", "on weekends", "every day", "now", "often")
+COMPOSED_FILLER_SHARE = 0.5
 OPENING_KINDS = ("listed", "composed")
 # Neutral sentences that carry no hint of the country; they set the distance.
 # Lengths run from 3 words up, so any gap of 3 or more can be filled closely.
@@ -140,16 +180,19 @@ VOCABULARY = _vocabulary()
 
 
 def composed_opening(rng: random.Random) -> str:
-    """An opening put together from COUNTRY_CLAUSES, CITY_CLAUSES and JOINS, now and then with
-    filler sentences in front or between the two clauses; {country} and {city} still to fill in."""
-    words = filler(rng, rng.randint(1, LEAD_WORDS)) if rng.random() < LEAD_SHARE else []
+    """An opening put together from COUNTRY_CLAUSES, CITY_CLAUSES (or one of BOTH_CLAUSES) and JOINS,
+    now and then with filler sentences in front or between the two clauses; {country} and {city}
+    still to fill in."""
+    words = filler(rng, rng.randint(1, LEAD_WORDS), composed=True) if rng.random() < LEAD_SHARE else []
     country = rng.choice(COUNTRY_CLAUSES)
     if rng.random() < NO_CITY_SHARE:
         return " ".join(words + [country, "."])
+    if rng.random() < BOTH_SHARE:
+        return " ".join(words + [rng.choice(BOTH_CLAUSES), "."])
     city = rng.choice(CITY_CLAUSES)
     first, second = (country, city) if rng.random() < 0.5 else (city, country)
     if rng.random() < GAP_SHARE:
-        middle = ["."] + filler(rng, rng.randint(1, GAP_WORDS))
+        middle = ["."] + filler(rng, rng.randint(1, GAP_WORDS), composed=True)
     else:
         middle = rng.choice(JOINS).split()
     return " ".join(words + [first] + middle + [second, "."])
@@ -157,7 +200,7 @@ def composed_opening(rng: random.Random) -> str:
 
 def all_composed_clauses() -> list[str]:
     """Every opening composed_opening gives without filler in it, in a fixed order (for tests)."""
-    alone = [f"{country} ." for country in COUNTRY_CLAUSES]
+    alone = [f"{clause} ." for clause in COUNTRY_CLAUSES + BOTH_CLAUSES]
     pairs = [
         f"{first}{join}{second} ."
         for country in COUNTRY_CLAUSES
@@ -168,12 +211,31 @@ def all_composed_clauses() -> list[str]:
     return alone + pairs
 
 
-def filler(rng: random.Random, distance: int) -> list[str]:
-    """About `distance` filler words: the aim varies by up to a quarter either way."""
+def composed_filler_sentence(rng: random.Random) -> list[str]:
+    """One filler sentence from parts: "{thing} is {quality}" or "{who} {does}", a time or none."""
+    if rng.random() < 0.5:
+        words = [rng.choice(FILLER_THINGS), "is", rng.choice(FILLER_QUALITIES)]
+    else:
+        words = [rng.choice(FILLER_WHO), rng.choice(FILLER_DOINGS)]
+    if rng.random() < 0.5:
+        words.append(rng.choice(FILLER_TIMES))
+    return " ".join(words + ["."]).split()
+
+
+def filler(rng: random.Random, distance: int, composed: bool = False) -> list[str]:
+    """About `distance` filler words: the aim varies by up to a quarter either way. `composed`:
+    half the sentences are put together from parts (composed openings only; the listed draw is
+    the one earlier versions made)."""
     spread = distance // 4
     remaining = max(0, distance + rng.randint(-spread, spread))
     words: list[str] = []
     while True:
+        if composed and remaining >= 3 and rng.random() < COMPOSED_FILLER_SHARE:
+            clause = composed_filler_sentence(rng)
+            if len(clause) <= remaining:
+                words += clause
+                remaining -= len(clause)
+                continue
         fitting = [clause.split() for clause in FILLERS if len(clause.split()) <= remaining]
         if not fitting:
             break
@@ -190,8 +252,10 @@ def sentence(rng: random.Random, distance: int, openings: str = "listed") -> lis
     country, _ = rng.choice(COUNTRIES)
     city = rng.choice(CITIES)
     # the listed draw stays the one earlier versions made, so their seeded sentences do not change
-    opening = rng.choice(OPENINGS) if openings == "listed" else composed_opening(rng)
-    return make_sentence(country, city, opening, filler(rng, distance))
+    if openings == "listed":
+        return make_sentence(country, city, rng.choice(OPENINGS), filler(rng, distance))
+    opening = composed_opening(rng)
+    return make_sentence(country, city, opening, filler(rng, distance, composed=True))
 
 
 def make_sentence(country: str, city: str, opening: str, filler_words: list[str]) -> list[str]:
@@ -220,13 +284,20 @@ def _any(templates) -> str:
 
 _FILL = f"{_any(CONNECTORS)}?{_any(FILLERS)}*"  # what filler() gives, of any length
 _LISTED_PATTERN = re.compile(_any(OPENINGS) + _FILL)
-_COUNTRY, _CITY = _any(f"{c} ." for c in COUNTRY_CLAUSES), _any(f"{k} ." for k in CITY_CLAUSES)
-_JOINED = [
-    f"{a}{join}{b} ." for c in COUNTRY_CLAUSES for k in CITY_CLAUSES for a, b in ((c, k), (k, c)) for join in JOINS
-]
-# the country's clause alone, two clauses joined, or two sentences with any filler between them
-_OPENING = f"(?:{_COUNTRY}|{_any(_JOINED)}|{_COUNTRY}{_FILL}{_CITY}|{_CITY}{_FILL}{_COUNTRY})"
-_COMPOSED_PATTERN = re.compile(_FILL + _OPENING + _FILL)
+_STOP = _words_pattern(".")
+_TIME = f"{_any(FILLER_TIMES)}?"
+_THING_IS = f"{_any(FILLER_THINGS)}is {_any(FILLER_QUALITIES)}{_TIME}{_STOP}"
+_WHO_DOES = f"{_any(FILLER_WHO)}{_any(FILLER_DOINGS)}{_TIME}{_STOP}"
+_MADE = f"(?:{_THING_IS}|{_WHO_DOES})"  # composed_filler_sentence
+_COMPOSED_FILL = f"{_any(CONNECTORS)}?(?:{_any(FILLERS)}|{_MADE})*"  # filler(..., composed=True)
+_COUNTRY, _CITY = f"{_any(COUNTRY_CLAUSES)}{_STOP}", f"{_any(CITY_CLAUSES)}{_STOP}"
+_JOIN = _any(JOINS)
+# the country's clause alone, or both in one, two clauses joined, or two sentences with filler between
+_OPENING = (
+    f"(?:{_COUNTRY}|{_any(BOTH_CLAUSES)}{_STOP}|{_any(COUNTRY_CLAUSES)}{_JOIN}{_CITY}|{_any(CITY_CLAUSES)}{_JOIN}{_COUNTRY}"
+    f"|{_COUNTRY}{_COMPOSED_FILL}{_CITY}|{_CITY}{_COMPOSED_FILL}{_COUNTRY})"
+)
+_COMPOSED_PATTERN = re.compile(_COMPOSED_FILL + _OPENING + _COMPOSED_FILL)
 
 
 class FluentTask(Task):
@@ -257,8 +328,9 @@ class FluentTask(Task):
             "str",
             "listed",
             "How each sentence opens: listed (one of eleven fixed openings) or composed (a clause about the "
-            "country and most often one about the city, in either order and joined in three ways, now and then "
-            "with filler in front or between: 301 shapes before the filler).",
+            "country and most often one about the city, in either order and joined in five ways, or one clause "
+            "naming both, now and then with filler in front or between: 1,417 shapes before the filler; half "
+            "the filler sentences are put together from parts).",
             1,
             16,
         ),
