@@ -284,7 +284,7 @@ export function drawGradients(detail, { claim = null, onOpen }, choice = {}) {
   const fig = figure({
     id: 'gradients',
     title: 'How far back the gradient reaches',
-    claim: claim ?? 'In a plain RNN the gradient of the last loss shrinks by a near-constant factor for every step back (a straight line on this log axis); gated cells keep it from vanishing.',
+    claim: claim ?? 'The gradient of the last loss against the state t steps back: a near-constant factor per step is a straight line on this log axis; below 1 it vanishes, near 1 the error reaches the start. Compare how each variant starts.',
     note: 'Line: median over seeds of ‖∂L_T/∂h_t‖ (mean of 8 held-out sequences); band: quartiles. Legend: the fitted factor per step back. Click a curve to open its model.',
     controls: el('div', { class: 'exp-controls' }, 'Show ', phaseSelect, atSelect ? ' at ' : null, atSelect),
   });

@@ -45,7 +45,7 @@ def test_the_listing_has_every_recipe_with_its_claim_and_grid(client):
     recipes = {recipe["name"]: recipe for recipe in listing["recipes"]}
     assert {"short-term-memory", "vanishing-gradient", "cost", "shortcuts", "fluent-distance"} <= set(recipes)
     memory = recipes[RECIPE]
-    assert memory["claim"] and memory["grid"]["runs"] == len(memory["grid"]["variants"]) * 5 * 3
+    assert memory["claim"] and memory["grid"]["runs"] == len(memory["grid"]["variants"]) * 6 * 3
     assert memory["training"]["steps"] == 2000 and memory["criterion"]["threshold"] == 0.95
     assert listing["stored"] == [] and listing["experiment_workers"] == 1 and listing["ray"] is False
 
@@ -101,7 +101,7 @@ def test_runs_csv_has_a_row_per_run_with_the_task_options_as_columns(client):
         ({"recipe": RECIPE, "overrides": {"seeds": 0}}, 422, "at least 1"),
         ({"recipe": RECIPE, "overrides": {"seeds": []}}, 422, "at least one seed"),
         ({"recipe": RECIPE, "overrides": {"seeds": [1, 1]}}, 422, "repeat"),
-        ({"recipe": RECIPE, "overrides": {"seeds": 200}}, 422, "the grid has 9000 runs; at most 5000"),
+        ({"recipe": RECIPE, "overrides": {"seeds": 200}}, 422, "the grid has 10800 runs; at most 5000"),
         ({"recipe": RECIPE, "overrides": {"lags": [500]}}, 422, "'lag' must be between 0 and 200"),
         ({"recipe": RECIPE, "overrides": {"architectures": ["rnn9"]}}, 422, "no architecture 'rnn9'"),
         ({"recipe": RECIPE, "overrides": {"steps": 10**9}}, 422, "steps must be at most"),

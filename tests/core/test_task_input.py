@@ -54,6 +54,7 @@ BAD_INPUTS = [
     ("copy", {}, "a--b", "added for you"),
     ("copy", {"length": 4}, "abcda", "type exactly 4 symbols to remember, such as cacb"),
     ("copy", {"length": 4}, "ab", "recalls 4, and you typed 2"),
+    ("copy", {"length": 1}, "ab", "type exactly 1 symbol to remember, such as c:"),
     ("sine", {}, "1", "at least two"),
     ("sine", {}, "1 2 NaN", "not a finite number"),
     ("sine", {}, "1 5000", "outside"),

@@ -58,6 +58,10 @@ def is_held_out(content: str) -> bool:
     return hashlib.sha256(content.encode()).digest()[0] % HELD_OUT_EVERY == 0
 
 
+def _symbols(count: int) -> str:
+    return "1 symbol" if count == 1 else f"{count} symbols"
+
+
 class CopyTask(Task):
     id = "copy"
     title = "Copy after a delay"
@@ -140,7 +144,7 @@ class CopyTask(Task):
         # 500 random contents each: fully right 92% at 2 symbols, 17% at 5, 3% at 6), so refuse and say why.
         if len(content) != length:
             raise TaskInputError(
-                f"type exactly {length} symbols to remember, such as {self.probe_text()}: this task (its length "
+                f"type exactly {_symbols(length)} to remember, such as {self.probe_text()}: this task (its length "
                 f"option, the length its models are trained on) recalls {length}, and you typed {len(content)}"
             )
         self._check_length(2 * len(content) + self.options["lag"])
