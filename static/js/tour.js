@@ -106,7 +106,7 @@ export const CHAPTERS = [
       + 'at the longest, overlap, so one rate could underlie both. More seeds narrow them: \u201cpython -m app experiment run '
       + 'short-term-memory --seeds N\u201d trains only the seeds not yet stored, and this chapter then reads the new '
       + 'counts. The surprise is the LSTM as PyTorch starts it: no run succeeded from a lag of '
-      + '{memory.variants.lstm.fails_from|int}, a shorter lag than the Elman net\u2019s, nor from '
+      + '{memory.variants.lstm.fails_from|int} (where the Elman net still succeeded in some runs, though with so few seeds that does not rank the two), nor from '
       + '{memory.variants.lstm_forget_bias_1.fails_from|int} with its forget gates biased open by one. Started with chrono '
       + 'initialisation, whose forget gates begin by holding c for long spans, it succeeded at every lag, '
       + '{memory.variants.lstm_chrono_100.longest.successes|int} of {memory.variants.lstm_chrono_100.longest.runs|int} runs at '
@@ -241,10 +241,11 @@ export const CHAPTERS = [
       + 'allows next are exactly the legal ones {learned.agreement|pct} of the time, and {learned.purity|pct} of the h_t '
       + 'lie in the grammar state of their machine state. Let it write (Generate): of {learned.samples|int} strings it '
       + 'draws, the grammar accepts {learned.accepted|int} ({learned.acceptance|pct}). The Unit inspector shows what one '
-      + 'unit stands for; the Interventions panel tests it: in lstm-embedded-reber, with every forget gate shut in the '
-      + 'middle of the inner string, the closing T or P is right on {forget_shut.shut_right|int} of '
-      + '{forget_shut.sequences|int} random strings, against {forget_shut.clean_right|int} unclamped, so the branch is '
-      + 'not kept in c alone.',
+      + 'unit stands for; the Interventions panel tests it (open lstm-embedded-reber and its Interventions panel): with '
+      + 'every forget gate shut in the middle of the inner string, the closing T or P is right on '
+      + '{forget_shut.shut_right|int} of {forget_shut.sequences|int} random strings, against '
+      + '{forget_shut.clean_right|int} unclamped. A guess between T and P would be right on about half, so wiping c loses '
+      + 'the branch on many strings, and the strings above half show that some of it rides in h.',
   },
 ];
 
