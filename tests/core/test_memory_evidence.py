@@ -1,6 +1,7 @@
 """The short-term-memory chapter's figures (app/core/lessons/memory.py) against the shipped run files,
 counted here independently, and the chapter's wording against those figures: each qualitative word the
-chapter uses ("no run from", "still succeeded in some runs", "every lag") is a condition checked on the stored results."""
+chapter uses ("no run from", "still succeeded in some runs", "every lag") is a condition checked on the
+stored results."""
 
 from __future__ import annotations
 
